@@ -1,0 +1,73 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "PlanWatch",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "planwatchd", targets: ["planwatchd"]),
+        .executable(name: "planwatch", targets: ["planwatch"]),
+        .library(name: "HandlerKit", targets: ["HandlerKit"]),
+        .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZeroMQ",
+            pkgConfig: "libzmq",
+            providers: [.apt(["libzmq3-dev"])]
+        ),
+        .target(name: "ZeroMQ", dependencies: ["CZeroMQ"], swiftSettings: strict),
+        .target(name: "PlanWatchModel", swiftSettings: strict),
+        .target(name: "HandlerKit", dependencies: ["PlanWatchModel"], swiftSettings: strict),
+        .target(
+            name: "CampusSafety", dependencies: ["HandlerKit"],
+            path: "Sources/Handlers/CampusSafety", swiftSettings: strict),
+        .target(
+            name: "HandlerCatalog", dependencies: ["HandlerKit", "CampusSafety"],
+            swiftSettings: strict),
+        .target(
+            name: "PlanWatchRuntime",
+            dependencies: [
+                "ZeroMQ", "PlanWatchModel", "HandlerKit",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "planwatchd",
+            dependencies: [
+                "PlanWatchRuntime", "HandlerCatalog",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "planwatch",
+            dependencies: [
+                "ZeroMQ", "PlanWatchModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"], swiftSettings: strict),
+        .testTarget(name: "PlanWatchModelTests", dependencies: ["PlanWatchModel"], swiftSettings: strict),
+        .testTarget(name: "CampusSafetyTests", dependencies: ["CampusSafety"], swiftSettings: strict),
+        .testTarget(
+            name: "PlanWatchRuntimeTests",
+            dependencies: ["PlanWatchRuntime", "HandlerCatalog", "ZeroMQ"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["ZeroMQ", "PlanWatchModel"],
+            swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,88 @@
+/// The firing alerts of one handler, and the lifecycle of DOMAIN.md: an alert fires once,
+/// may change level, and resolves; it is never re-sent while nothing changed.
+///
+/// Keep an `AlertBook` in your handler's state and ask it to ``fire(_:)`` or
+/// ``resolve(fingerprint:at:causes:summary:)``; publish what it returns.
+public struct AlertBook: Codable, Sendable, Equatable {
+    /// Firing alerts by fingerprint.
+    public private(set) var firing: [String: Alert] = [:]
+
+    /// An empty book.
+    public init() {}
+
+    /// What a rule wants firing now.
+    public struct Firing: Sendable {
+        public var rule: String
+        /// The subject's part of the fingerprint, e.g. `370303-0042/3-2`.
+        public var subjectKey: String
+        public var region: RegionCode
+        public var subject: [String: String]
+        public var level: Alert.Level
+        public var summary: String
+        public var planRef: String?
+        public var at: Timestamp
+        public var causes: [String]
+
+        public init(
+            rule: String, subjectKey: String, region: RegionCode, subject: [String: String], level: Alert.Level,
+            summary: String, planRef: String?, at: Timestamp, causes: [String]
+        ) {
+            self.rule = rule
+            self.subjectKey = subjectKey
+            self.region = region
+            self.subject = subject
+            self.level = level
+            self.summary = summary
+            self.planRef = planRef
+            self.at = at
+            self.causes = causes
+        }
+
+        /// `rule/subjectKey`.
+        public var fingerprint: String { "\(rule)/\(subjectKey)" }
+    }
+
+    /// Fires an alert, or changes its level. Returns the output to publish: the new alert,
+    /// the level change (with `previousLevel`), or nil when it already fires at that level.
+    public mutating func fire(_ f: Firing) -> HandlerOutput? {
+        let fingerprint = f.fingerprint
+        if var current = firing[fingerprint] {
+            guard current.level != f.level else {
+                // Same level: remember the newest wording quietly, publish nothing.
+                current.summary = f.summary
+                firing[fingerprint] = current
+                return nil
+            }
+            current.previousLevel = current.level
+            current.level = f.level
+            current.summary = f.summary
+            current.updatedAt = f.at
+            current.causes = f.causes
+            firing[fingerprint] = current
+            return .alert(current)
+        }
+        let alert = Alert(
+            fingerprint: fingerprint, rule: f.rule, status: .firing, level: f.level, previousLevel: nil,
+            region: f.region, subject: f.subject, summary: f.summary, planRef: f.planRef, startsAt: f.at,
+            updatedAt: f.at, endsAt: nil, causes: f.causes)
+        firing[fingerprint] = alert
+        return .alert(alert)
+    }
+
+    /// Resolves a firing alert; nil when it is not firing.
+    public mutating func resolve(
+        fingerprint: String, at: Timestamp, causes: [String], summary: String? = nil
+    ) -> HandlerOutput? {
+        guard var alert = firing.removeValue(forKey: fingerprint) else { return nil }
+        alert.status = .resolved
+        alert.previousLevel = alert.level
+        alert.updatedAt = at
+        alert.endsAt = at
+        alert.causes = causes
+        if let summary { alert.summary = summary }
+        return .alert(alert)
+    }
+
+    /// True when the alert with this fingerprint fires.
+    public func isFiring(_ fingerprint: String) -> Bool { firing[fingerprint] != nil }
+}

@@ -1,0 +1,57 @@
+/// A domain handler: plain, deterministic Swift.
+///
+/// A handler sees one event (or a clock tick) and its own state, and returns what it
+/// wants published. It opens no sockets or files, reads no clock and keeps no globals:
+/// time reaches it only through ``HandlerContext/now``, which the host takes from its
+/// journal, so replaying the journal gives the same outputs byte for byte.
+///
+/// The host keeps ``State`` for the handler, checkpoints it (as JSON) and rebuilds it by
+/// replay; if ``handle(_:state:context:)`` throws, the host restores the state as it was
+/// before the call, dead-letters the event for this handler only and goes on.
+public protocol Handler: Sendable {
+    /// The handler's state: everything it remembers between events.
+    associatedtype State: Codable & Sendable & Equatable
+
+    /// A stable name, e.g. `CampusSafety`; checkpoints are stored under it.
+    var name: String { get }
+
+    /// The event types this handler consumes, e.g. `["safety.incident"]`.
+    var eventTypes: [String] { get }
+
+    /// Types beyond CONTRACT.md that this handler adds, with their payload validators.
+    var payloadValidators: [String: EventDecoder.PayloadValidator] { get }
+
+    /// The state before any event.
+    func makeInitialState() -> State
+
+    /// Handles one event of one of ``eventTypes``.
+    func handle(_ event: Event, state: inout State, context: HandlerContext) throws -> [HandlerOutput]
+
+    /// Handles a clock tick: deadlines that pass with no event at all.
+    func tick(state: inout State, context: HandlerContext) throws -> [HandlerOutput]
+}
+
+extension Handler {
+    /// No extra event types.
+    public var payloadValidators: [String: EventDecoder.PayloadValidator] { [:] }
+
+    /// Nothing happens on a tick.
+    public func tick(state: inout State, context: HandlerContext) throws -> [HandlerOutput] { [] }
+}
+
+/// What the host tells a handler besides the event.
+public struct HandlerContext: Sendable {
+    /// The logical time: when the host received the event, or the tick's time, as journaled.
+    public var now: Timestamp
+
+    /// A context at `now`.
+    public init(now: Timestamp) { self.now = now }
+}
+
+/// Something a handler asks the host to publish.
+public enum HandlerOutput: Sendable, Equatable {
+    /// An alert that started, changed level, or resolved.
+    case alert(Alert)
+    /// An indicator value that changed.
+    case indicator(IndicatorUpdate)
+}

@@ -1,0 +1,87 @@
+/// Where a plan's target stands (DOMAIN.md "Targets").
+public enum TargetStatus: String, Sendable, CaseIterable, Codable {
+    case met, onTrack, atRisk, offTrack
+}
+
+/// A plan target for one indicator: a bound, a deadline and the article it comes from.
+public struct Target: Sendable, Equatable, Codable {
+    public enum Comparison: String, Sendable, CaseIterable, Codable { case atLeast, atMost, equals }
+    public var comparison: Comparison
+    public var value: Double
+    public var deadline: LocalDate
+    public var planRef: String
+
+    public init(comparison: Comparison, value: Double, deadline: LocalDate, planRef: String) {
+        self.comparison = comparison
+        self.value = value
+        self.deadline = deadline
+        self.planRef = planRef
+    }
+
+    /// True when `value` satisfies the target.
+    public func holds(for actual: Double) -> Bool {
+        switch comparison {
+        case .atLeast: actual >= value - 1e-12
+        case .atMost: actual <= value + 1e-12
+        case .equals: abs(actual - value) < 1e-9
+        }
+    }
+
+    var json: JSONValue {
+        .object([
+            comparison.rawValue: .double(value),
+            "deadline": .string(deadline.description),
+            "planRef": .string(planRef),
+        ])
+    }
+}
+
+/// The scope an indicator value is kept at.
+public enum IndicatorScope: String, Sendable, Codable { case school, district, city, province }
+
+/// An indicator value as published on `indicator.<id>.<region>`.
+public struct IndicatorUpdate: Sendable, Equatable, Codable {
+    public var indicator: String
+    public var scope: IndicatorScope
+    public var region: RegionCode
+    public var value: Double?
+    public var numerator: Int64?
+    public var denominator: Int64?
+    public var target: Target?
+    public var status: TargetStatus?
+    public var asOf: Timestamp
+
+    public init(
+        indicator: String, scope: IndicatorScope, region: RegionCode, value: Double?, numerator: Int64? = nil,
+        denominator: Int64? = nil, target: Target? = nil, status: TargetStatus? = nil, asOf: Timestamp
+    ) {
+        self.indicator = indicator
+        self.scope = scope
+        self.region = region
+        self.value = value
+        self.numerator = numerator
+        self.denominator = denominator
+        self.target = target
+        self.status = status
+        self.asOf = asOf
+    }
+
+    /// `indicator.<id>.<region>`.
+    public var topic: String { "indicator.\(indicator).\(region.code)" }
+
+    /// The contract's body, with the output sequence number.
+    public func body(seq: Int64) -> JSONValue {
+        .object([
+            "indicator": .string(indicator),
+            "scope": .string(scope.rawValue),
+            "region": .string(region.code),
+            "value": value.map { .double($0) } ?? .null,
+            "numerator": .optional(numerator),
+            "denominator": .optional(denominator),
+            "target": target?.json ?? .null,
+            "status": .optional(status?.rawValue),
+            "asOf": .string(asOf.description),
+            "seq": .integer(seq),
+        ])
+    }
+}

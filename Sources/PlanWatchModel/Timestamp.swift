@@ -1,0 +1,118 @@
+/// An RFC 3339 instant with its UTC offset, e.g. `2026-03-02T08:10:00+08:00`.
+public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    /// Milliseconds since 1970-01-01T00:00:00Z.
+    public var epochMilliseconds: Int64
+    /// The offset from UTC the instant is written with, in minutes.
+    public var offsetMinutes: Int
+
+    /// China Standard Time, the offset PlanWatch writes its own timestamps in.
+    public static let chinaOffsetMinutes = 480
+
+    /// An instant written with the given offset.
+    public init(epochMilliseconds: Int64, offsetMinutes: Int = Timestamp.chinaOffsetMinutes) {
+        self.epochMilliseconds = epochMilliseconds
+        self.offsetMinutes = offsetMinutes
+    }
+
+    /// Parses RFC 3339 with a mandatory offset (`Z` or `±hh:mm`); nil when invalid.
+    public init?(rfc3339 text: String) {
+        let b = Array(text.utf8)
+        func num(_ start: Int, _ count: Int) -> Int? {
+            guard start + count <= b.count else { return nil }
+            var v = 0
+            for i in start..<(start + count) {
+                guard b[i] >= 48 && b[i] <= 57 else { return nil }
+                v = v * 10 + Int(b[i] - 48)
+            }
+            return v
+        }
+        guard b.count >= 20,
+            let year = num(0, 4), b[4] == UInt8(ascii: "-"), let month = num(5, 2), b[7] == UInt8(ascii: "-"),
+            let day = num(8, 2), b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"),
+            let hour = num(11, 2), b[13] == UInt8(ascii: ":"), let minute = num(14, 2),
+            b[16] == UInt8(ascii: ":"), let second = num(17, 2),
+            let date = LocalDate(year: year, month: month, day: day),
+            hour < 24, minute < 60, second < 61
+        else { return nil }
+        var i = 19
+        var millis = 0
+        if i < b.count, b[i] == UInt8(ascii: ".") {
+            i += 1
+            var digits = 0
+            while i < b.count, b[i] >= 48 && b[i] <= 57 {
+                if digits < 3 { millis = millis * 10 + Int(b[i] - 48) }
+                digits += 1
+                i += 1
+            }
+            guard digits > 0 else { return nil }
+            if digits < 3 { for _ in digits..<3 { millis *= 10 } }
+        }
+        guard i < b.count else { return nil }
+        var offset = 0
+        if b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") {
+            guard i + 1 == b.count else { return nil }
+        } else {
+            guard b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-"), i + 6 == b.count,
+                let oh = num(i + 1, 2), b[i + 3] == UInt8(ascii: ":"), let om = num(i + 4, 2), oh < 24, om < 60
+            else { return nil }
+            offset = (oh * 60 + om) * (b[i] == UInt8(ascii: "-") ? -1 : 1)
+        }
+        let localSeconds = Int64(date.dayNumber) * 86_400 + Int64(hour * 3600 + minute * 60 + min(second, 59))
+        epochMilliseconds = (localSeconds - Int64(offset * 60)) * 1000 + Int64(millis)
+        offsetMinutes = offset
+    }
+
+    /// The calendar date at this instant in its own offset.
+    public var localDate: LocalDate {
+        let local = epochMilliseconds / 1000 + Int64(offsetMinutes * 60)
+        return LocalDate(dayNumber: Int(floorDiv(local, 86_400)))
+    }
+
+    /// RFC 3339 text in this instant's offset, with milliseconds only when non-zero.
+    public var description: String {
+        let localMillis = epochMilliseconds + Int64(offsetMinutes) * 60_000
+        let days = floorDiv(localMillis, 86_400_000)
+        let msOfDay = localMillis - days * 86_400_000
+        let date = LocalDate(dayNumber: Int(days))
+        let seconds = Int(msOfDay / 1000)
+        let ms = Int(msOfDay % 1000)
+        var s = "\(date)T\(pad2(seconds / 3600)):\(pad2(seconds / 60 % 60)):\(pad2(seconds % 60))"
+        if ms != 0 { s += "." + String(ms + 1000).dropFirst() }
+        if offsetMinutes == 0 { return s + "Z" }
+        let sign = offsetMinutes < 0 ? "-" : "+"
+        let off = abs(offsetMinutes)
+        return s + "\(sign)\(pad2(off / 60)):\(pad2(off % 60))"
+    }
+
+    /// This instant moved by a number of seconds.
+    public func adding(seconds: Int64) -> Timestamp {
+        Timestamp(epochMilliseconds: epochMilliseconds + seconds * 1000, offsetMinutes: offsetMinutes)
+    }
+
+    /// The same instant written in China Standard Time.
+    public var inChinaTime: Timestamp { Timestamp(epochMilliseconds: epochMilliseconds) }
+
+    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.epochMilliseconds < rhs.epochMilliseconds }
+    public static func == (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.epochMilliseconds == rhs.epochMilliseconds }
+    public func hash(into hasher: inout Hasher) { hasher.combine(epochMilliseconds) }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let value = Timestamp(rfc3339: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not RFC 3339: \(text)"))
+        }
+        self = value
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+    let q = a / b
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+}
+
+func pad2(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }

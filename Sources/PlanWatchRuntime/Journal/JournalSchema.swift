@@ -1,0 +1,29 @@
+import GRDB
+
+/// The journal's migrations. A migration never changes once shipped; add a new one.
+enum JournalSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            // Append-only, keyed by an integer sequence: no index on random ids (see DESIGN.md).
+            try db.execute(
+                sql: """
+                    CREATE TABLE journal(
+                        pos INTEGER PRIMARY KEY,
+                        kind INTEGER NOT NULL,
+                        received_at INTEGER NOT NULL,
+                        source TEXT,
+                        event_id TEXT,
+                        type TEXT,
+                        topic BLOB NOT NULL,
+                        body BLOB NOT NULL,
+                        reason TEXT,
+                        detail TEXT
+                    );
+                    CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                    CREATE TABLE checkpoint(handler TEXT PRIMARY KEY, state BLOB NOT NULL);
+                    """)
+        }
+        return migrator
+    }
+}

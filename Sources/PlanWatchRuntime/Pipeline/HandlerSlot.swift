@@ -1,0 +1,56 @@
+import Foundation
+import HandlerKit
+
+/// One handler with the state the host keeps for it. Used by the pipeline thread only.
+class HandlerSlot {
+    let name: String
+    let eventTypes: Set<String>
+
+    init(name: String, eventTypes: Set<String>) {
+        self.name = name
+        self.eventTypes = eventTypes
+    }
+
+    func handle(_ event: Event, context: HandlerContext) throws -> [HandlerOutput] { [] }
+    func tick(context: HandlerContext) throws -> [HandlerOutput] { [] }
+    func encodeState() throws -> Data { Data() }
+    func restoreState(_ data: Data?) throws {}
+
+    /// Wraps any handler, opening its existential once.
+    static func make(_ handler: any Handler) -> HandlerSlot { typed(handler) }
+
+    private static func typed<H: Handler>(_ handler: H) -> HandlerSlot { TypedSlot(handler) }
+}
+
+private final class TypedSlot<H: Handler>: HandlerSlot {
+    let handler: H
+    var state: H.State
+
+    init(_ handler: H) {
+        self.handler = handler
+        state = handler.makeInitialState()
+        super.init(name: handler.name, eventTypes: Set(handler.eventTypes))
+    }
+
+    override func handle(_ event: Event, context: HandlerContext) throws -> [HandlerOutput] {
+        try handler.handle(event, state: &state, context: context)
+    }
+
+    override func tick(context: HandlerContext) throws -> [HandlerOutput] {
+        try handler.tick(state: &state, context: context)
+    }
+
+    override func encodeState() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(state)
+    }
+
+    override func restoreState(_ data: Data?) throws {
+        guard let data else {
+            state = handler.makeInitialState()
+            return
+        }
+        state = try JSONDecoder().decode(H.State.self, from: data)
+    }
+}

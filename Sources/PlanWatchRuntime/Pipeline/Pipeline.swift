@@ -1,0 +1,192 @@
+import Foundation
+import HandlerKit
+import Logging
+import ZeroMQ
+
+/// The pipeline thread: dedupe → journal (one transaction per batch) → handlers →
+/// publish and acknowledge after the commit. Owns the PUB sockets and the reply PUSH.
+final class Pipeline {
+    private let config: RuntimeConfig
+    private let journal: Journal
+    private let processor: Processor
+    private let queue: BoundedQueue<IngestItem>
+    private let logger: Logger
+    private let publisher: ZMQSocket
+    private let replies: ZMQSocket
+    private var dedupe = Set<String>()
+    private var publishedThrough: Int64 = 0
+    private var lastCheckpointPosition: Int64 = 0
+    private var lastCheckpointTime = Date()
+    private var nextTick: Date
+    let boundPublish: [String]
+
+    init(
+        config: RuntimeConfig, context: ZMQContext, handlers: [any Handler], queue: BoundedQueue<IngestItem>,
+        replyEndpoint: String, logger: Logger
+    ) throws {
+        self.config = config
+        self.queue = queue
+        self.logger = logger
+        journal = try Journal(path: config.journalPath, synchronous: config.synchronousFull ? .full : .normal)
+        processor = Processor(
+            handlers: handlers, journal: journal, decoder: Runtime.decoder(for: handlers, config: config), logger: logger)
+        publisher = try ZMQSocket(context: context, type: .pub)
+        try publisher.set(.sendHighWaterMark(config.sendHighWaterMark))
+        var bound: [String] = []
+        for endpoint in config.publishBind {
+            try publisher.bind(endpoint)
+            bound.append(publisher.lastEndpoint)
+        }
+        boundPublish = bound
+        replies = try ZMQSocket(context: context, type: .push)
+        try replies.set(.sendHighWaterMark(0))
+        try replies.connect(replyEndpoint)
+        nextTick = Date()
+        try recover()
+    }
+
+    /// Restores the checkpoint and replays what follows it; outputs that were never
+    /// published before the last stop are published now (with their original `seq`).
+    private func recover() throws {
+        let started = Date()
+        let checkpoint = try journal.loadCheckpoint()
+        processor.restore(checkpoint)
+        let published = try journal.publishedThrough
+        try journal.forEachEventKey { source, id in dedupe.insert(Self.key(source, id)) }
+        var replayed = 0
+        var republished = 0
+        var last = checkpoint.position
+        try journal.forEachEntry(after: checkpoint.position) { entry in
+            let outputs = processor.process(entry)
+            if entry.position > published {
+                for message in outputs { send(message) }
+                republished += outputs.count
+            }
+            replayed += 1
+            last = entry.position
+        }
+        publishedThrough = last
+        lastCheckpointPosition = checkpoint.position
+        if replayed > 0 { try journal.setPublishedThrough(last) }
+        logger.info(
+            "journal recovered",
+            metadata: [
+                "journal.path": "\(journal.path)", "checkpoint.position": "\(checkpoint.position)",
+                "replayed": "\(replayed)", "republished": "\(republished)", "seq": "\(processor.seq)",
+                "events.known": "\(dedupe.count)", "ms": "\(Int(Date().timeIntervalSince(started) * 1000))",
+            ])
+    }
+
+    static func key(_ source: String, _ id: String) -> String { source + "\u{0}" + id }
+
+    /// Runs until the queue is closed and drained, then checkpoints and closes its sockets.
+    func run() {
+        while true {
+            let deadline = nextTick
+            guard let items = queue.pop(max: config.maxBatch, until: deadline) else { break }
+            processBatch(items)
+        }
+        processBatch([])
+        do {
+            try saveCheckpoint()
+            try journal.setPublishedThrough(publishedThrough)
+        } catch {
+            logger.error("final checkpoint failed; the next start replays more", metadata: ["error": "\(error)"])
+        }
+        _ = try? replies.send([[]])  // tells the ingest thread that every reply has been sent
+        publisher.close()
+        replies.close()
+        logger.info("pipeline stopped", metadata: ["seq": "\(processor.seq)", "journal.position": "\(publishedThrough)"])
+    }
+
+    private func processBatch(_ items: [IngestItem]) {
+        var entries: [JournalEntry] = []
+        var decoded: [Event?] = []
+        var newKeys: [String] = []
+        var okReplies: [(envelope: [[UInt8]], id: String)] = []
+        var duplicateReplies: [[[UInt8]]] = []
+        for item in items {
+            switch item.content {
+            case .event(let event):
+                let key = Self.key(event.source, event.id)
+                if dedupe.contains(key) {
+                    if let envelope = item.replyTo {
+                        duplicateReplies.append(
+                            ackMessage(to: envelope, status: .duplicate, id: event.id, detail: "already recorded"))
+                    }
+                    continue
+                }
+                dedupe.insert(key)
+                newKeys.append(key)
+                entries.append(.event(event, topic: item.topic, body: item.body, receivedAt: item.receivedAt))
+                decoded.append(event)
+                if let envelope = item.replyTo { okReplies.append((envelope, event.id)) }
+            case .rejected(let rejection):
+                entries.append(.rejected(rejection, topic: item.topic, body: item.body, receivedAt: item.receivedAt))
+                decoded.append(nil)
+            }
+        }
+        let now = Date()
+        if now >= nextTick {
+            entries.append(.tick(at: Timestamp(epochMilliseconds: Int64(now.timeIntervalSince1970 * 1000))))
+            decoded.append(nil)
+            nextTick = now.addingTimeInterval(Double(config.tickIntervalMilliseconds) / 1000)
+        }
+        guard !entries.isEmpty else {
+            for reply in duplicateReplies { sendReply(reply) }
+            return
+        }
+        let stored: [JournalEntry]
+        do {
+            stored = try journal.append(entries, publishedThrough: publishedThrough)
+        } catch {
+            // Nothing of this batch was recorded: take the keys back and tell acknowledged
+            // producers to retry. Fire-and-forget events of this batch are lost, and counted.
+            for key in newKeys { dedupe.remove(key) }
+            logger.error(
+                "journal write failed; batch not recorded",
+                metadata: ["error": "\(error)", "entries": "\(entries.count)"])
+            for reply in okReplies {
+                sendReply(ackMessage(to: reply.envelope, status: .busy, id: reply.id, detail: "journal write failed; retry"))
+            }
+            return
+        }
+        for (entry, event) in zip(stored, decoded) {
+            for message in processor.process(entry, event: event) { send(message) }
+        }
+        publishedThrough = stored.last!.position
+        for reply in okReplies { sendReply(ackMessage(to: reply.envelope, status: .ok, id: reply.id, detail: "")) }
+        for reply in duplicateReplies { sendReply(reply) }
+        if publishedThrough - lastCheckpointPosition >= Int64(config.checkpointEvery)
+            || (publishedThrough > lastCheckpointPosition
+                && now.timeIntervalSince(lastCheckpointTime) * 1000 >= Double(config.checkpointIntervalMilliseconds))
+        {
+            do { try saveCheckpoint() } catch {
+                logger.error("checkpoint failed; will retry", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    private func saveCheckpoint() throws {
+        lastCheckpointTime = Date()
+        guard publishedThrough > lastCheckpointPosition else { return }
+        let checkpoint = try processor.makeCheckpoint(position: publishedThrough)
+        try journal.saveCheckpoint(checkpoint)
+        processor.checkpointSaved(checkpoint)
+        lastCheckpointPosition = publishedThrough
+    }
+
+    private func send(_ message: OutboundMessage) {
+        do {
+            try publisher.send([Array(message.topic.utf8), message.body], wait: false)
+        } catch {
+            logger.error("publish failed", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
+        }
+    }
+
+    private func sendReply(_ frames: [[UInt8]]) {
+        do { try replies.send(frames) } catch {
+            logger.error("reply hand-off failed", metadata: ["error": "\(error)"])
+        }
+    }
+}

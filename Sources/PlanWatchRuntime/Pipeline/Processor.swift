@@ -1,0 +1,159 @@
+import Foundation
+import HandlerKit
+import Logging
+
+/// A message ready for the PUB socket.
+struct OutboundMessage: Sendable, Equatable {
+    var topic: String
+    var body: [UInt8]
+    var seq: Int64
+}
+
+/// Turns journal entries into outputs: runs the handlers, numbers every output with the
+/// global `seq`. Deterministic: the same journal from the same checkpoint gives the same
+/// bytes. Used by the live pipeline and by replay alike; owned by one thread.
+final class Processor {
+    private(set) var slots: [HandlerSlot]
+    private(set) var seq: Int64 = 0
+    let decoder: EventDecoder
+    private let journal: Journal
+    private let logger: Logger
+    /// The last checkpoint, kept to rebuild a handler whose call failed.
+    private var checkpoint: Journal.Checkpoint
+    private(set) var handlerFailures = 0
+
+    init(handlers: [any Handler], journal: Journal, decoder: EventDecoder, logger: Logger) {
+        slots = handlers.map(HandlerSlot.make)
+        self.journal = journal
+        self.decoder = decoder
+        self.logger = logger
+        checkpoint = Journal.Checkpoint(position: 0, seq: 0, states: [:])
+    }
+
+    /// Loads the last checkpoint into the handlers. A state that no longer decodes (its
+    /// type changed) starts empty and is rebuilt from the journal entries that follow.
+    func restore(_ checkpoint: Journal.Checkpoint) {
+        self.checkpoint = checkpoint
+        seq = checkpoint.seq
+        for slot in slots {
+            do {
+                try slot.restoreState(checkpoint.states[slot.name])
+            } catch {
+                logger.warning(
+                    "checkpoint state unreadable; starting the handler empty",
+                    metadata: ["handler": "\(slot.name)", "error": "\(error)"])
+                try? slot.restoreState(nil)
+            }
+        }
+    }
+
+    /// The handlers' states as of the entries processed so far.
+    func makeCheckpoint(position: Int64) throws -> Journal.Checkpoint {
+        var states: [String: Data] = [:]
+        for slot in slots { states[slot.name] = try slot.encodeState() }
+        let cp = Journal.Checkpoint(position: position, seq: seq, states: states)
+        return cp
+    }
+
+    /// Remembers a checkpoint that was saved, as the base for rebuilding a failed handler.
+    func checkpointSaved(_ cp: Journal.Checkpoint) { checkpoint = cp }
+
+    /// Processes one journal entry. `event` is the already-decoded event, when the caller has it.
+    func process(_ entry: JournalEntry, event decoded: Event? = nil) -> [OutboundMessage] {
+        var out: [OutboundMessage] = []
+        let context = HandlerContext(now: entry.receivedAt.inChinaTime)
+        switch entry.kind {
+        case .rejected:
+            let letter = DeadLetter(
+                reason: entry.reason ?? .schemaViolation, detail: entry.detail ?? "",
+                topic: String(decoding: entry.topic, as: UTF8.self), body: String(decoding: entry.body, as: UTF8.self),
+                receivedAt: context.now)
+            emit(topic: letter.outboundTopic, letter.body(seq: nextSeq()), into: &out)
+        case .tick:
+            for slot in slots {
+                do {
+                    append(try slot.tick(context: context), into: &out)
+                } catch {
+                    fail(slot, entry: entry, error: error, into: &out)
+                }
+            }
+        case .event:
+            let event: Event
+            if let decoded {
+                event = decoded
+            } else {
+                switch decoder.decode(topic: entry.topic, body: entry.body) {
+                case .success(let e): event = e
+                case .failure(let rejection):
+                    // The journal holds only events that decoded when they arrived; a decoder
+                    // that changed since then must not stop a replay.
+                    logger.error("journaled event no longer decodes", metadata: ["position": "\(entry.position)", "error": "\(rejection)"])
+                    return []
+                }
+            }
+            for slot in slots where slot.eventTypes.contains(event.type) {
+                do {
+                    append(try slot.handle(event, context: context), into: &out)
+                } catch {
+                    fail(slot, entry: entry, error: error, into: &out)
+                }
+            }
+        }
+        return out
+    }
+
+    private func nextSeq() -> Int64 {
+        seq += 1
+        return seq
+    }
+
+    private func emit(topic: String, _ body: JSONValue, into out: inout [OutboundMessage]) {
+        guard case .object(let object) = body, case .integer(let s) = object["seq"] else { return }
+        out.append(OutboundMessage(topic: topic, body: JSONWriter.bytes(body), seq: s))
+    }
+
+    private func append(_ outputs: [HandlerOutput], into out: inout [OutboundMessage]) {
+        for output in outputs {
+            switch output {
+            case .alert(let alert): emit(topic: alert.topic, alert.body(seq: nextSeq()), into: &out)
+            case .indicator(let update): emit(topic: update.topic, update.body(seq: nextSeq()), into: &out)
+            }
+        }
+    }
+
+    /// A handler threw: dead-letter the entry for this handler only, and put the handler's
+    /// state back as it was before the call by rebuilding it from the last checkpoint.
+    private func fail(_ slot: HandlerSlot, entry: JournalEntry, error: any Error, into out: inout [OutboundMessage]) {
+        handlerFailures += 1
+        logger.error(
+            "handler failed; event dead-lettered for this handler only",
+            metadata: ["handler": "\(slot.name)", "position": "\(entry.position)", "error": "\(error)"])
+        let letter = DeadLetter(
+            reason: .handlerFailed, detail: "\(slot.name): \(error)", topic: String(decoding: entry.topic, as: UTF8.self),
+            body: String(decoding: entry.body, as: UTF8.self), receivedAt: entry.receivedAt.inChinaTime)
+        emit(topic: letter.outboundTopic, letter.body(seq: nextSeq()), into: &out)
+        rebuild(slot, before: entry.position)
+    }
+
+    private func rebuild(_ slot: HandlerSlot, before position: Int64) {
+        do {
+            try slot.restoreState(checkpoint.states[slot.name])
+            try journal.forEachEntry(after: checkpoint.position) { entry in
+                guard entry.position < position else { return }
+                let context = HandlerContext(now: entry.receivedAt.inChinaTime)
+                switch entry.kind {
+                case .tick: _ = try? slot.tick(context: context)
+                case .event:
+                    if let type = entry.type, slot.eventTypes.contains(type),
+                        case .success(let event) = decoder.decode(topic: entry.topic, body: entry.body)
+                    {
+                        _ = try? slot.handle(event, context: context)
+                    }
+                case .rejected: break
+                }
+            }
+        } catch {
+            logger.critical("could not rebuild handler state", metadata: ["handler": "\(slot.name)", "error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import HandlerKit
+import Logging
+import Synchronization
+import ZeroMQ
+
+/// The host: ingest thread → bounded queue → pipeline thread (journal, handlers, publish).
+///
+/// ``start()`` opens the journal, replays it, binds every socket and returns once all are
+/// ready (or throws why not). ``stop()`` stops reading, drains and commits what was
+/// accepted, sends the last replies, checkpoints and closes the sockets.
+public final class Runtime: Sendable {
+    private let config: RuntimeConfig
+    private let handlers: [any Handler]
+    private let logger: Logger
+    private let context = ZMQContext(ioThreads: 1)
+    private let stopFlag = StopFlag()
+    private let finished = DispatchGroup()
+    private let state = Mutex<BoundEndpoints?>(nil)
+
+    public init(config: RuntimeConfig, handlers: [any Handler], logger: Logger) {
+        self.config = config
+        self.handlers = handlers
+        self.logger = logger
+    }
+
+    /// The decoder for the contract's types plus those the handlers add.
+    public static func decoder(for handlers: [any Handler], config: RuntimeConfig) -> EventDecoder {
+        var extra: [String: EventDecoder.PayloadValidator] = [:]
+        for handler in handlers { extra.merge(handler.payloadValidators) { first, _ in first } }
+        return EventDecoder(maxBodyBytes: config.maxBodyBytes, extraTypes: extra)
+    }
+
+    /// The endpoints bound, once started.
+    public var endpoints: BoundEndpoints? { state.withLock { $0 } }
+
+    /// Recovers the journal and binds all sockets; throws on a bad endpoint or journal.
+    public func start() throws {
+        let queue = BoundedQueue<IngestItem>(capacity: config.queueCapacity)
+        let replyEndpoint = "inproc://planwatch-replies-\(UUID().uuidString)"
+        let pipelineReady = StartupSignal<[String]>()
+        let ingestReady = StartupSignal<([String], [String])>()
+        let (config, handlers, logger, context, stopFlag) = (self.config, self.handlers, self.logger, self.context, self.stopFlag)
+        let decoder = Self.decoder(for: handlers, config: config)
+
+        // Ingest binds the reply channel first, so the pipeline's PUSH connects to a bound endpoint.
+        finished.enter()
+        let ingestThread = Thread { [finished] in
+            defer { finished.leave() }
+            let ingest: Ingest
+            do {
+                ingest = try Ingest(
+                    config: config, context: context, decoder: decoder, queue: queue, replyEndpoint: replyEndpoint,
+                    stopFlag: stopFlag, logger: logger)
+            } catch {
+                queue.close()
+                ingestReady.fail(error)
+                return
+            }
+            ingestReady.succeed((ingest.boundIngest, ingest.boundAck))
+            ingest.run()
+        }
+        ingestThread.name = "planwatch-ingest"
+        ingestThread.start()
+        let (ingest, ack): ([String], [String])
+        do {
+            (ingest, ack) = try ingestReady.wait()
+        } catch {
+            finished.wait()
+            throw error
+        }
+
+        finished.enter()
+        let pipelineThread = Thread { [finished] in
+            defer { finished.leave() }
+            let pipeline: Pipeline
+            do {
+                pipeline = try Pipeline(
+                    config: config, context: context, handlers: handlers, queue: queue, replyEndpoint: replyEndpoint,
+                    logger: logger)
+            } catch {
+                pipelineReady.fail(error)
+                return
+            }
+            pipelineReady.succeed(pipeline.boundPublish)
+            pipeline.run()
+        }
+        pipelineThread.name = "planwatch-pipeline"
+        pipelineThread.start()
+        let publish: [String]
+        do {
+            publish = try pipelineReady.wait()
+        } catch {
+            stopFlag.set()
+            context.shutdown()  // wakes the ingest thread, which has no pipeline to wait for
+            finished.wait()
+            throw error
+        }
+        let bound = BoundEndpoints(ingest: ingest, ack: ack, publish: publish)
+        state.withLock { $0 = bound }
+        logger.info(
+            "planwatch runtime started",
+            metadata: [
+                "ingest": "\(ingest)", "ack": "\(ack)", "publish": "\(publish)",
+                "handlers": "\(handlers.map(\.name))",
+            ])
+    }
+
+    /// Stops reading, drains what was accepted, checkpoints, closes. Blocks until done.
+    public func stop() {
+        stopFlag.set()
+        finished.wait()
+        logger.info("planwatch runtime stopped")
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+
+/// A bounded FIFO between one producer thread and one consumer thread. The producer checks
+/// ``freeSpace`` before it reads more from its sockets, so memory stays bounded and the
+/// sockets' high-water marks push back on peers.
+final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var items: [Element] = []
+    private var head = 0
+    private var closed = false
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// How many more elements fit now. Only the consumer can make it grow.
+    var freeSpace: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return capacity - (items.count - head)
+    }
+
+    /// Appends all of `elements`; the caller has checked ``freeSpace``.
+    func push(contentsOf elements: [Element]) {
+        guard !elements.isEmpty else { return }
+        condition.lock()
+        items.append(contentsOf: elements)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// No more elements will come; wakes the consumer.
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Up to `max` elements, waiting until `deadline` for the first one.
+    /// Returns `nil` once the queue is closed and empty.
+    func pop(max: Int, until deadline: Date) -> [Element]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.count == head && !closed {
+            if !condition.wait(until: deadline) { break }
+        }
+        if items.count == head { return closed ? nil : [] }
+        let end = min(items.count, head + max)
+        let batch = Array(items[head..<end])
+        head = end
+        if head > 4096 && head * 2 > items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        return batch
+    }
+}

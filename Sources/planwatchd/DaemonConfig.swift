@@ -1,0 +1,125 @@
+import Foundation
+import Logging
+import PlanWatchRuntime
+import Yams
+
+/// The YAML configuration file of `planwatchd`. Every key is optional; what is absent
+/// keeps its embedded default (the endpoints of CONTRACT.md, SQLite under ./var).
+struct DaemonConfig: Decodable, Equatable {
+    struct Storage: Decodable, Equatable {
+        var path: String?
+        var synchronous: String?
+    }
+    struct Ingest: Decodable, Equatable {
+        var bind: [String]?
+        var connect: [String]?
+        var topics: [String]?
+        var maxBodyBytes: Int?
+        var receiveHighWaterMark: Int32?
+    }
+    struct Endpoints: Decodable, Equatable {
+        var bind: [String]?
+        var sendHighWaterMark: Int32?
+    }
+    struct Pipeline: Decodable, Equatable {
+        var maxBatch: Int?
+        var queueCapacity: Int?
+        var tickIntervalMs: Int?
+        var checkpointEvery: Int?
+        var checkpointIntervalMs: Int?
+    }
+
+    var logLevel: String?
+    var storage: Storage?
+    var ingest: Ingest?
+    var ack: Endpoints?
+    var publish: Endpoints?
+    var pipeline: Pipeline?
+    var plans: [String]?
+
+    /// Every key the file may hold, for a clear error on a misspelt one.
+    static let knownKeys: [String: Set<String>] = [
+        "": ["logLevel", "storage", "ingest", "ack", "publish", "pipeline", "plans"],
+        "storage": ["path", "synchronous"],
+        "ingest": ["bind", "connect", "topics", "maxBodyBytes", "receiveHighWaterMark"],
+        "ack": ["bind", "sendHighWaterMark"],
+        "publish": ["bind", "sendHighWaterMark"],
+        "pipeline": ["maxBatch", "queueCapacity", "tickIntervalMs", "checkpointEvery", "checkpointIntervalMs"],
+    ]
+
+    struct Invalid: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Reads and checks a configuration file.
+    static func load(path: String) throws -> DaemonConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw Invalid(description: "cannot read config file \(path): no such file or not readable")
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        do {
+            if let tree = try Yams.load(yaml: text) {
+                guard let root = tree as? [String: Any] else {
+                    throw Invalid(description: "\(path): the top level must be a mapping of keys to values")
+                }
+                try checkKeys(root, section: "", file: path)
+            }
+            return try YAMLDecoder().decode(DaemonConfig.self, from: text)
+        } catch let error as Invalid {
+            throw error
+        } catch let error as DecodingError {
+            throw Invalid(description: "\(path): \(Self.describe(error))")
+        } catch {
+            throw Invalid(description: "\(path): not valid YAML: \(error)")
+        }
+    }
+
+    private static func checkKeys(_ map: [String: Any], section: String, file: String) throws {
+        guard let known = knownKeys[section] else { return }
+        for key in map.keys.sorted() {
+            let path = section.isEmpty ? key : "\(section).\(key)"
+            guard known.contains(key) else {
+                throw Invalid(description: "\(file): unknown key '\(path)' (known here: \(known.sorted().joined(separator: ", ")))")
+            }
+            if let nested = map[key] as? [String: Any] { try checkKeys(nested, section: path, file: file) }
+        }
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map(\.stringValue).joined(separator: ".")
+        }
+        switch error {
+        case .typeMismatch(let type, let c): return "'\(path(c))' should be \(type): \(c.debugDescription)"
+        case .valueNotFound(let type, let c): return "'\(path(c))' needs a \(type) value"
+        case .keyNotFound(let key, let c): return "'\(path(c))' lacks '\(key.stringValue)'"
+        case .dataCorrupted(let c): return "'\(path(c))': \(c.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+
+    /// Applies this file over the embedded defaults.
+    func apply(to runtime: inout RuntimeConfig) throws {
+        if let v = storage?.path { runtime.journalPath = v }
+        if let v = storage?.synchronous {
+            switch v.lowercased() {
+            case "full": runtime.synchronousFull = true
+            case "normal": runtime.synchronousFull = false
+            default: throw Invalid(description: "storage.synchronous must be full or normal, not '\(v)'")
+            }
+        }
+        if let v = ingest?.bind { runtime.ingestBind = v }
+        if let v = ingest?.connect { runtime.ingestConnect = v }
+        if let v = ingest?.topics { runtime.ingestTopics = v }
+        if let v = ingest?.maxBodyBytes { runtime.maxBodyBytes = v }
+        if let v = ingest?.receiveHighWaterMark { runtime.receiveHighWaterMark = v }
+        if let v = ack?.bind { runtime.ackBind = v }
+        if let v = publish?.bind { runtime.publishBind = v }
+        if let v = publish?.sendHighWaterMark { runtime.sendHighWaterMark = v }
+        if let v = pipeline?.maxBatch { runtime.maxBatch = v }
+        if let v = pipeline?.queueCapacity { runtime.queueCapacity = v }
+        if let v = pipeline?.tickIntervalMs { runtime.tickIntervalMilliseconds = v }
+        if let v = pipeline?.checkpointEvery { runtime.checkpointEvery = v }
+        if let v = pipeline?.checkpointIntervalMs { runtime.checkpointIntervalMilliseconds = v }
+    }
+}

@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import HandlerCatalog
+import Logging
+import PlanWatchRuntime
+import ServiceLifecycle
+
+@main
+struct PlanWatchDaemon: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "planwatchd",
+        abstract: "PlanWatch daemon: education-plan events in over ZeroMQ, alerts and indicators out.",
+        discussion: """
+            With no --config it runs on embedded defaults: the journal in var/planwatch.sqlite and
+            the endpoints of CONTRACT.md (ingest SUB tcp://127.0.0.1:5550, acknowledged ingest ROUTER
+            tcp://127.0.0.1:5551, output PUB tcp://127.0.0.1:5560). Flags override the file.
+            SIGTERM or SIGINT stop it cleanly: what was accepted is committed, then it exits 0.
+            """)
+
+    @Option(name: .long, help: "YAML configuration file (see Ops/planwatchd.yaml for every key).")
+    var config: String?
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String?
+
+    @Option(name: .long, help: "SQLite journal file (storage.path).")
+    var journal: String?
+
+    @Option(name: .long, help: "Endpoint the ingest SUB binds (ingest.bind); repeat for several.")
+    var ingestBind: [String] = []
+
+    @Option(name: .long, help: "Producer PUB endpoint the ingest SUB connects to (ingest.connect); repeatable.")
+    var ingestConnect: [String] = []
+
+    @Option(name: .long, help: "Topic prefix the ingest SUB subscribes to (ingest.topics); repeatable.")
+    var ingestTopic: [String] = []
+
+    @Option(name: .long, help: "Endpoint the acknowledged-ingest ROUTER binds (ack.bind); repeatable.")
+    var ackBind: [String] = []
+
+    @Option(name: .long, help: "Endpoint the output PUB binds (publish.bind); repeatable.")
+    var publishBind: [String] = []
+
+    @Option(name: .long, help: "Plan file to load (plans); repeatable.")
+    var plan: [String] = []
+
+    @Option(name: .long, help: "Milliseconds between clock ticks (pipeline.tickIntervalMs).")
+    var tickIntervalMs: Int?
+
+    func run() async throws {
+        let file = try config.map(DaemonConfig.load(path:))
+        var runtimeConfig = RuntimeConfig()
+        try file?.apply(to: &runtimeConfig)
+        if let journal { runtimeConfig.journalPath = journal }
+        if !ingestBind.isEmpty { runtimeConfig.ingestBind = ingestBind }
+        if !ingestConnect.isEmpty { runtimeConfig.ingestConnect = ingestConnect }
+        if !ingestTopic.isEmpty { runtimeConfig.ingestTopics = ingestTopic }
+        if !ackBind.isEmpty { runtimeConfig.ackBind = ackBind }
+        if !publishBind.isEmpty { runtimeConfig.publishBind = publishBind }
+        if let tickIntervalMs { runtimeConfig.tickIntervalMilliseconds = tickIntervalMs }
+        let levelText = logLevel ?? file?.logLevel ?? "info"
+        guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
+            throw ValidationError("log level '\(levelText)' is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        let plans = plan.isEmpty ? (file?.plans ?? []) : plan
+        for path in plans where !FileManager.default.fileExists(atPath: path) {
+            throw ValidationError("plan file \(path) does not exist")
+        }
+
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "planwatchd")
+        let runtime = Runtime(config: runtimeConfig, handlers: HandlerCatalog.builtIn(), logger: logger)
+        do {
+            try runtime.start()
+        } catch {
+            logger.critical("start failed", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+        let group = ServiceGroup(
+            services: [RuntimeService(runtime: runtime)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+}
+
+/// Keeps the runtime up until a shutdown signal, then stops it (draining what was accepted).
+struct RuntimeService: Service {
+    let runtime: Runtime
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                runtime.stop()
+                done.resume()
+            }
+        }
+    }
+}
