@@ -28,6 +28,7 @@ let package = Package(
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"], swiftSettings: strict),
         .target(name: "PlanWatchModel", swiftSettings: strict),
         .target(name: "HandlerKit", dependencies: ["PlanWatchModel"], swiftSettings: strict),
+        .target(name: "PlanWatchSimulator", dependencies: ["PlanWatchModel"], swiftSettings: strict),
         .target(
             name: "CampusSafety", dependencies: ["HandlerKit"],
             path: "Sources/Handlers/CampusSafety", swiftSettings: strict),
@@ -55,19 +56,23 @@ let package = Package(
         .executableTarget(
             name: "planwatch",
             dependencies: [
-                "ZeroMQ", "PlanWatchModel",
+                "ZeroMQ", "PlanWatchModel", "PlanWatchSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
-        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"], swiftSettings: strict),
-        .testTarget(name: "PlanWatchModelTests", dependencies: ["PlanWatchModel"], swiftSettings: strict),
-        .testTarget(name: "CampusSafetyTests", dependencies: ["CampusSafety"], swiftSettings: strict),
+        .target(
+            name: "PlanWatchTestSupport", dependencies: ["ZeroMQ", "PlanWatchModel"], path: "Tests/Support",
+            swiftSettings: strict),
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "PlanWatchTestSupport"], swiftSettings: strict),
+        .testTarget(name: "PlanWatchModelTests", dependencies: ["PlanWatchModel", "PlanWatchTestSupport"], swiftSettings: strict),
+        .testTarget(name: "CampusSafetyTests", dependencies: ["CampusSafety", "PlanWatchTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "PlanWatchRuntimeTests",
-            dependencies: ["PlanWatchRuntime", "HandlerCatalog", "ZeroMQ"],
+            dependencies: ["PlanWatchRuntime", "HandlerCatalog", "ZeroMQ", "PlanWatchTestSupport"],
             swiftSettings: strict),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["ZeroMQ", "PlanWatchModel"],
+            name: "EndToEndTests",
+            dependencies: ["ZeroMQ", "PlanWatchModel", "PlanWatchTestSupport", "PlanWatchSimulator", "planwatchd", "planwatch"],
             swiftSettings: strict),
     ]
 )

@@ -39,10 +39,6 @@ public struct EventDecoder: Sendable {
         guard body.count <= maxBodyBytes else {
             throw Rejection(.tooLarge, "body is \(body.count) bytes; the limit is \(maxBodyBytes)")
         }
-        guard !topicBytes.isEmpty, topicBytes.count <= 255, topicBytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-            throw Rejection(.topicMismatch, "topic must be printable ASCII <type>.<region>, 1–255 bytes")
-        }
-        let topic = String(decoding: topicBytes, as: UTF8.self)
         let root: JSONValue
         do {
             root = try JSONParser.parse(body)
@@ -63,7 +59,8 @@ public struct EventDecoder: Sendable {
             throw Rejection(.schemaViolation, "region: \"\(regionText)\" is not a 6-digit division code")
         }
         let expected = "\(type).\(region.code)"
-        guard topic == expected else {
+        guard topicBytes.elementsEqual(expected.utf8) else {
+            let topic = String(decoding: topicBytes.prefix(256), as: UTF8.self)
             throw Rejection(
                 .topicMismatch, "topic \"\(topic)\" does not match type and region of the body (expected \"\(expected)\")")
         }

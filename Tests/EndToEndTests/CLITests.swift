@@ -1,0 +1,61 @@
+import Foundation
+import PlanWatchTestSupport
+import Testing
+import ZeroMQ
+
+/// The `planwatch` CLI against a real daemon.
+@Suite struct CLITests {
+    func lines(_ bodies: [[UInt8]]) -> String {
+        bodies.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n") + "\n"
+    }
+
+    @Test func checkPrintsEachRejectionWithItsLineNumber() throws {
+        let good = Fixtures.incident(id: "c-1").body
+        let input = "# comment\n" + lines([good, Array("{\"type\":\"safety.incident\"".utf8), good])
+        let result = try run(Products.path("planwatch"), ["check"], stdin: input)
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("line 3: malformedJson:"), "\(result.stdout)")
+        #expect(result.stdout.contains("2 valid, 1 rejected"))
+    }
+
+    @Test func publishWithAckReportsCountsAndReasons() throws {
+        let dir = TemporaryDirectory()
+        let daemon = try DaemonProcess(journal: dir.path + "/j.sqlite", logPath: dir.path + "/d.log")
+        let file = dir.path + "/events.jsonl"
+        let bad = String(decoding: Fixtures.incident(id: "p-3").body, as: UTF8.self).replacingOccurrences(of: "\"affected\":35", with: "\"affected\":-1")
+        try (lines([Fixtures.incident(id: "p-1").body, Fixtures.incident(id: "p-1").body]) + bad + "\n")
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try run(Products.path("planwatch"), ["publish", "--ack", file, "--ack-endpoint", daemon.ack])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("line 3: rejected: schemaViolation: payload.affected: -1 is outside"), "\(result.stdout)")
+        #expect(result.stdout.contains("ok 1, duplicate 1, rejected 1"))
+        #expect(try daemon.terminate() == 0)
+    }
+
+    @Test func tailShowsAlertsPublishedFireAndForget() throws {
+        let dir = TemporaryDirectory()
+        let daemon = try DaemonProcess(journal: dir.path + "/j.sqlite", logPath: dir.path + "/d.log")
+        let tail = Process()
+        tail.executableURL = URL(fileURLWithPath: Products.path("planwatch"))
+        tail.arguments = ["tail", "alert.", "--json", "--count", "1", "--seconds", "120", "--output-endpoint", daemon.publish]
+        let out = Pipe()
+        tail.standardOutput = out
+        try tail.run()
+        // Publish until tail has its alert (tail may join after the first publish).
+        let file = dir.path + "/events.jsonl"
+        var n = 0
+        let done = try Wait.until(seconds: 120) {
+            n += 1
+            try lines([Fixtures.incident(id: "tail-\(n)", incidentId: "INC-TAIL-\(n)").body]).write(toFile: file, atomically: true, encoding: .utf8)
+            let r = try run(Products.path("planwatch"), ["publish", file, "--ingest-endpoint", daemon.ingest])
+            #expect(r.status == 0, "\(r.stderr)")
+            return Wait.until(seconds: 2) { !tail.isRunning }
+        }
+        #expect(done)
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let line = try #require(text.split(separator: "\n").first.map(String.init))
+        let object = try #require(Fixtures.object(Array(line.utf8)))
+        #expect(object["topic"] == .string("alert.safety.370303"))
+        #expect(try daemon.terminate() == 0)
+    }
+}

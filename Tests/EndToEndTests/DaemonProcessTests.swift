@@ -1,0 +1,96 @@
+import Foundation
+import PlanWatchTestSupport
+import Testing
+import ZeroMQ
+
+/// `planwatchd` as its users run it: a subprocess, signals, configuration files, restarts.
+@Suite struct DaemonProcessTests {
+    @Test func sigtermDrainsWhatWasAcceptedAndExitsZero() throws {
+        let dir = TemporaryDirectory()
+        let journal = dir.path + "/journal.sqlite"
+        let peer = Peer()
+        let daemon = try DaemonProcess(journal: journal, logPath: dir.path + "/d1.log")
+        let dealer = try peer.dealer(to: daemon.ack)
+        let count = 300
+        for i in 0..<count {
+            let m = Fixtures.incident(id: "term-\(i)", incidentId: "INC-T\(i)")
+            try dealer.send([m.topic, m.body])
+        }
+        // Stop while replies are still coming.
+        _ = try #require(try dealer.receive(within: 30))
+        #expect(try daemon.terminate() == 0)
+        var acknowledged = Set<String>()
+        while let reply = try dealer.receive(within: 0.5) {
+            if String(decoding: reply[0], as: UTF8.self) == "ok" { acknowledged.insert(String(decoding: reply[1], as: UTF8.self)) }
+        }
+        #expect(daemon.log.contains("pipeline stopped"))
+        dealer.close()
+
+        let again = try DaemonProcess(journal: journal, logPath: dir.path + "/d2.log")
+        let dealer2 = try peer.dealer(to: again.ack)
+        var duplicates = 0
+        for i in 0..<count {
+            let m = Fixtures.incident(id: "term-\(i)", incidentId: "INC-T\(i)")
+            let reply = try peer.ack(dealer2, m)
+            if reply[0] == "duplicate" { duplicates += 1 }
+            if acknowledged.contains("term-\(i)") { #expect(reply[0] == "duplicate", "term-\(i) was acknowledged but lost") }
+        }
+        #expect(duplicates >= acknowledged.count)
+        #expect(try again.terminate() == 0)
+    }
+
+    @Test func helpDocumentsEveryOption() throws {
+        let result = try run(Products.path("planwatchd"), ["--help"])
+        #expect(result.status == 0)
+        for option in ["--config", "--log-level", "--journal", "--ingest-bind", "--ingest-connect", "--ingest-topic", "--ack-bind",
+            "--publish-bind", "--plan", "--tick-interval-ms", "SIGTERM"]
+        {
+            #expect(result.stdout.contains(option), "\(option) missing from --help")
+        }
+    }
+
+    @Test func misspeltConfigKeyIsAClearError() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.path + "/planwatchd.yaml"
+        try "ingest:\n  bnd: [\"tcp://127.0.0.1:5999\"]\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try run(Products.path("planwatchd"), ["--config", path])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("unknown key 'ingest.bnd'"), "\(result.stderr)")
+    }
+
+    @Test func configFileIsReadAndFlagsOverrideIt() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.path + "/planwatchd.yaml"
+        let filePublish = "tcp://127.0.0.1:\(FreePort.next())"
+        try """
+            logLevel: info
+            storage:
+              path: \(dir.path)/from-file.sqlite
+            publish:
+              bind: ["\(filePublish)"]
+            ack:
+              bind: ["tcp://127.0.0.1:1"]
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        // The file's ack endpoint (port 1) would fail; the flag overrides it.
+        let daemon = try DaemonProcess(
+            journal: dir.path + "/from-flag.sqlite", extraArguments: ["--config", path, "--publish-bind", filePublish],
+            logPath: dir.path + "/d.log")
+        #expect(daemon.log.contains(filePublish))
+        #expect(FileManager.default.fileExists(atPath: dir.path + "/from-flag.sqlite"))
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/from-file.sqlite"))
+        #expect(try daemon.terminate() == 0)
+    }
+
+    @Test func endpointInUseFailsTheStartWithTheEndpointNamed() throws {
+        let dir = TemporaryDirectory()
+        let context = ZMQContext()
+        let blocker = try ZMQSocket(context: context, type: .pub)
+        try blocker.bind("tcp://127.0.0.1:*")
+        let taken = blocker.lastEndpoint
+        let result = try run(
+            Products.path("planwatchd"),
+            ["--journal", dir.path + "/j.sqlite", "--publish-bind", taken, "--ingest-bind", "tcp://127.0.0.1:*", "--ack-bind", "tcp://127.0.0.1:*"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("bind \(taken)"), "\(result.stderr)")
+    }
+}

@@ -1,0 +1,66 @@
+"""A planwatchd subprocess for tests written from CONTRACT.md alone, with pyzmq."""
+import os
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+import zmq
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def _bin_dir():
+    if os.environ.get("PLANWATCH_BIN_DIR"):
+        return os.environ["PLANWATCH_BIN_DIR"]
+    out = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Daemon:
+    def __init__(self, directory):
+        self.ingest = f"tcp://127.0.0.1:{_free_port()}"
+        self.ack = f"tcp://127.0.0.1:{_free_port()}"
+        self.publish = f"tcp://127.0.0.1:{_free_port()}"
+        self.log_path = os.path.join(directory, "planwatchd.log")
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            [os.path.join(_bin_dir(), "planwatchd"), "--journal", os.path.join(directory, "journal.sqlite"),
+             "--ingest-bind", self.ingest, "--ack-bind", self.ack, "--publish-bind", self.publish],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if "planwatch runtime started" in open(self.log_path).read():
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.02)
+        raise RuntimeError("planwatchd did not start:\n" + open(self.log_path).read())
+
+    def stop(self):
+        self.process.terminate()
+        code = self.process.wait(timeout=60)
+        self.log.close()
+        return code
+
+
+@pytest.fixture
+def daemon():
+    with tempfile.TemporaryDirectory() as directory:
+        d = Daemon(directory)
+        yield d
+        assert d.stop() == 0
+
+
+@pytest.fixture
+def ctx():
+    c = zmq.Context()
+    yield c
+    c.destroy(linger=0)

@@ -1,0 +1,43 @@
+import PlanWatchModel
+import Testing
+
+@Suite struct TimeAndJSONTests {
+    @Test func rfc3339KeepsTheInstantAndTheOffset() throws {
+        let t = try #require(Timestamp(rfc3339: "2026-03-02T08:10:00+08:00"))
+        #expect(t.epochMilliseconds == 1_772_410_200_000)
+        #expect(t.description == "2026-03-02T08:10:00+08:00")
+        let z = try #require(Timestamp(rfc3339: "2026-03-02T00:10:00.250Z"))
+        #expect(z.epochMilliseconds == 1_772_410_200_250)
+        #expect(z.inChinaTime.description == "2026-03-02T08:10:00.250+08:00")
+    }
+
+    @Test(arguments: ["2026-03-02T08:10:00", "2026-02-30T08:10:00+08:00", "2026-03-02T24:00:00Z", "2026-03-02", ""])
+    func rfc3339WithoutOffsetOrWithImpossibleDatesIsRefused(text: String) {
+        #expect(Timestamp(rfc3339: text) == nil)
+    }
+
+    @Test func localDatesCountDays() throws {
+        let d = try #require(LocalDate(iso: "2024-02-28"))
+        #expect(d.adding(days: 1).description == "2024-02-29")
+        #expect(d.adding(days: 2).description == "2024-03-01")
+        #expect(LocalDate(iso: "2023-02-29") == nil)
+        #expect(LocalDate(dayNumber: 0).description == "1970-01-01")
+    }
+
+    @Test func writerEscapesAndRoundTrips() throws {
+        let value: JSONValue = .object([
+            "s": .string("引号\"\\\n\u{01}"), "n": .integer(-5), "d": .double(0.47), "a": .array([.null, .bool(true)]),
+        ])
+        let bytes = JSONWriter.bytes(value)
+        #expect(String(decoding: bytes, as: UTF8.self) == #"{"s":"引号\"\\\n\u0001","n":-5,"d":0.47,"a":[null,true]}"#)
+        #expect(try JSONParser.parse(bytes) == value)
+    }
+
+    @Test func regionsKnowTheirCityAndProvince() throws {
+        let zhangdian = try #require(RegionCode("370303"))
+        #expect(zhangdian.city.code == "370300")
+        #expect(zhangdian.province.code == "370000")
+        #expect(zhangdian.isDistrict && !zhangdian.isCity && zhangdian.city.isCity)
+        #expect(RegionCode("37030a") == nil)
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+
+/// The built executables next to the test binary (`.build/<triple>/debug`).
+public enum Products {
+    public static var directory: URL {
+        if let override = ProcessInfo.processInfo.environment["PLANWATCH_BIN_DIR"] {
+            return URL(fileURLWithPath: override)
+        }
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return exe.deletingLastPathComponent()
+    }
+
+    public static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+}
+
+/// Runs a command to completion and returns its exit status and output.
+public func run(_ executable: String, _ arguments: [String], stdin: String? = nil, timeout: Double = 120) throws -> (
+    status: Int32, stdout: String, stderr: String
+) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    let input = Pipe()
+    process.standardInput = input
+    try process.run()
+    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+    try input.fileHandleForWriting.close()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    guard Wait.until(seconds: timeout, { !process.isRunning }) else {
+        process.terminate()
+        throw TestFailure("\(executable) did not finish within \(timeout) s")
+    }
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}
+
+/// `planwatchd` as a subprocess on free loopback ports, with its log in a file.
+public final class DaemonProcess {
+    public let process = Process()
+    public let ingest: String
+    public let ack: String
+    public let publish: String
+    public let logPath: String
+
+    public init(journal: String, extraArguments: [String] = [], logPath: String) throws {
+        ingest = "tcp://127.0.0.1:\(FreePort.next())"
+        ack = "tcp://127.0.0.1:\(FreePort.next())"
+        publish = "tcp://127.0.0.1:\(FreePort.next())"
+        self.logPath = logPath
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        try log.seekToEnd()
+        process.executableURL = URL(fileURLWithPath: Products.path("planwatchd"))
+        process.arguments =
+            [
+                "--journal", journal, "--ingest-bind", ingest, "--ack-bind", ack, "--publish-bind", publish,
+                "--log-level", "info",
+            ] + extraArguments
+        process.standardError = log
+        process.standardOutput = log
+        try process.run()
+        guard Wait.until(seconds: 60, { self.log.contains("planwatch runtime started") || !process.isRunning }),
+            process.isRunning
+        else {
+            throw TestFailure("planwatchd did not start:\n\(self.log)")
+        }
+    }
+
+    public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Sends SIGTERM and waits for the exit status.
+    public func terminate(timeout: Double = 60) throws -> Int32 {
+        process.terminate()
+        return try waitForExit(timeout: timeout)
+    }
+
+    /// Sends SIGKILL and waits for the process to be gone.
+    public func kill() throws {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        _ = try waitForExit(timeout: 60)
+    }
+
+    public func waitForExit(timeout: Double) throws -> Int32 {
+        guard Wait.until(seconds: timeout, { !process.isRunning }) else {
+            throw TestFailure("planwatchd did not exit within \(timeout) s")
+        }
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+}
