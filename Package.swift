@@ -28,12 +28,22 @@ let package = Package(
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"], swiftSettings: strict),
         .target(name: "PlanWatchModel", swiftSettings: strict),
         .target(name: "HandlerKit", dependencies: ["PlanWatchModel"], swiftSettings: strict),
+        .target(
+            name: "PlanFiles",
+            dependencies: ["PlanWatchModel", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict),
         .target(name: "PlanWatchSimulator", dependencies: ["PlanWatchModel"], swiftSettings: strict),
         .target(
             name: "CampusSafety", dependencies: ["HandlerKit"],
             path: "Sources/Handlers/CampusSafety", swiftSettings: strict),
         .target(
-            name: "HandlerCatalog", dependencies: ["HandlerKit", "CampusSafety"],
+            name: "Enrolment", dependencies: ["HandlerKit"],
+            path: "Sources/Handlers/Enrolment", swiftSettings: strict),
+        .target(
+            name: "CapitalProjects", dependencies: ["HandlerKit"],
+            path: "Sources/Handlers/CapitalProjects", swiftSettings: strict),
+        .target(
+            name: "HandlerCatalog", dependencies: ["HandlerKit", "CampusSafety", "Enrolment", "CapitalProjects"],
             swiftSettings: strict),
         .target(
             name: "PlanWatchRuntime",
@@ -46,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "planwatchd",
             dependencies: [
-                "PlanWatchRuntime", "HandlerCatalog",
+                "PlanWatchRuntime", "HandlerCatalog", "PlanFiles", "PlanWatchModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -56,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "planwatch",
             dependencies: [
-                "ZeroMQ", "PlanWatchModel", "PlanWatchSimulator",
+                "ZeroMQ", "PlanWatchModel", "PlanWatchSimulator", "PlanFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),

@@ -1,12 +1,16 @@
 import CampusSafety
+import CapitalProjects
+import Enrolment
 import HandlerKit
 
 /// The built-in handlers, in the order events reach them. This is the one file the
 /// `new-handler` plugin edits when it registers a new module.
 public enum HandlerCatalog {
-    /// One instance of each built-in handler.
-    public static func builtIn() -> [any Handler] {
+    /// One instance of each built-in handler, with the plans the daemon loaded.
+    public static func builtIn(plans: PlanSet = PlanSet()) -> [any Handler] {
         [
+            CapitalProjectsHandler(plans: plans),
+            EnrolmentHandler(plans: plans),
             CampusSafetyHandler(),
         ]
     }

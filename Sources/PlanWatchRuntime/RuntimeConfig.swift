@@ -30,7 +30,20 @@ public struct RuntimeConfig: Sendable {
     /// …or after this many milliseconds with anything new.
     public var checkpointIntervalMilliseconds: Int = 60_000
 
+    /// What "now" is for the handlers.
+    public var clock: ClockMode = .wall
+
     public init() {}
+}
+
+/// Where the handlers' notion of time comes from. Either way it is journaled, so a replay
+/// gives the same outputs.
+public enum ClockMode: String, Sendable, CaseIterable {
+    /// The time the daemon received the event, and ticks of the wall clock: for production.
+    case wall
+    /// The latest `occurredAt` seen (the event-time watermark): for replaying history and
+    /// for simulations played in accelerated time.
+    case event
 }
 
 /// The endpoints the runtime actually bound (wildcard ports resolved).

@@ -14,7 +14,7 @@ public struct Simulator: Sendable {
     public var start: LocalDate
 
     public init(seed: UInt64 = 2026, city: City = .zibo, schoolsPerDistrict: Int = 36, days: Int = 300,
-        start: LocalDate = LocalDate(year: 2025, month: 9, day: 1)!)
+        start: LocalDate = LocalDate(year: 2020, month: 2, day: 17)!)
     {
         self.seed = seed
         self.city = city
@@ -89,7 +89,7 @@ public struct Simulator: Sendable {
                 at: b.time(day: 0, minute: 8 * 60 + i % 240),
                 payload: .object([
                     "schoolId": .string(school.id), "level": .string(school.level.rawValue),
-                    "ownership": .string(school.ownership.rawValue), "term": "2025-autumn", "classes": .array(classes),
+                    "ownership": .string(school.ownership.rawValue), "term": "2020-spring", "classes": .array(classes),
                 ]))
         }
     }
@@ -155,7 +155,7 @@ public struct Simulator: Sendable {
         let milestones = ["approved", "started", "toppedOut", "completed", "inUse"]
         for (n, kind) in kinds.enumerated() {
             let district = city.districts[n % city.districts.count]
-            let projectId = "P-2025-\(String(n + 101))"
+            let projectId = "P-2020-\(String(n + 101))"
             let name = "\(district.name)\(n + 1)号\(kind.3)"
             let base = Int.random(in: 0...20, using: &b.rng)
             let planned = [base, base + 30, base + 110, base + 200, base + 230]

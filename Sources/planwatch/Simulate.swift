@@ -20,7 +20,7 @@ struct Simulate: ParsableCommand {
     @Option(help: "Schools per district.")
     var schoolsPerDistrict = 36
 
-    @Option(help: "Simulated days from 2025-09-01.")
+    @Option(help: "Simulated days from the spring term of the plan year (2020-02-17).")
     var days = 300
 
     @Option(help: "Wall-clock seconds the whole stream takes (0: as fast as possible).")

@@ -36,10 +36,12 @@ struct DaemonConfig: Decodable, Equatable {
     var publish: Endpoints?
     var pipeline: Pipeline?
     var plans: [String]?
+    var clock: String?
+    var atRiskMarginPoints: Double?
 
     /// Every key the file may hold, for a clear error on a misspelt one.
     static let knownKeys: [String: Set<String>] = [
-        "": ["logLevel", "storage", "ingest", "ack", "publish", "pipeline", "plans"],
+        "": ["logLevel", "storage", "ingest", "ack", "publish", "pipeline", "plans", "clock", "atRiskMarginPoints"],
         "storage": ["path", "synchronous"],
         "ingest": ["bind", "connect", "topics", "maxBodyBytes", "receiveHighWaterMark"],
         "ack": ["bind", "sendHighWaterMark"],

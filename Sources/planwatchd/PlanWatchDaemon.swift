@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import HandlerCatalog
 import Logging
+import PlanFiles
+import PlanWatchModel
 import PlanWatchRuntime
 import ServiceLifecycle
 
@@ -47,6 +49,11 @@ struct PlanWatchDaemon: AsyncParsableCommand {
     @Option(name: .long, help: "Milliseconds between clock ticks (pipeline.tickIntervalMs).")
     var tickIntervalMs: Int?
 
+    @Option(
+        name: .long,
+        help: "What 'now' is for the handlers (clock): wall (receive time; production) or event (latest occurredAt; replays, simulations).")
+    var clock: String?
+
     func run() async throws {
         let file = try config.map(DaemonConfig.load(path:))
         var runtimeConfig = RuntimeConfig()
@@ -62,9 +69,17 @@ struct PlanWatchDaemon: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
             throw ValidationError("log level '\(levelText)' is not one of trace, debug, info, notice, warning, error, critical")
         }
-        let plans = plan.isEmpty ? (file?.plans ?? []) : plan
-        for path in plans where !FileManager.default.fileExists(atPath: path) {
-            throw ValidationError("plan file \(path) does not exist")
+        let clockText = clock ?? file?.clock ?? "wall"
+        guard let clockMode = ClockMode(rawValue: clockText) else {
+            throw ValidationError("clock '\(clockText)' is not wall or event")
+        }
+        runtimeConfig.clock = clockMode
+        let planPaths = plan.isEmpty ? (file?.plans ?? []) : plan
+        let plans: PlanSet
+        do {
+            plans = try PlanFile.loadSet(paths: planPaths, atRiskMarginPoints: file?.atRiskMarginPoints ?? 10)
+        } catch {
+            throw ValidationError("plan files are not valid:\n\(error)")
         }
 
         LoggingSystem.bootstrap { label in
@@ -73,7 +88,10 @@ struct PlanWatchDaemon: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "planwatchd")
-        let runtime = Runtime(config: runtimeConfig, handlers: HandlerCatalog.builtIn(), logger: logger)
+        logger.info(
+            "plans loaded",
+            metadata: ["plans": "\(plans.plans.map { "\($0.plan) (\($0.targets.count) targets)" })", "clock": "\(clockMode.rawValue)"])
+        let runtime = Runtime(config: runtimeConfig, handlers: HandlerCatalog.builtIn(plans: plans), logger: logger)
         do {
             try runtime.start()
         } catch {

@@ -1,4 +1,5 @@
 """A client we did not write: pyzmq and CONTRACT.md, nothing else of PlanWatch's."""
+import datetime
 import json
 import time
 import uuid
@@ -19,6 +20,9 @@ TOPIC = b"safety.incident.370303"
 def incident(**payload):
     event = json.loads(json.dumps(INCIDENT))
     event["id"] = str(uuid.uuid4())
+    # Reported now: the daemon's wall clock must not find it overdue already.
+    now = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8))).replace(microsecond=0).isoformat()
+    event["occurredAt"] = event["payload"]["reportedAt"] = now
     event["payload"].update(payload)
     return event
 
@@ -79,7 +83,7 @@ def test_dealer_incident_gives_ok_then_a_contract_alert(ctx, daemon):
     assert alert["region"] == "370303"
     assert alert["subject"]["schoolId"] == "370303-0042"
     assert "370303-0042" in alert["summary"] and "食物中毒" in alert["summary"]
-    assert alert["startsAt"] == "2026-03-11T12:30:00+08:00"
+    assert alert["startsAt"] == event["occurredAt"]
     assert alert["endsAt"] is None
     assert alert["causes"] == [event["id"]]
     assert isinstance(alert["seq"], int) and alert["seq"] > 0

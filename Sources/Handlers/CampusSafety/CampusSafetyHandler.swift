@@ -1,15 +1,12 @@
 import HandlerKit
 
 /// Campus safety (校园安全): every `safety.incident` raises an alert at the level of the
-/// severity table; updates of the same incident change its level; resolution resolves it.
+/// severity table; updates change its level; resolution resolves it. Incidents left open
+/// too long (`incident_overdue`), repeated at one school (`repeat_school`) or food poisoning
+/// at several schools of one district (`food_cluster`) raise their own alerts.
 public struct CampusSafetyHandler: Handler {
     /// The plan article the incident alerts cite: the 2023 plan's safety list (000 §22).
     public static let planRef = "City 2023 §22"
-
-    public struct State: Codable, Sendable, Equatable {
-        public var alerts = AlertBook()
-        public init() {}
-    }
 
     public let severity: SeverityTable
 
@@ -19,24 +16,207 @@ public struct CampusSafetyHandler: Handler {
     public var eventTypes: [String] { [EventType.safetyIncident] }
     public func makeInitialState() -> State { State() }
 
+    public struct State: Codable, Sendable, Equatable {
+        var incidents: [String: Incident] = [:]
+        /// Report times (ms) of recent incidents per school, for `repeat_school`.
+        var schoolWindows: [String: [Int64]] = [:]
+        /// Recent food poisoning per district: report time (ms) and school.
+        var foodWindows: [String: [FoodCase]] = [:]
+        var deadlines = DeadlineQueue()
+        public var alerts = AlertBook()
+        var indicators = IndicatorBook()
+        public init() {}
+    }
+
+    struct Incident: Codable, Sendable, Equatable {
+        var schoolId: String
+        var region: RegionCode
+        var category: SafetyIncident.Category
+        var level: Alert.Level
+        var reportedAt: Timestamp
+        var open: Bool
+    }
+
+    struct FoodCase: Codable, Sendable, Equatable {
+        var at: Int64
+        var schoolId: String
+    }
+
+    static let hour: Int64 = 3600
+    static let windowDays: Int64 = 30
+    static let repeatCount = 3
+    static let foodWindowHours: Int64 = 48
+
     public func handle(_ event: Event, state: inout State, context: HandlerContext) throws -> [HandlerOutput] {
-        guard case .safetyIncident(let incident) = event.payload else { return [] }
+        var out = expire(&state, now: context.now)
+        guard case .safetyIncident(let incident) = event.payload else { return out }
+        let level = severity.level(for: incident)
+        let known = state.incidents[incident.incidentId]
+        var record =
+            known
+            ?? Incident(
+                schoolId: incident.schoolId, region: event.region, category: incident.category, level: level,
+                reportedAt: incident.reportedAt, open: false)
+        if known == nil { firstReport(record, id: incident.incidentId, state: &state, now: context.now, out: &out) }
+
         if incident.status == .resolved {
-            let fingerprint = "safety.incident/\(incident.incidentId)"
+            if record.open {
+                record.open = false
+                openCount(record, -1, state: &state)
+            }
+            state.incidents[incident.incidentId] = record
             let at = incident.resolvedAt ?? event.occurredAt
             let summary = "\(incident.schoolId) \(incident.category.chinese)事件(\(incident.incidentId))已处置完毕"
-            return [state.alerts.resolve(fingerprint: fingerprint, at: at, causes: [event.id], summary: summary)]
-                .compactMap { $0 }
+            for rule in ["safety.incident", "safety.incident_overdue"] {
+                if let o = state.alerts.resolve(fingerprint: "\(rule)/\(incident.incidentId)", at: at, causes: [event.id], summary: summary) {
+                    out.append(o)
+                }
+            }
+            flush(&state, now: context.now, tick: false, out: &out)
+            return out
         }
-        let level = severity.level(for: incident)
+
+        if record.open && record.level != level { openCount(record, -1, state: &state) }
+        if !record.open || record.level != level {
+            record.level = level
+            openCount(record, 1, state: &state)
+            state.deadlines.schedule("overdue|\(level.rawValue)|\(incident.incidentId)", at: overdueAt(record))
+        }
+        record.open = true
+        record.category = incident.category
+        state.incidents[incident.incidentId] = record
+
         var summary =
             "\(incident.schoolId) 发生\(incident.category.chinese)事件(\(incident.status.chinese)): "
             + "涉及\(incident.affected)人, 受伤\(incident.injured)人, 死亡\(incident.deaths)人, \(level.chinese)预警"
         if let description = incident.description, !description.isEmpty { summary += " — \(description)" }
-        let firing = AlertBook.Firing(
-            rule: "safety.incident", subjectKey: incident.incidentId, region: event.region,
-            subject: ["incidentId": incident.incidentId, "schoolId": incident.schoolId], level: level,
-            summary: summary, planRef: Self.planRef, at: event.occurredAt, causes: [event.id])
-        return [state.alerts.fire(firing)].compactMap { $0 }
+        if let o = state.alerts.fire(
+            AlertBook.Firing(
+                rule: "safety.incident", subjectKey: incident.incidentId, region: event.region,
+                subject: ["incidentId": incident.incidentId, "schoolId": incident.schoolId], level: level,
+                summary: summary, planRef: Self.planRef, at: event.occurredAt, causes: [event.id]))
+        {
+            out.append(o)
+        }
+        out += expire(&state, now: context.now)
+        flush(&state, now: context.now, tick: false, out: &out)
+        return out
+    }
+
+    public func tick(state: inout State, context: HandlerContext) throws -> [HandlerOutput] {
+        var out = expire(&state, now: context.now)
+        flush(&state, now: context.now, tick: true, out: &out)
+        return out
+    }
+
+    private func overdueAt(_ i: Incident) -> Timestamp {
+        i.reportedAt.adding(seconds: (i.level >= .orange ? 24 : 72) * Self.hour)
+    }
+
+    private func openCount(_ i: Incident, _ delta: Int64, state: inout State) {
+        state.indicators.add("safety.open_incidents", kind: .count, district: i.region, numerator: delta)
+        state.indicators.add("safety.open_incidents.\(i.level.rawValue)", kind: .count, district: i.region, numerator: delta)
+    }
+
+    /// The windows count each incident once, by its report time.
+    private func firstReport(_ i: Incident, id: String, state: inout State, now: Timestamp, out: inout [HandlerOutput]) {
+        let at = i.reportedAt.epochMilliseconds
+        let windowEnd = i.reportedAt.adding(seconds: Self.windowDays * 24 * Self.hour)
+        if windowEnd > now {
+            state.indicators.add("safety.incidents_30d", kind: .count, district: i.region, numerator: 1)
+            state.deadlines.schedule("window|\(i.region.code)", at: windowEnd)
+            state.schoolWindows[i.schoolId, default: []].append(at)
+            state.schoolWindows[i.schoolId]!.sort()
+            state.deadlines.schedule("repeat|\(i.region.code)|\(i.schoolId)", at: windowEnd)
+            evaluateRepeat(i.schoolId, region: i.region, state: &state, now: now, out: &out, cause: id)
+        }
+        if i.category == .foodPoisoning {
+            let foodEnd = i.reportedAt.adding(seconds: Self.foodWindowHours * Self.hour)
+            if foodEnd > now {
+                state.foodWindows[i.region.code, default: []].append(FoodCase(at: at, schoolId: i.schoolId))
+                state.deadlines.schedule("food|\(i.region.code)", at: foodEnd)
+                evaluateFood(i.region, state: &state, now: now, out: &out, cause: id)
+            }
+        }
+    }
+
+    private func evaluateRepeat(_ school: String, region: RegionCode, state: inout State, now: Timestamp, out: inout [HandlerOutput], cause: String?) {
+        let cutoff = now.epochMilliseconds - Self.windowDays * 24 * Self.hour * 1000
+        let times = (state.schoolWindows[school] ?? []).filter { $0 > cutoff }
+        state.schoolWindows[school] = times.isEmpty ? nil : times
+        let fingerprint = "safety.repeat_school/\(school)"
+        if times.count >= Self.repeatCount {
+            if let o = state.alerts.fire(
+                AlertBook.Firing(
+                    rule: "safety.repeat_school", subjectKey: school, region: region, subject: ["schoolId": school],
+                    level: .orange, summary: "\(school) 30天内发生\(times.count)起安全事件, 需开展专项排查整治",
+                    planRef: "Zibo 2020 §30", at: now, causes: cause.map { [$0] } ?? []))
+            {
+                out.append(o)
+            }
+        } else if let o = state.alerts.resolve(
+            fingerprint: fingerprint, at: now, causes: [], summary: "\(school) 30天内安全事件已少于\(Self.repeatCount)起")
+        {
+            out.append(o)
+        }
+    }
+
+    private func evaluateFood(_ region: RegionCode, state: inout State, now: Timestamp, out: inout [HandlerOutput], cause: String?) {
+        let cutoff = now.epochMilliseconds - Self.foodWindowHours * Self.hour * 1000
+        let cases = (state.foodWindows[region.code] ?? []).filter { $0.at > cutoff }
+        state.foodWindows[region.code] = cases.isEmpty ? nil : cases
+        let schools = Set(cases.map(\.schoolId)).sorted()
+        let fingerprint = "safety.food_cluster/\(region.code)"
+        if schools.count >= 2 {
+            if let o = state.alerts.fire(
+                AlertBook.Firing(
+                    rule: "safety.food_cluster", subjectKey: region.code, region: region,
+                    subject: ["region": region.code, "schools": schools.joined(separator: ",")], level: .red,
+                    summary: "\(region.code) 48小时内\(schools.count)所学校发生食物中毒(\(schools.joined(separator: "、"))), 疑似同一供餐来源",
+                    planRef: "Zibo 2020 §30", at: now, causes: cause.map { [$0] } ?? []))
+            {
+                out.append(o)
+            }
+        } else if let o = state.alerts.resolve(
+            fingerprint: fingerprint, at: now, causes: [], summary: "\(region.code) 48小时内食物中毒学校已少于2所")
+        {
+            out.append(o)
+        }
+    }
+
+    private func expire(_ state: inout State, now: Timestamp) -> [HandlerOutput] {
+        var out: [HandlerOutput] = []
+        for entry in state.deadlines.popDue(now: now) {
+            let parts = entry.key.split(separator: "|", maxSplits: 2).map(String.init)
+            switch parts.first {
+            case "overdue":
+                guard parts.count == 3, let i = state.incidents[parts[2]], i.open, i.level.rawValue == parts[1] else { continue }
+                let hours = i.level >= .orange ? 24 : 72
+                if let o = state.alerts.fire(
+                    AlertBook.Firing(
+                        rule: "safety.incident_overdue", subjectKey: parts[2], region: i.region,
+                        subject: ["incidentId": parts[2], "schoolId": i.schoolId], level: i.level.raised,
+                        summary: "\(i.schoolId) \(i.category.chinese)事件(\(parts[2])) \(i.level.chinese)超过\(hours)小时仍未处置完毕",
+                        planRef: Self.planRef, at: Timestamp(epochMilliseconds: entry.due), causes: []))
+                {
+                    out.append(o)
+                }
+            case "window":
+                guard parts.count == 2, let region = RegionCode(parts[1]) else { continue }
+                state.indicators.add("safety.incidents_30d", kind: .count, district: region, numerator: -1)
+            case "repeat":
+                guard parts.count == 3, let region = RegionCode(parts[1]) else { continue }
+                evaluateRepeat(parts[2], region: region, state: &state, now: now, out: &out, cause: nil)
+            case "food":
+                guard parts.count == 2, let region = RegionCode(parts[1]) else { continue }
+                evaluateFood(region, state: &state, now: now, out: &out, cause: nil)
+            default: continue
+            }
+        }
+        return out
+    }
+
+    private func flush(_ state: inout State, now: Timestamp, tick: Bool, out: inout [HandlerOutput]) {
+        out += state.indicators.flush(now: now, plans: PlanSet(), tick: tick).updates
     }
 }

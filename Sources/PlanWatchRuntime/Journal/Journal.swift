@@ -10,6 +10,7 @@ final class Journal: Sendable {
     struct Checkpoint: Sendable {
         var position: Int64
         var seq: Int64
+        var watermark: Int64 = 0
         var states: [String: Data]
     }
 
@@ -106,7 +107,8 @@ final class Journal: Sendable {
                 states[row[0]] = row[1]
             }
             return Checkpoint(
-                position: try Self.meta(db, "checkpoint_pos"), seq: try Self.meta(db, "checkpoint_seq"), states: states)
+                position: try Self.meta(db, "checkpoint_pos"), seq: try Self.meta(db, "checkpoint_seq"),
+                watermark: try Self.meta(db, "checkpoint_watermark"), states: states)
         }
     }
 
@@ -118,6 +120,7 @@ final class Journal: Sendable {
             }
             try Self.setMeta(db, "checkpoint_pos", checkpoint.position)
             try Self.setMeta(db, "checkpoint_seq", checkpoint.seq)
+            try Self.setMeta(db, "checkpoint_watermark", checkpoint.watermark)
         }
     }
 

@@ -29,7 +29,8 @@ final class Pipeline {
         self.logger = logger
         journal = try Journal(path: config.journalPath, synchronous: config.synchronousFull ? .full : .normal)
         processor = Processor(
-            handlers: handlers, journal: journal, decoder: Runtime.decoder(for: handlers, config: config), logger: logger)
+            handlers: handlers, journal: journal, decoder: Runtime.decoder(for: handlers, config: config), clock: config.clock,
+            logger: logger)
         publisher = try ZMQSocket(context: context, type: .pub)
         try publisher.set(.sendHighWaterMark(config.sendHighWaterMark))
         var bound: [String] = []

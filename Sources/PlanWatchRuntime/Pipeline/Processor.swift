@@ -21,8 +21,12 @@ final class Processor {
     /// The last checkpoint, kept to rebuild a handler whose call failed.
     private var checkpoint: Journal.Checkpoint
     private(set) var handlerFailures = 0
+    let clock: ClockMode
+    /// The latest `occurredAt` processed (ms), the clock in `event` mode.
+    private(set) var watermark: Int64 = 0
 
-    init(handlers: [any Handler], journal: Journal, decoder: EventDecoder, logger: Logger) {
+    init(handlers: [any Handler], journal: Journal, decoder: EventDecoder, clock: ClockMode = .wall, logger: Logger) {
+        self.clock = clock
         slots = handlers.map(HandlerSlot.make)
         self.journal = journal
         self.decoder = decoder
@@ -35,6 +39,7 @@ final class Processor {
     func restore(_ checkpoint: Journal.Checkpoint) {
         self.checkpoint = checkpoint
         seq = checkpoint.seq
+        watermark = checkpoint.watermark
         for slot in slots {
             do {
                 try slot.restoreState(checkpoint.states[slot.name])
@@ -51,7 +56,7 @@ final class Processor {
     func makeCheckpoint(position: Int64) throws -> Journal.Checkpoint {
         var states: [String: Data] = [:]
         for slot in slots { states[slot.name] = try slot.encodeState() }
-        let cp = Journal.Checkpoint(position: position, seq: seq, states: states)
+        let cp = Journal.Checkpoint(position: position, seq: seq, watermark: watermark, states: states)
         return cp
     }
 
@@ -61,7 +66,8 @@ final class Processor {
     /// Processes one journal entry. `event` is the already-decoded event, when the caller has it.
     func process(_ entry: JournalEntry, event decoded: Event? = nil) -> [OutboundMessage] {
         var out: [OutboundMessage] = []
-        let context = HandlerContext(now: entry.receivedAt.inChinaTime)
+        var context = HandlerContext(now: entry.receivedAt.inChinaTime)
+        if clock == .event { context.now = Timestamp(epochMilliseconds: watermark) }
         switch entry.kind {
         case .rejected:
             let letter = DeadLetter(
@@ -70,6 +76,7 @@ final class Processor {
                 receivedAt: context.now)
             emit(topic: letter.outboundTopic, letter.body(seq: nextSeq()), into: &out)
         case .tick:
+            if clock == .event && watermark == 0 { return [] }
             for slot in slots {
                 do {
                     append(try slot.tick(context: context), into: &out)
@@ -90,6 +97,10 @@ final class Processor {
                     logger.error("journaled event no longer decodes", metadata: ["position": "\(entry.position)", "error": "\(rejection)"])
                     return []
                 }
+            }
+            if clock == .event {
+                watermark = max(watermark, event.occurredAt.epochMilliseconds)
+                context.now = Timestamp(epochMilliseconds: watermark)
             }
             for slot in slots where slot.eventTypes.contains(event.type) {
                 do {
@@ -138,17 +149,22 @@ final class Processor {
     private func rebuild(_ slot: HandlerSlot, before position: Int64) {
         do {
             try slot.restoreState(checkpoint.states[slot.name])
+            var mark = checkpoint.watermark
             try journal.forEachEntry(after: checkpoint.position) { entry in
                 guard entry.position < position else { return }
-                let context = HandlerContext(now: entry.receivedAt.inChinaTime)
+                var context = HandlerContext(now: entry.receivedAt.inChinaTime)
+                if clock == .event { context.now = Timestamp(epochMilliseconds: mark) }
                 switch entry.kind {
-                case .tick: _ = try? slot.tick(context: context)
+                case .tick:
+                    if clock == .event && mark == 0 { return }
+                    _ = try? slot.tick(context: context)
                 case .event:
-                    if let type = entry.type, slot.eventTypes.contains(type),
-                        case .success(let event) = decoder.decode(topic: entry.topic, body: entry.body)
-                    {
-                        _ = try? slot.handle(event, context: context)
+                    guard case .success(let event) = decoder.decode(topic: entry.topic, body: entry.body) else { return }
+                    if clock == .event {
+                        mark = max(mark, event.occurredAt.epochMilliseconds)
+                        context.now = Timestamp(epochMilliseconds: mark)
                     }
+                    if slot.eventTypes.contains(event.type) { _ = try? slot.handle(event, context: context) }
                 case .rejected: break
                 }
             }

@@ -1,0 +1,56 @@
+/// Deadlines by time, for rules that fire when a date passes with no event at all.
+/// A binary heap: scheduling and expiring cost O(log n), whatever else is tracked.
+///
+/// Entries are not removed when they become moot; check, when one is due, whether it still
+/// applies (its subject may have been resolved or rescheduled).
+public struct DeadlineQueue: Codable, Sendable, Equatable {
+    public struct Entry: Codable, Sendable, Equatable {
+        /// When it is due, in milliseconds since 1970.
+        public var due: Int64
+        public var key: String
+        static func < (a: Entry, b: Entry) -> Bool { (a.due, a.key) < (b.due, b.key) }
+    }
+
+    private var heap: [Entry] = []
+
+    /// An empty queue.
+    public init() {}
+
+    /// How many deadlines are pending.
+    public var count: Int { heap.count }
+
+    /// Schedules `key` at `time`.
+    public mutating func schedule(_ key: String, at time: Timestamp) {
+        heap.append(Entry(due: time.epochMilliseconds, key: key))
+        var i = heap.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard heap[i] < heap[parent] else { break }
+            heap.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    /// Removes and returns every entry due at or before `now`, earliest first.
+    public mutating func popDue(now: Timestamp) -> [Entry] {
+        var due: [Entry] = []
+        while let first = heap.first, first.due <= now.epochMilliseconds {
+            due.append(first)
+            let last = heap.removeLast()
+            if heap.isEmpty { break }
+            heap[0] = last
+            var i = 0
+            while true {
+                let l = 2 * i + 1
+                let r = l + 1
+                var m = i
+                if l < heap.count && heap[l] < heap[m] { m = l }
+                if r < heap.count && heap[r] < heap[m] { m = r }
+                if m == i { break }
+                heap.swapAt(i, m)
+                i = m
+            }
+        }
+        return due
+    }
+}
