@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "planwatchd", targets: ["planwatchd"]),
         .executable(name: "planwatch", targets: ["planwatch"]),
         .library(name: "HandlerKit", targets: ["HandlerKit"]),
+        .library(name: "HandlerKitTesting", targets: ["HandlerKitTesting"]),
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
     ],
     dependencies: [
@@ -28,6 +29,7 @@ let package = Package(
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"], swiftSettings: strict),
         .target(name: "PlanWatchModel", swiftSettings: strict),
         .target(name: "HandlerKit", dependencies: ["PlanWatchModel"], swiftSettings: strict),
+        .target(name: "HandlerKitTesting", dependencies: ["HandlerKit"], swiftSettings: strict),
         .target(
             name: "PlanFiles",
             dependencies: ["PlanWatchModel", .product(name: "Yams", package: "Yams")],
@@ -75,7 +77,13 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "PlanWatchTestSupport"], swiftSettings: strict),
         .testTarget(name: "PlanWatchModelTests", dependencies: ["PlanWatchModel", "PlanWatchTestSupport"], swiftSettings: strict),
-        .testTarget(name: "CampusSafetyTests", dependencies: ["CampusSafety", "PlanWatchTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "CampusSafetyTests", dependencies: ["CampusSafety", "HandlerKitTesting", "PlanWatchTestSupport"],
+            swiftSettings: strict),
+        .testTarget(name: "EnrolmentTests", dependencies: ["Enrolment", "HandlerKitTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "CapitalProjectsTests", dependencies: ["CapitalProjects", "HandlerKitTesting"], swiftSettings: strict),
+        .testTarget(name: "PlanFilesTests", dependencies: ["PlanFiles"], swiftSettings: strict),
         .testTarget(
             name: "PlanWatchRuntimeTests",
             dependencies: ["PlanWatchRuntime", "HandlerCatalog", "ZeroMQ", "PlanWatchTestSupport"],

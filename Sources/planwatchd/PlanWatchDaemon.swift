@@ -99,7 +99,7 @@ struct PlanWatchDaemon: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let group = ServiceGroup(
-            services: [RuntimeService(runtime: runtime)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            services: [RuntimeService(runtime: runtime, logger: logger)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
 }
@@ -107,8 +107,12 @@ struct PlanWatchDaemon: AsyncParsableCommand {
 /// Keeps the runtime up until a shutdown signal, then stops it (draining what was accepted).
 struct RuntimeService: Service {
     let runtime: Runtime
+    let logger: Logger
 
     func run() async throws {
+        // Signal handlers are in place once the group runs its services: from here on,
+        // SIGTERM and SIGINT stop the daemon cleanly.
+        logger.info("planwatchd ready")
         try? await gracefulShutdown()
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             DispatchQueue.global().async {

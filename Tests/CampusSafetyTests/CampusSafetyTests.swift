@@ -1,5 +1,6 @@
 import CampusSafety
 import HandlerKit
+import HandlerKitTesting
 import PlanWatchTestSupport
 import Testing
 
@@ -68,5 +69,81 @@ import Testing
         #expect(resolved.first?.endsAt?.description == "2026-03-12T09:00:00+08:00")
         #expect(try handler.handle(try event("e3", status: "resolved"), state: &state, context: context).isEmpty)
         #expect(state.alerts.firing.isEmpty)
+    }
+}
+
+@Suite struct CampusSafetyScenarioTests {
+    func incident(_ id: String, school: String = "370303-0042", category: String = "other", status: String = "reported",
+        affected: Int64 = 2, injured: Int64 = 0, reportedAt: String) -> JSONValue
+    {
+        .object([
+            "incidentId": .string(id), "schoolId": .string(school), "category": .string(category), "status": .string(status),
+            "affected": .integer(affected), "injured": .integer(injured), "deaths": 0, "reportedAt": .string(reportedAt),
+        ])
+    }
+
+    @Test func unresolvedOrangeIsOverdueAfter24HoursOneLevelUp() throws {
+        var s = Scenario(CampusSafetyHandler(), now: "2026-03-11T12:30:00+08:00")
+        try s.send(EventType.safetyIncident, region: "370303", payload: incident("INC-1", affected: 35, reportedAt: "2026-03-11T12:30:00+08:00"), occurredAt: "2026-03-11T12:30:00+08:00")
+        try s.advance(hours: 23)
+        #expect(s.firing("safety.incident_overdue/INC-1") == nil)
+        try s.advance(hours: 2)
+        let overdue = try #require(s.firing("safety.incident_overdue/INC-1"))
+        #expect(overdue.level == .red)
+        #expect(overdue.summary.contains("24小时"))
+        try s.send(EventType.safetyIncident, region: "370303", payload: incident("INC-1", status: "resolved", affected: 35, reportedAt: "2026-03-11T12:30:00+08:00"), occurredAt: "2026-03-11T12:30:00+08:00")
+        #expect(s.firing("safety.incident_overdue/INC-1") == nil)
+        #expect(s.firing("safety.incident/INC-1") == nil)
+    }
+
+    @Test func unresolvedYellowIsOverdueAfter72Hours() throws {
+        var s = Scenario(CampusSafetyHandler(), now: "2026-03-11T12:30:00+08:00")
+        try s.send(EventType.safetyIncident, region: "370303", payload: incident("INC-2", category: "bullying", reportedAt: "2026-03-11T12:30:00+08:00"), occurredAt: "2026-03-11T12:30:00+08:00")
+        try s.advance(hours: 71)
+        #expect(s.firing("safety.incident_overdue/INC-2") == nil)
+        try s.advance(hours: 2)
+        #expect(s.firing("safety.incident_overdue/INC-2")?.level == .orange)
+    }
+
+    @Test func threeIncidentsAtOneSchoolWithin30DaysAndTheWindowClosing() throws {
+        var s = Scenario(CampusSafetyHandler(), now: "2026-03-01T09:00:00+08:00")
+        let fp = "safety.repeat_school/370303-0042"
+        for (i, day) in ["2026-03-01", "2026-03-10"].enumerated() {
+            try s.send(EventType.safetyIncident, region: "370303", payload: incident("R-\(i)", reportedAt: "\(day)T09:00:00+08:00"), occurredAt: "\(day)T09:00:00+08:00")
+        }
+        #expect(s.firing(fp) == nil)
+        try s.send(EventType.safetyIncident, region: "370303", payload: incident("R-2", reportedAt: "2026-03-25T09:00:00+08:00"), occurredAt: "2026-03-25T09:00:00+08:00")
+        #expect(s.firing(fp)?.level == .orange)
+        #expect(s.firing(fp)?.summary.contains("3起") == true)
+        try s.advance(days: 6)  // 2026-03-31: the first incident has left the window
+        #expect(s.firing(fp) == nil)
+        #expect(s.history(fp).count == 2)
+    }
+
+    @Test func foodPoisoningAtTwoSchoolsOfOneDistrictWithin48HoursIsRed() throws {
+        var s = Scenario(CampusSafetyHandler(), now: "2026-03-11T12:30:00+08:00")
+        try s.send(EventType.safetyIncident, region: "370303", payload: incident("F-1", school: "370303-0042", category: "foodPoisoning", reportedAt: "2026-03-11T12:30:00+08:00"), occurredAt: "2026-03-11T12:30:00+08:00")
+        try s.send(EventType.safetyIncident, region: "370305", payload: incident("F-2", school: "370305-0001", category: "foodPoisoning", reportedAt: "2026-03-11T13:00:00+08:00"), occurredAt: "2026-03-11T13:00:00+08:00")
+        #expect(s.alerts.allSatisfy { $0.rule != "safety.food_cluster" })
+        try s.send(EventType.safetyIncident, region: "370303", payload: incident("F-3", school: "370303-0007", category: "foodPoisoning", reportedAt: "2026-03-12T18:00:00+08:00"), occurredAt: "2026-03-12T18:00:00+08:00")
+        let cluster = try #require(s.firing("safety.food_cluster/370303"))
+        #expect(cluster.level == .red)
+        #expect(cluster.summary.contains("370303-0042") && cluster.summary.contains("370303-0007"))
+        try s.advance(hours: 48)
+        #expect(s.firing("safety.food_cluster/370303") == nil)
+    }
+
+    @Test func openIncidentsByLevelAndIncidentsOfTheLast30Days() throws {
+        var s = Scenario(CampusSafetyHandler(), now: "2026-03-11T12:30:00+08:00")
+        try s.send(EventType.safetyIncident, region: "370303", payload: incident("O-1", affected: 35, reportedAt: "2026-03-11T12:30:00+08:00"), occurredAt: "2026-03-11T12:30:00+08:00")
+        try s.send(EventType.safetyIncident, region: "370302", payload: incident("O-2", category: "drowning", reportedAt: "2026-03-11T12:40:00+08:00"), occurredAt: "2026-03-11T12:40:00+08:00")
+        #expect(s.indicator("safety.open_incidents", "370300")?.value == 2)
+        #expect(s.indicator("safety.open_incidents.orange", "370303")?.value == 1)
+        #expect(s.indicator("safety.incidents_30d", "370300")?.value == 2)
+        try s.send(EventType.safetyIncident, region: "370303", payload: incident("O-1", status: "resolved", affected: 35, reportedAt: "2026-03-11T12:30:00+08:00"), occurredAt: "2026-03-11T12:30:00+08:00")
+        #expect(s.indicator("safety.open_incidents", "370300")?.value == 1)
+        #expect(s.indicator("safety.incidents_30d", "370300")?.value == 2)
+        try s.advance(days: 31)
+        #expect(s.indicator("safety.incidents_30d", "370300")?.value == 0)
     }
 }

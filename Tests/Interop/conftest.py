@@ -37,7 +37,7 @@ class Daemon:
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if "planwatch runtime started" in open(self.log_path).read():
+            if "planwatchd ready" in open(self.log_path).read():
                 return
             if self.process.poll() is not None:
                 break

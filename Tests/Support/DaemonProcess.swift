@@ -63,7 +63,7 @@ public final class DaemonProcess {
         process.standardError = log
         process.standardOutput = log
         try process.run()
-        guard Wait.until(seconds: 60, { self.log.contains("planwatch runtime started") || !process.isRunning }),
+        guard Wait.until(seconds: 60, { self.log.contains("planwatchd ready") || !process.isRunning }),
             process.isRunning
         else {
             throw TestFailure("planwatchd did not start:\n\(self.log)")
