@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(name: "PlanFilesTests", dependencies: ["PlanFiles"], swiftSettings: strict),
         .testTarget(
             name: "PlanWatchRuntimeTests",
-            dependencies: ["PlanWatchRuntime", "HandlerCatalog", "ZeroMQ", "PlanWatchTestSupport"],
+            dependencies: ["PlanWatchRuntime", "HandlerCatalog", "ZeroMQ", "PlanWatchTestSupport", "PlanWatchSimulator"],
             swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",

@@ -13,13 +13,14 @@ public struct Simulator: Sendable {
     public var days: Int
     public var start: LocalDate
 
+    /// `days` is at least 60 (shorter streams are stretched to 60).
     public init(seed: UInt64 = 2026, city: City = .zibo, schoolsPerDistrict: Int = 36, days: Int = 300,
         start: LocalDate = LocalDate(year: 2020, month: 2, day: 17)!)
     {
         self.seed = seed
         self.city = city
         self.schoolsPerDistrict = schoolsPerDistrict
-        self.days = days
+        self.days = max(days, 60)
         self.start = start
     }
 
@@ -99,7 +100,7 @@ public struct Simulator: Sendable {
         // Oversized classes shrink as pupils move to new schools; a few grow past the limit.
         for school in compulsory {
             for c in school.classes where c.size > 55 {
-                let day = Int.random(in: 20...(days - 20), using: &b.rng)
+                let day = Int.random(in: 20...max(20, days - 20), using: &b.rng)
                 let excess = c.size - Int64.random(in: 50...55, using: &b.rng)
                 if Int.random(in: 0..<3, using: &b.rng) > 0 {
                     b.add(type: EventType.enrolmentChange, source: "xueji", region: school.region,
@@ -123,7 +124,7 @@ public struct Simulator: Sendable {
         for n in 0..<24 {
             let school = compulsory[Int.random(in: 0..<compulsory.count, using: &b.rng)]
             let c = school.classes[Int.random(in: 0..<school.classes.count, using: &b.rng)]
-            let day = Int.random(in: 5...(days - 120), using: &b.rng)
+            let day = Int.random(in: 5...max(5, days - 120), using: &b.rng)
             let student = "S-\(seed % 10_000)-\(n)"
             var out = change(school, classId: c.id, kind: "droppedOut", count: 1)
             if case .object(var o) = out { o["studentRef"] = .string(student); o["reason"] = "poverty"; out = .object(o) }

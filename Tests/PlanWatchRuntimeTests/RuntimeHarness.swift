@@ -13,7 +13,10 @@ final class Harness {
     let endpoints: BoundEndpoints
     let peer = Peer()
 
-    init(directory: TemporaryDirectory = TemporaryDirectory(), handlers: [any Handler] = HandlerCatalog.builtIn()) throws {
+    init(
+        directory: TemporaryDirectory = TemporaryDirectory(), handlers: [any Handler] = HandlerCatalog.builtIn(),
+        clock: ClockMode = .wall
+    ) throws {
         self.directory = directory
         var config = RuntimeConfig()
         config.ingestBind = ["tcp://127.0.0.1:*"]
@@ -21,6 +24,7 @@ final class Harness {
         config.publishBind = ["tcp://127.0.0.1:*"]
         config.journalPath = directory.path + "/journal.sqlite"
         config.tickIntervalMilliseconds = 100
+        config.clock = clock
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         runtime = Runtime(config: config, handlers: handlers, logger: logger)

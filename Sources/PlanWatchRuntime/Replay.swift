@@ -1,0 +1,38 @@
+import Foundation
+import HandlerKit
+import Logging
+
+/// Rebuilds handler state from the journal alone, from its first entry, and returns every
+/// output as the live pipeline numbered it. The same journal gives the same bytes.
+public enum Replay {
+    /// One output: its topic and body.
+    public struct Output: Sendable, Equatable {
+        public var topic: String
+        public var body: [UInt8]
+        public init(topic: String, body: [UInt8]) {
+            self.topic = topic
+            self.body = body
+        }
+    }
+
+    /// Every output the journal at `journalPath` produces through `handlers`.
+    public static func outputs(journalPath: String, handlers: [any Handler], config: RuntimeConfig, logger: Logger) throws -> [Output] {
+        guard FileManager.default.fileExists(atPath: journalPath) else {
+            throw ReplayError(description: "no journal at \(journalPath)")
+        }
+        let journal = try Journal(path: journalPath, synchronous: .normal)
+        let processor = Processor(
+            handlers: handlers, journal: journal, decoder: Runtime.decoder(for: handlers, config: config), clock: config.clock,
+            logger: logger)
+        var outputs: [Output] = []
+        try journal.forEachEntry(after: 0) { entry in
+            for message in processor.process(entry) { outputs.append(Output(topic: message.topic, body: message.body)) }
+        }
+        return outputs
+    }
+}
+
+/// Why a replay could not run.
+public struct ReplayError: Error, CustomStringConvertible {
+    public let description: String
+}
