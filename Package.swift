@@ -45,7 +45,11 @@ let package = Package(
             name: "CapitalProjects", dependencies: ["HandlerKit"],
             path: "Sources/Handlers/CapitalProjects", swiftSettings: strict),
         .target(
-            name: "HandlerCatalog", dependencies: ["HandlerKit", "CampusSafety", "Enrolment", "CapitalProjects"],
+            name: "IngestMonitor", dependencies: ["HandlerKit"],
+            path: "Sources/Handlers/IngestMonitor", swiftSettings: strict),
+        .target(
+            name: "HandlerCatalog",
+            dependencies: ["HandlerKit", "CampusSafety", "Enrolment", "CapitalProjects", "IngestMonitor"],
             swiftSettings: strict),
         .target(
             name: "PlanWatchRuntime",
@@ -83,6 +87,7 @@ let package = Package(
         .testTarget(name: "EnrolmentTests", dependencies: ["Enrolment", "HandlerKitTesting"], swiftSettings: strict),
         .testTarget(
             name: "CapitalProjectsTests", dependencies: ["CapitalProjects", "HandlerKitTesting"], swiftSettings: strict),
+        .testTarget(name: "IngestMonitorTests", dependencies: ["IngestMonitor", "HandlerKitTesting"], swiftSettings: strict),
         .testTarget(name: "PlanFilesTests", dependencies: ["PlanFiles"], swiftSettings: strict),
         .testTarget(
             name: "PlanWatchRuntimeTests",

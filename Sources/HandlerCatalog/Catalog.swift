@@ -2,6 +2,7 @@ import CampusSafety
 import CapitalProjects
 import Enrolment
 import HandlerKit
+import IngestMonitor
 
 /// The built-in handlers, in the order events reach them. This is the one file the
 /// `new-handler` plugin edits when it registers a new module.
@@ -12,6 +13,7 @@ public enum HandlerCatalog {
             CapitalProjectsHandler(plans: plans),
             EnrolmentHandler(plans: plans),
             CampusSafetyHandler(),
+            SequenceGapHandler(),
         ]
     }
 }

@@ -15,7 +15,7 @@ public protocol Handler: Sendable {
     /// A stable name, e.g. `CampusSafety`; checkpoints are stored under it.
     var name: String { get }
 
-    /// The event types this handler consumes, e.g. `["safety.incident"]`.
+    /// The event types this handler consumes, e.g. `["safety.incident"]`; `["*"]` for every type.
     var eventTypes: [String] { get }
 
     /// Types beyond CONTRACT.md that this handler adds, with their payload validators.

@@ -46,6 +46,19 @@ public struct Scenario<H: Handler> {
         return out
     }
 
+    /// Sends a whole envelope as given (id, source, seq and all), validated as the daemon would.
+    @discardableResult
+    public mutating func sendRaw(_ envelope: JSONObject) throws -> [HandlerOutput] {
+        guard case .string(let type)? = envelope["type"], case .string(let region)? = envelope["region"] else {
+            throw Rejection(.schemaViolation, "the envelope needs type and region")
+        }
+        let event = try decoder.decode(topic: Array("\(type).\(region)".utf8), body: JSONWriter.bytes(.object(envelope))).get()
+        if event.occurredAt > now { now = event.occurredAt.inChinaTime }
+        let out = try handler.handle(event, state: &state, context: HandlerContext(now: now))
+        outputs += out
+        return out
+    }
+
     /// Moves the clock and delivers one tick at the new time.
     @discardableResult
     public mutating func advance(seconds: Int64) throws -> [HandlerOutput] {

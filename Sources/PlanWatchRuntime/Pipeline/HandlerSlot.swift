@@ -11,6 +11,9 @@ class HandlerSlot {
         self.eventTypes = eventTypes
     }
 
+    /// True when the handler consumes events of `type` (`"*"` in its types: every type).
+    func accepts(_ type: String) -> Bool { eventTypes.contains(type) || eventTypes.contains("*") }
+
     func handle(_ event: Event, context: HandlerContext) throws -> [HandlerOutput] { [] }
     func tick(context: HandlerContext) throws -> [HandlerOutput] { [] }
     func encodeState() throws -> Data { Data() }

@@ -102,7 +102,7 @@ final class Processor {
                 watermark = max(watermark, event.occurredAt.epochMilliseconds)
                 context.now = Timestamp(epochMilliseconds: watermark)
             }
-            for slot in slots where slot.eventTypes.contains(event.type) {
+            for slot in slots where slot.accepts(event.type) {
                 do {
                     append(try slot.handle(event, context: context), into: &out)
                 } catch {
@@ -164,7 +164,7 @@ final class Processor {
                         mark = max(mark, event.occurredAt.epochMilliseconds)
                         context.now = Timestamp(epochMilliseconds: mark)
                     }
-                    if slot.eventTypes.contains(event.type) { _ = try? slot.handle(event, context: context) }
+                    if slot.accepts(event.type) { _ = try? slot.handle(event, context: context) }
                 case .rejected: break
                 }
             }
