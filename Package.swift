@@ -72,7 +72,8 @@ let package = Package(
         .executableTarget(
             name: "planwatch",
             dependencies: [
-                "ZeroMQ", "PlanWatchModel", "PlanWatchSimulator", "PlanFiles",
+                "ZeroMQ", "PlanWatchModel", "PlanWatchSimulator", "PlanFiles", "PlanWatchRuntime", "HandlerCatalog",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -95,7 +96,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["ZeroMQ", "PlanWatchModel", "PlanWatchTestSupport", "PlanWatchSimulator", "planwatchd", "planwatch"],
+            dependencies: [
+                "ZeroMQ", "PlanWatchModel", "PlanWatchTestSupport", "PlanWatchSimulator", "PlanWatchRuntime", "planwatchd",
+                "planwatch",
+            ],
             swiftSettings: strict),
     ]
 )

@@ -32,6 +32,42 @@ public enum Replay {
     }
 }
 
+extension Replay {
+    /// What `planwatch replay --verify` found.
+    public struct Verification: Sendable {
+        /// The journal position of the live checkpoint compared against.
+        public var checkpointPosition: Int64
+        /// Entries replayed to reach it.
+        public var replayed: Int
+        /// Handlers (and `seq`, `watermark`) whose rebuilt state differs from the checkpoint.
+        public var differences: [String]
+        public var ok: Bool { differences.isEmpty }
+    }
+
+    /// Rebuilds every handler's state from the journal's first entry up to the live
+    /// checkpoint and compares it with the checkpoint.
+    public static func verify(journalPath: String, handlers: [any Handler], config: RuntimeConfig, logger: Logger) throws
+        -> Verification
+    {
+        guard FileManager.default.fileExists(atPath: journalPath) else {
+            throw ReplayError(description: "no journal at \(journalPath)")
+        }
+        let journal = try Journal(path: journalPath, synchronous: .normal)
+        let checkpoint = try journal.loadCheckpoint()
+        let processor = Processor(
+            handlers: handlers, journal: journal, decoder: Runtime.decoder(for: handlers, config: config), clock: config.clock,
+            logger: logger)
+        var replayed = 0
+        try journal.forEachEntry(after: 0) { entry in
+            guard entry.position <= checkpoint.position else { return }
+            _ = processor.process(entry)
+            replayed += 1
+        }
+        return Verification(
+            checkpointPosition: checkpoint.position, replayed: replayed, differences: processor.differences(from: checkpoint))
+    }
+}
+
 /// Why a replay could not run.
 public struct ReplayError: Error, CustomStringConvertible {
     public let description: String

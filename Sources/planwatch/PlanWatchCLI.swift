@@ -5,7 +5,7 @@ struct PlanWatchCLI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "planwatch",
         abstract: "PlanWatch's command line: publish events, watch alerts, check files offline.",
-        subcommands: [Publish.self, Tail.self, Check.self, CheckPlan.self, Simulate.self])
+        subcommands: [Publish.self, Tail.self, Check.self, CheckPlan.self, Simulate.self, ReplayCommand.self])
 }
 
 /// Where the daemon listens; defaults are CONTRACT.md's.

@@ -46,10 +46,13 @@ public final class DaemonProcess {
     public let publish: String
     public let logPath: String
 
-    public init(journal: String, extraArguments: [String] = [], logPath: String) throws {
-        ingest = "tcp://127.0.0.1:\(FreePort.next())"
-        ack = "tcp://127.0.0.1:\(FreePort.next())"
-        publish = "tcp://127.0.0.1:\(FreePort.next())"
+    /// Starts `planwatchd`; `endpoints` (ingest, ack, publish) reuses a stopped daemon's ports.
+    public init(
+        journal: String, extraArguments: [String] = [], logPath: String, endpoints: (String, String, String)? = nil
+    ) throws {
+        ingest = endpoints?.0 ?? "tcp://127.0.0.1:\(FreePort.next())"
+        ack = endpoints?.1 ?? "tcp://127.0.0.1:\(FreePort.next())"
+        publish = endpoints?.2 ?? "tcp://127.0.0.1:\(FreePort.next())"
         self.logPath = logPath
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
@@ -62,13 +65,21 @@ public final class DaemonProcess {
             ] + extraArguments
         process.standardError = log
         process.standardOutput = log
+        let started = Date()
         try process.run()
         guard Wait.until(seconds: 60, { self.log.contains("planwatchd ready") || !process.isRunning }),
             process.isRunning
         else {
             throw TestFailure("planwatchd did not start:\n\(self.log)")
         }
+        secondsToReady = Date().timeIntervalSince(started)
     }
+
+    /// From spawn to "planwatchd ready" (journal recovered, sockets bound).
+    public private(set) var secondsToReady: Double = 0
+
+    /// The endpoints, to start another daemon on the same ports.
+    public var endpoints: (String, String, String) { (ingest, ack, publish) }
 
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 

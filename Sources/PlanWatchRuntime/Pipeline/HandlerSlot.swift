@@ -18,6 +18,8 @@ class HandlerSlot {
     func tick(context: HandlerContext) throws -> [HandlerOutput] { [] }
     func encodeState() throws -> Data { Data() }
     func restoreState(_ data: Data?) throws {}
+    /// True when `data` decodes to the state the handler holds now.
+    func stateMatches(_ data: Data?) -> Bool { false }
 
     /// Wraps any handler, opening its existential once.
     static func make(_ handler: any Handler) -> HandlerSlot { typed(handler) }
@@ -47,6 +49,11 @@ private final class TypedSlot<H: Handler>: HandlerSlot {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return try encoder.encode(state)
+    }
+
+    override func stateMatches(_ data: Data?) -> Bool {
+        guard let data else { return state == handler.makeInitialState() }
+        return (try? JSONDecoder().decode(H.State.self, from: data)) == state
     }
 
     override func restoreState(_ data: Data?) throws {

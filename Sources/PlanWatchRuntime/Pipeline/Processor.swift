@@ -60,6 +60,15 @@ final class Processor {
         return cp
     }
 
+    /// The names of the handlers whose state differs from `checkpoint`'s, plus `seq` and
+    /// `watermark` when those differ.
+    func differences(from checkpoint: Journal.Checkpoint) -> [String] {
+        var names = slots.filter { !$0.stateMatches(checkpoint.states[$0.name]) }.map(\.name)
+        if seq != checkpoint.seq { names.append("seq (replayed \(seq), checkpoint \(checkpoint.seq))") }
+        if watermark != checkpoint.watermark { names.append("watermark") }
+        return names
+    }
+
     /// Remembers a checkpoint that was saved, as the base for rebuilding a failed handler.
     func checkpointSaved(_ cp: Journal.Checkpoint) { checkpoint = cp }
 

@@ -1,0 +1,12 @@
+import Foundation
+
+/// Read-only questions to a journal, for operators and tests (safe while the daemon runs).
+public enum JournalInspection {
+    /// How many times each `(source, id)` is recorded as an accepted event, keyed `source/id`.
+    public static func eventCounts(journalPath: String) throws -> [String: Int] {
+        let journal = try Journal(path: journalPath, synchronous: .normal)
+        var counts: [String: Int] = [:]
+        try journal.forEachEventKey { source, id in counts["\(source)/\(id)", default: 0] += 1 }
+        return counts
+    }
+}
