@@ -15,7 +15,7 @@ final class Harness {
 
     init(
         directory: TemporaryDirectory = TemporaryDirectory(), handlers: [any Handler] = HandlerCatalog.builtIn(),
-        clock: ClockMode = .wall
+        clock: ClockMode = .wall, configure: (inout RuntimeConfig) -> Void = { _ in }
     ) throws {
         self.directory = directory
         var config = RuntimeConfig()
@@ -25,6 +25,7 @@ final class Harness {
         config.journalPath = directory.path + "/journal.sqlite"
         config.tickIntervalMilliseconds = 100
         config.clock = clock
+        configure(&config)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         runtime = Runtime(config: config, handlers: handlers, logger: logger)

@@ -46,7 +46,8 @@ final class Ingest {
         boundIngest = ingest
         router = try ZMQSocket(context: context, type: .router)
         try router.set(.receiveHighWaterMark(config.receiveHighWaterMark))
-        try router.set(.sendHighWaterMark(config.sendHighWaterMark))
+        // Replies are at most as many as requests: the same limit as inbound, not the PUB's.
+        try router.set(.sendHighWaterMark(config.receiveHighWaterMark))
         try router.set(.maxMessageSize(Int64(max(config.maxBodyBytes * 16, 1 << 20))))
         var ack: [String] = []
         for endpoint in config.ackBind {
@@ -127,14 +128,7 @@ final class Ingest {
                 logger.error("ack receive failed", metadata: ["error": "\(error)"])
                 return
             }
-            guard let frames, frames.count >= 1 else { return }
-            // DEALER: [identity, topic, body]; REQ: [identity, "", topic, body].
-            var envelope = [frames[0]]
-            var message = Array(frames.dropFirst())
-            if message.count >= 1 && message[0].isEmpty && message.count != 2 {
-                envelope.append([])
-                message.removeFirst()
-            }
+            guard let frames, let (envelope, message) = RouterEnvelope.split(frames) else { return }
             let received = item(frames: message, replyTo: envelope)
             switch received.content {
             case .rejected(let rejection):
