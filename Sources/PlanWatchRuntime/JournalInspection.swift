@@ -10,3 +10,10 @@ public enum JournalInspection {
         return counts
     }
 }
+
+extension JournalInspection {
+    /// Entries in the journal now (after compaction).
+    public static func entryCount(journalPath: String) throws -> Int {
+        try Journal(path: journalPath, synchronous: .normal).entryCount
+    }
+}

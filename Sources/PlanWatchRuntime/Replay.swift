@@ -15,7 +15,8 @@ public enum Replay {
         }
     }
 
-    /// Every output the journal at `journalPath` produces through `handlers`.
+    /// Every output the journal at `journalPath` produces through `handlers`, from its start
+    /// (the base checkpoint, if it was compacted).
     public static func outputs(journalPath: String, handlers: [any Handler], config: RuntimeConfig, logger: Logger) throws -> [Output] {
         guard FileManager.default.fileExists(atPath: journalPath) else {
             throw ReplayError(description: "no journal at \(journalPath)")
@@ -24,8 +25,10 @@ public enum Replay {
         let processor = Processor(
             handlers: handlers, journal: journal, decoder: Runtime.decoder(for: handlers, config: config), clock: config.clock,
             logger: logger)
+        let base = try journal.replayBase()
+        processor.restore(base)
         var outputs: [Output] = []
-        try journal.forEachEntry(after: 0) { entry in
+        try journal.forEachEntry(after: base.position) { entry in
             for message in processor.process(entry) { outputs.append(Output(topic: message.topic, body: message.body)) }
         }
         return outputs
@@ -44,7 +47,8 @@ extension Replay {
         public var ok: Bool { differences.isEmpty }
     }
 
-    /// Rebuilds every handler's state from the journal's first entry up to the live
+    /// Rebuilds every handler's state from the journal's start (the base checkpoint, if it was
+    /// compacted) up to the live
     /// checkpoint and compares it with the checkpoint.
     public static func verify(journalPath: String, handlers: [any Handler], config: RuntimeConfig, logger: Logger) throws
         -> Verification
@@ -57,8 +61,10 @@ extension Replay {
         let processor = Processor(
             handlers: handlers, journal: journal, decoder: Runtime.decoder(for: handlers, config: config), clock: config.clock,
             logger: logger)
+        let base = try journal.replayBase()
+        processor.restore(base)
         var replayed = 0
-        try journal.forEachEntry(after: 0) { entry in
+        try journal.forEachEntry(after: base.position) { entry in
             guard entry.position <= checkpoint.position else { return }
             _ = processor.process(entry)
             replayed += 1

@@ -30,6 +30,11 @@ public struct RuntimeConfig: Sendable {
     /// …or after this many milliseconds with anything new.
     public var checkpointIntervalMilliseconds: Int = 60_000
 
+    /// How long journal entries are kept, in milliseconds (0: for ever). Entries are deleted
+    /// only up to a checkpoint older than this, so the journal holds between one and two
+    /// retention periods, and duplicates are recognised for at least one.
+    public var retentionMilliseconds: Int64 = 7 * 24 * 3_600_000
+
     /// What "now" is for the handlers.
     public var clock: ClockMode = .wall
 

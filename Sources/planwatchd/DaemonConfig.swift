@@ -9,6 +9,7 @@ struct DaemonConfig: Decodable, Equatable {
     struct Storage: Decodable, Equatable {
         var path: String?
         var synchronous: String?
+        var retentionHours: Double?
     }
     struct Ingest: Decodable, Equatable {
         var bind: [String]?
@@ -42,7 +43,7 @@ struct DaemonConfig: Decodable, Equatable {
     /// Every key the file may hold, for a clear error on a misspelt one.
     static let knownKeys: [String: Set<String>] = [
         "": ["logLevel", "storage", "ingest", "ack", "publish", "pipeline", "plans", "clock", "atRiskMarginPoints"],
-        "storage": ["path", "synchronous"],
+        "storage": ["path", "synchronous", "retentionHours"],
         "ingest": ["bind", "connect", "topics", "maxBodyBytes", "receiveHighWaterMark"],
         "ack": ["bind", "sendHighWaterMark"],
         "publish": ["bind", "sendHighWaterMark"],
@@ -109,6 +110,10 @@ struct DaemonConfig: Decodable, Equatable {
             case "normal": runtime.synchronousFull = false
             default: throw Invalid(description: "storage.synchronous must be full or normal, not '\(v)'")
             }
+        }
+        if let v = storage?.retentionHours {
+            guard v >= 0 else { throw Invalid(description: "storage.retentionHours must be 0 (keep for ever) or more, not \(v)") }
+            runtime.retentionMilliseconds = Int64(v * 3_600_000)
         }
         if let v = ingest?.bind { runtime.ingestBind = v }
         if let v = ingest?.connect { runtime.ingestConnect = v }

@@ -43,6 +43,9 @@ struct PlanWatchDaemon: AsyncParsableCommand {
     @Option(name: .long, help: "Endpoint the output PUB binds (publish.bind); repeatable.")
     var publishBind: [String] = []
 
+    @Option(name: .long, help: "Hours of journal kept (storage.retentionHours; 0: for ever). Default 168.")
+    var retentionHours: Double?
+
     @Option(name: .long, help: "Plan file to load (plans); repeatable.")
     var plan: [String] = []
 
@@ -65,6 +68,10 @@ struct PlanWatchDaemon: AsyncParsableCommand {
         if !ackBind.isEmpty { runtimeConfig.ackBind = ackBind }
         if !publishBind.isEmpty { runtimeConfig.publishBind = publishBind }
         if let tickIntervalMs { runtimeConfig.tickIntervalMilliseconds = tickIntervalMs }
+        if let retentionHours {
+            guard retentionHours >= 0 else { throw ValidationError("--retention-hours must be 0 (keep for ever) or more") }
+            runtimeConfig.retentionMilliseconds = Int64(retentionHours * 3_600_000)
+        }
         let levelText = logLevel ?? file?.logLevel ?? "info"
         guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
             throw ValidationError("log level '\(levelText)' is not one of trace, debug, info, notice, warning, error, critical")

@@ -124,6 +124,67 @@ final class Journal: Sendable {
         }
     }
 
+    /// A checkpoint kept for compaction: `candidate` (waiting to age) or `base` (where the
+    /// journal now starts). `createdAt` is in milliseconds since 1970.
+    enum Retained: String { case candidate, base }
+
+    func loadRetained(_ kind: Retained) throws -> (checkpoint: Checkpoint, createdAt: Int64)? {
+        try pool.read { db in
+            guard try Self.meta(db, "\(kind.rawValue)_created_at") > 0 else { return nil }
+            var states: [String: Data] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT handler, state FROM retained_checkpoint WHERE kind = ?", arguments: [kind.rawValue]) {
+                states[row[0]] = row[1]
+            }
+            let cp = Checkpoint(
+                position: try Self.meta(db, "\(kind.rawValue)_pos"), seq: try Self.meta(db, "\(kind.rawValue)_seq"),
+                watermark: try Self.meta(db, "\(kind.rawValue)_watermark"), states: states)
+            return (cp, try Self.meta(db, "\(kind.rawValue)_created_at"))
+        }
+    }
+
+    func saveCandidate(_ checkpoint: Checkpoint, createdAt: Int64) throws {
+        try pool.write { db in try Self.store(db, checkpoint, as: .candidate, createdAt: createdAt) }
+    }
+
+    /// Makes the candidate the base and deletes every journal entry up to it, in one transaction.
+    /// Returns how many entries were deleted.
+    func compactToCandidate() throws -> Int {
+        try pool.write { db in
+            guard try Self.meta(db, "candidate_created_at") > 0 else { return 0 }
+            let position = try Self.meta(db, "candidate_pos")
+            try db.execute(sql: "DELETE FROM retained_checkpoint WHERE kind = 'base'")
+            try db.execute(sql: "UPDATE retained_checkpoint SET kind = 'base' WHERE kind = 'candidate'")
+            for key in ["pos", "seq", "watermark", "created_at"] {
+                try Self.setMeta(db, "base_\(key)", try Self.meta(db, "candidate_\(key)"))
+                try Self.setMeta(db, "candidate_\(key)", 0)
+            }
+            try db.execute(sql: "DELETE FROM journal WHERE pos <= ?", arguments: [position])
+            return db.changesCount
+        }
+    }
+
+    private static func store(_ db: Database, _ cp: Checkpoint, as kind: Retained, createdAt: Int64) throws {
+        try db.execute(sql: "DELETE FROM retained_checkpoint WHERE kind = ?", arguments: [kind.rawValue])
+        for (handler, state) in cp.states.sorted(by: { $0.key < $1.key }) {
+            try db.execute(
+                sql: "INSERT INTO retained_checkpoint(kind, handler, state) VALUES (?, ?, ?)", arguments: [kind.rawValue, handler, state])
+        }
+        try setMeta(db, "\(kind.rawValue)_pos", cp.position)
+        try setMeta(db, "\(kind.rawValue)_seq", cp.seq)
+        try setMeta(db, "\(kind.rawValue)_watermark", cp.watermark)
+        try setMeta(db, "\(kind.rawValue)_created_at", createdAt)
+    }
+
+    /// Where a replay from the start begins: the base checkpoint if the journal was
+    /// compacted, else an empty state at position 0.
+    func replayBase() throws -> Checkpoint {
+        try loadRetained(.base)?.checkpoint ?? Checkpoint(position: 0, seq: 0, states: [:])
+    }
+
+    var entryCount: Int {
+        get throws { try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM journal") ?? 0 } }
+    }
+
     private static func meta(_ db: Database, _ key: String) throws -> Int64 {
         try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) ?? 0
     }

@@ -24,6 +24,15 @@ enum JournalSchema {
                     CREATE TABLE checkpoint(handler TEXT PRIMARY KEY, state BLOB NOT NULL);
                     """)
         }
+        migrator.registerMigration("v2-retained-checkpoints") { db in
+            // Checkpoints kept besides the live one, for compaction: the `candidate` becomes the
+            // `base` once it is older than the retention; the journal then starts after the base.
+            try db.execute(
+                sql: """
+                    CREATE TABLE retained_checkpoint(
+                        kind TEXT NOT NULL, handler TEXT NOT NULL, state BLOB NOT NULL, PRIMARY KEY(kind, handler));
+                    """)
+        }
         return migrator
     }
 }

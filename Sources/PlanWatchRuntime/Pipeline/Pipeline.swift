@@ -175,6 +175,25 @@ final class Pipeline {
         try journal.saveCheckpoint(checkpoint)
         processor.checkpointSaved(checkpoint)
         lastCheckpointPosition = publishedThrough
+        try compactIfDue(checkpoint)
+    }
+
+    /// Retention: the first checkpoint after a compaction waits as the candidate; once it is
+    /// older than the retention, the journal up to it is deleted and it becomes the base.
+    private func compactIfDue(_ checkpoint: Journal.Checkpoint) throws {
+        guard config.retentionMilliseconds > 0 else { return }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        guard let candidate = try journal.loadRetained(.candidate) else {
+            try journal.saveCandidate(checkpoint, createdAt: now)
+            return
+        }
+        guard now - candidate.createdAt >= config.retentionMilliseconds else { return }
+        let deleted = try journal.compactToCandidate()
+        // The keys of deleted events leave the dedupe window at the next start; keep them
+        // until then, so that nothing changes while the daemon runs.
+        logger.info(
+            "journal compacted", metadata: ["deleted": "\(deleted)", "base.position": "\(candidate.checkpoint.position)"])
+        try journal.saveCandidate(checkpoint, createdAt: now)
     }
 
     private func send(_ message: OutboundMessage) {
