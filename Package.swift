@@ -62,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "planwatchd",
             dependencies: [
-                "PlanWatchRuntime", "HandlerCatalog", "PlanFiles", "PlanWatchModel",
+                "PlanWatchRuntime", "HandlerCatalog", "PlanFiles", "PlanWatchModel", "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

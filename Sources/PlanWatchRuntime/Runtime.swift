@@ -17,6 +17,9 @@ public final class Runtime: Sendable {
     private let stopFlag = StopFlag()
     private let finished = DispatchGroup()
     private let state = Mutex<BoundEndpoints?>(nil)
+    private let zap = Mutex<ZAPAuthenticator?>(nil)
+    /// Counters, readable while it runs.
+    public let stats = RuntimeStats()
 
     public init(config: RuntimeConfig, handlers: [any Handler], logger: Logger) {
         self.config = config
@@ -36,6 +39,28 @@ public final class Runtime: Sendable {
 
     /// Recovers the journal and binds all sockets; throws on a bad endpoint or journal.
     public func start() throws {
+        let exposed = config.exposedEndpoints
+        if config.curve == nil && !exposed.isEmpty {
+            guard config.allowPlaintext else {
+                throw RuntimeError(
+                    description: "refusing to bind \(exposed.joined(separator: ", ")) without CURVE: the bus carries pupils' records. "
+                        + "Configure curve (see planwatch keygen), bind loopback only, or set allowPlaintext: true")
+            }
+            logger.warning("binding beyond loopback without CURVE (allowPlaintext)", metadata: ["endpoints": "\(exposed)"])
+        }
+        if let curve = config.curve {
+            let (logger, stats) = (self.logger, self.stats)
+            let authenticator = ZAPAuthenticator(context: context) { request in
+                if let client = curve.client(publicKey: request.publicKey) { return client.name }
+                stats.countZapDenied()
+                logger.warning(
+                    "CURVE client refused: key not allowed",
+                    metadata: ["peer.address": "\(request.address)", "client.key": "\(request.publicKey)"])
+                return nil
+            }
+            try authenticator.start()
+            zap.withLock { $0 = authenticator }
+        }
         let queue = BoundedQueue<IngestItem>(capacity: config.queueCapacity)
         let replyEndpoint = "inproc://planwatch-replies-\(UUID().uuidString)"
         let pipelineReady = StartupSignal<[String]>()
@@ -67,6 +92,7 @@ public final class Runtime: Sendable {
             (ingest, ack) = try ingestReady.wait()
         } catch {
             finished.wait()
+            stopZAP()
             throw error
         }
 
@@ -94,6 +120,7 @@ public final class Runtime: Sendable {
             stopFlag.set()
             context.shutdown()  // wakes the ingest thread, which has no pipeline to wait for
             finished.wait()
+            stopZAP()
             throw error
         }
         let bound = BoundEndpoints(ingest: ingest, ack: ack, publish: publish)
@@ -110,6 +137,20 @@ public final class Runtime: Sendable {
     public func stop() {
         stopFlag.set()
         finished.wait()
+        stopZAP()
         logger.info("planwatch runtime stopped")
     }
+}
+
+extension Runtime {
+    private func stopZAP() {
+        guard let authenticator = zap.withLock({ $0 }) else { return }
+        context.shutdown()
+        authenticator.waitUntilStopped()
+    }
+}
+
+/// Why the runtime would not start.
+public struct RuntimeError: Error, CustomStringConvertible {
+    public let description: String
 }

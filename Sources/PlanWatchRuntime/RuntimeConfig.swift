@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Everything the runtime needs to know; `planwatchd` fills it from YAML and flags.
 public struct RuntimeConfig: Sendable {
     /// SUB endpoints the daemon binds for fire-and-forget ingest.
@@ -35,6 +37,11 @@ public struct RuntimeConfig: Sendable {
     /// retention periods, and duplicates are recognised for at least one.
     public var retentionMilliseconds: Int64 = 7 * 24 * 3_600_000
 
+    /// CURVE encryption and the ZAP allow-list; nil: plain ZeroMQ.
+    public var curve: CurveConfig?
+    /// Without CURVE, binding anything but loopback is refused unless this is set.
+    public var allowPlaintext = false
+
     /// What "now" is for the handlers.
     public var clock: ClockMode = .wall
 
@@ -51,9 +58,58 @@ public enum ClockMode: String, Sendable, CaseIterable {
     case event
 }
 
+extension RuntimeConfig {
+    /// The endpoints bound on something other than loopback (or ipc/inproc).
+    var exposedEndpoints: [String] {
+        (ingestBind + ackBind + publishBind).filter { endpoint in
+            guard endpoint.hasPrefix("tcp://") else { return false }
+            let host = endpoint.dropFirst(6).split(separator: ":").dropLast().joined(separator: ":")
+            return !(host.hasPrefix("127.") || host == "localhost" || host == "[::1]" || host == "lo")
+        }
+    }
+}
+
+/// Counters the runtime keeps while it runs.
+public final class RuntimeStats: Sendable {
+    private let zapDeniedCount = Atomic<Int>(0)
+    /// CURVE handshakes refused because the client's key is not allowed.
+    public var zapDenied: Int { zapDeniedCount.load(ordering: .relaxed) }
+    func countZapDenied() { zapDeniedCount.add(1, ordering: .relaxed) }
+}
+
 /// The endpoints the runtime actually bound (wildcard ports resolved).
 public struct BoundEndpoints: Sendable, Equatable {
     public var ingest: [String]
     public var ack: [String]
     public var publish: [String]
+}
+
+/// Every ZeroMQ endpoint of the daemon as a CURVE server; only listed client keys get in.
+public struct CurveConfig: Sendable {
+    /// A client allowed in: its name (the ZAP User-Id), key, and the topic prefixes it may
+    /// publish (empty: it may only subscribe).
+    public struct Client: Sendable, Equatable {
+        public var name: String
+        public var publicKey: String
+        public var publish: [String]
+        public init(name: String, publicKey: String, publish: [String]) {
+            self.name = name
+            self.publicKey = publicKey
+            self.publish = publish
+        }
+    }
+
+    public var secretKey: String
+    public var clients: [Client]
+
+    public init(secretKey: String, clients: [Client]) {
+        self.secretKey = secretKey
+        self.clients = clients
+    }
+
+    /// The client with this public key, if allowed.
+    func client(publicKey: String) -> Client? { clients.first { $0.publicKey == publicKey } }
+
+    /// The client named `name`, if allowed.
+    func client(named name: String) -> Client? { clients.first { $0.name == name } }
 }

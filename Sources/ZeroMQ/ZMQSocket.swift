@@ -72,6 +72,14 @@ public final class ZMQSocket {
 
     /// Receives one whole multipart message. With `wait: false` returns nil when none is queued.
     public func receive(wait: Bool = true) throws -> [[UInt8]]? {
+        var userId: String?
+        return try receive(wait: wait, userId: &userId)
+    }
+
+    /// Receives one whole multipart message and the User-Id that ZAP granted its sender
+    /// (nil without authentication).
+    public func receive(wait: Bool = true, userId: inout String?) throws -> [[UInt8]]? {
+        userId = nil
         var frames: [[UInt8]] = []
         while true {
             let rc = zmq_msg_recv(message, handle, wait || !frames.isEmpty ? 0 : ZMQ_DONTWAIT)
@@ -80,6 +88,10 @@ public final class ZMQSocket {
                 if code == czmq_eintr() { continue }
                 if code == czmq_eagain() && frames.isEmpty { return nil }
                 throw ZMQError(operation: "receive", code: code)
+            }
+            // A ROUTER's identity frame carries no metadata; the peer's own frames do.
+            if userId == nil, let value = zmq_msg_gets(message, "User-Id") {
+                userId = String(cString: value)
             }
             let size = zmq_msg_size(message)
             if size == 0 {

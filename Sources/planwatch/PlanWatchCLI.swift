@@ -1,11 +1,13 @@
 import ArgumentParser
+import Foundation
+import ZeroMQ
 
 @main
 struct PlanWatchCLI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "planwatch",
         abstract: "PlanWatch's command line: publish events, watch alerts, check files offline.",
-        subcommands: [Publish.self, Tail.self, Check.self, CheckPlan.self, Simulate.self, ReplayCommand.self])
+        subcommands: [Publish.self, Tail.self, Check.self, CheckPlan.self, Simulate.self, ReplayCommand.self, Keygen.self])
 }
 
 /// Where the daemon listens; defaults are CONTRACT.md's.
@@ -18,4 +20,32 @@ struct Endpoints: ParsableArguments {
 
     @Option(name: .customLong("output-endpoint"), help: "The daemon's output endpoint (its PUB).")
     var output = "tcp://127.0.0.1:5560"
+
+    @Option(help: "With CURVE: the daemon's public key, or a file holding it (e.g. var/keys/planwatchd.public).")
+    var serverKey: String?
+
+    @Option(help: "With CURVE: this client's secret key file, written by 'planwatch keygen'.")
+    var keyFile: String?
+
+    /// The client's CURVE settings, when --server-key is given.
+    func curve() throws -> ClientCurve? {
+        guard let serverKey else { return nil }
+        guard let keyFile else { throw CLIError("--server-key needs --key-file (this client's secret key)") }
+        func read(_ value: String) -> String {
+            guard let data = FileManager.default.contents(atPath: value) else { return value }
+            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let server = read(serverKey)
+        guard CurveKeyPair.isValidKey(server) else { throw CLIError("--server-key is not a Z85 key nor a file holding one") }
+        guard let pair = CurveKeyPair(secretKey: read(keyFile)) else { throw CLIError("\(keyFile) does not hold a Z85 secret key") }
+        return ClientCurve(keys: pair, serverKey: server)
+    }
+}
+
+/// A CLI socket's CURVE client settings.
+struct ClientCurve {
+    let keys: CurveKeyPair
+    let serverKey: String
+
+    func apply(to socket: ZMQSocket) throws { try socket.makeCurveClient(keys: keys, serverKey: serverKey) }
 }

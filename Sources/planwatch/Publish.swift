@@ -35,14 +35,16 @@ struct Publish: ParsableCommand {
     }
 
     private func publishFireAndForget(_ lines: [EventLine], context: ZMQContext) throws {
-        let sender = try FireAndForgetSender(context: context, endpoint: endpoints.ingest, timeoutSeconds: timeout)
+        let sender = try FireAndForgetSender(
+            context: context, endpoint: endpoints.ingest, timeoutSeconds: timeout, curve: try endpoints.curve())
         for line in lines { try sender.send([line.topic, line.body]) }
         print("published \(lines.count) events to \(endpoints.ingest)")
     }
 
     private func publishAcknowledged(_ lines: [EventLine], context: ZMQContext) throws {
         var counts: [String: Int] = ["ok": 0, "duplicate": 0, "rejected": 0]
-        let sender = try AckSender(context: context, endpoint: endpoints.ack, timeoutSeconds: timeout, maxTries: retries)
+        let sender = try AckSender(
+            context: context, endpoint: endpoints.ack, timeoutSeconds: timeout, maxTries: retries, curve: try endpoints.curve())
         for line in lines {
             let reply: (status: String, detail: String)
             do { reply = try sender.send([line.topic, line.body]) } catch {

@@ -5,8 +5,9 @@ import ZeroMQ
 struct FireAndForgetSender {
     let socket: ZMQSocket
 
-    init(context: ZMQContext, endpoint: String, timeoutSeconds: Double = 10) throws {
+    init(context: ZMQContext, endpoint: String, timeoutSeconds: Double = 10, curve: ClientCurve? = nil) throws {
         socket = try ZMQSocket(context: context, type: .xpub)
+        try curve?.apply(to: socket)
         try socket.set(.sendHighWaterMark(0))
         try socket.set(.linger(milliseconds: 10_000))
         try socket.connect(endpoint)
@@ -28,16 +29,20 @@ final class AckSender {
     let timeoutSeconds: Double
     let maxTries: Int
 
-    init(context: ZMQContext, endpoint: String, timeoutSeconds: Double = 5, maxTries: Int = 20) throws {
+    private let curve: ClientCurve?
+
+    init(context: ZMQContext, endpoint: String, timeoutSeconds: Double = 5, maxTries: Int = 20, curve: ClientCurve? = nil) throws {
         self.context = context
         self.endpoint = endpoint
         self.timeoutSeconds = timeoutSeconds
         self.maxTries = maxTries
-        socket = try Self.dealer(context, endpoint)
+        self.curve = curve
+        socket = try Self.dealer(context, endpoint, curve)
     }
 
-    private static func dealer(_ context: ZMQContext, _ endpoint: String) throws -> ZMQSocket {
+    private static func dealer(_ context: ZMQContext, _ endpoint: String, _ curve: ClientCurve?) throws -> ZMQSocket {
         let socket = try ZMQSocket(context: context, type: .dealer)
+        try curve?.apply(to: socket)
         try socket.connect(endpoint)
         return socket
     }
@@ -53,7 +58,7 @@ final class AckSender {
             else {
                 // No answer: the daemon may be restarting. A fresh socket drops any late reply.
                 socket.close()
-                socket = try Self.dealer(context, endpoint)
+                socket = try Self.dealer(context, endpoint, curve)
                 continue
             }
             let status = String(decoding: reply[0], as: UTF8.self)

@@ -39,8 +39,9 @@ struct Simulate: ParsableCommand {
             return
         }
         let context = ZMQContext()
-        let sender = try ack ? AckSender(context: context, endpoint: endpoints.ack) : nil
-        let pub = try ack ? nil : FireAndForgetSender(context: context, endpoint: endpoints.ingest)
+        let curve = try endpoints.curve()
+        let sender = try ack ? AckSender(context: context, endpoint: endpoints.ack, curve: curve) : nil
+        let pub = try ack ? nil : FireAndForgetSender(context: context, endpoint: endpoints.ingest, curve: curve)
         let started = Date()
         let interval = events.isEmpty ? 0 : duration / Double(events.count)
         for (i, event) in events.enumerated() {

@@ -29,6 +29,7 @@ struct Tail: ParsableCommand {
         let context = ZMQContext()
         let socket = try ZMQSocket(context: context, type: .sub)
         defer { socket.close() }
+        try endpoints.curve()?.apply(to: socket)
         try socket.connect(endpoints.output)
         for prefix in prefixes.isEmpty ? [""] : prefixes { try socket.set(.subscribe(prefix)) }
         let deadline = seconds.map { Date().addingTimeInterval($0) }

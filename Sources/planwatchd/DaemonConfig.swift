@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PlanWatchRuntime
 import Yams
+import ZeroMQ
 
 /// The YAML configuration file of `planwatchd`. Every key is optional; what is absent
 /// keeps its embedded default (the endpoints of CONTRACT.md, SQLite under ./var).
@@ -30,7 +31,20 @@ struct DaemonConfig: Decodable, Equatable {
         var checkpointIntervalMs: Int?
     }
 
+    struct Curve: Decodable, Equatable {
+        struct Client: Decodable, Equatable {
+            var name: String
+            var publicKey: String?
+            var publicKeyFile: String?
+            var publish: [String]?
+        }
+        var secretKeyFile: String
+        var clients: [Client]?
+    }
+
     var logLevel: String?
+    var curve: Curve?
+    var allowPlaintext: Bool?
     var storage: Storage?
     var ingest: Ingest?
     var ack: Endpoints?
@@ -42,7 +56,11 @@ struct DaemonConfig: Decodable, Equatable {
 
     /// Every key the file may hold, for a clear error on a misspelt one.
     static let knownKeys: [String: Set<String>] = [
-        "": ["logLevel", "storage", "ingest", "ack", "publish", "pipeline", "plans", "clock", "atRiskMarginPoints"],
+        "": [
+            "logLevel", "storage", "ingest", "ack", "publish", "pipeline", "plans", "clock", "atRiskMarginPoints", "curve",
+            "allowPlaintext",
+        ],
+        "curve": ["secretKeyFile", "clients"],
         "storage": ["path", "synchronous", "retentionHours"],
         "ingest": ["bind", "connect", "topics", "maxBodyBytes", "receiveHighWaterMark"],
         "ack": ["bind", "sendHighWaterMark"],
@@ -123,10 +141,55 @@ struct DaemonConfig: Decodable, Equatable {
         if let v = ack?.bind { runtime.ackBind = v }
         if let v = publish?.bind { runtime.publishBind = v }
         if let v = publish?.sendHighWaterMark { runtime.sendHighWaterMark = v }
+        if let v = allowPlaintext { runtime.allowPlaintext = v }
+        if let curve { runtime.curve = try curve.load() }
         if let v = pipeline?.maxBatch { runtime.maxBatch = v }
         if let v = pipeline?.queueCapacity { runtime.queueCapacity = v }
         if let v = pipeline?.tickIntervalMs { runtime.tickIntervalMilliseconds = v }
         if let v = pipeline?.checkpointEvery { runtime.checkpointEvery = v }
         if let v = pipeline?.checkpointIntervalMs { runtime.checkpointIntervalMilliseconds = v }
+    }
+}
+
+extension DaemonConfig.Curve {
+    /// Reads the key files and checks every key.
+    func load() throws -> CurveConfig {
+        let secret = try Self.readKey(secretKeyFile, what: "curve.secretKeyFile")
+        if let attributes = try? FileManager.default.attributesOfItem(atPath: secretKeyFile),
+            let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0
+        {
+            throw DaemonConfig.Invalid(
+                description: "curve.secretKeyFile \(secretKeyFile) is readable by others (mode \(String(mode, radix: 8))); chmod 600 it")
+        }
+        var names = Set<String>()
+        var clients: [CurveConfig.Client] = []
+        for (i, c) in (self.clients ?? []).enumerated() {
+            let path = "curve.clients[\(i)]"
+            guard names.insert(c.name).inserted else { throw DaemonConfig.Invalid(description: "\(path): the name '\(c.name)' is used twice") }
+            let key: String
+            if let k = c.publicKey {
+                key = k
+            } else if let file = c.publicKeyFile {
+                key = try Self.readKey(file, what: "\(path).publicKeyFile")
+            } else {
+                throw DaemonConfig.Invalid(description: "\(path) ('\(c.name)') needs publicKey or publicKeyFile")
+            }
+            guard CurveKeyPair.isValidKey(key) else {
+                throw DaemonConfig.Invalid(description: "\(path).publicKey of '\(c.name)' is not a 40-character Z85 key")
+            }
+            clients.append(CurveConfig.Client(name: c.name, publicKey: key, publish: c.publish ?? []))
+        }
+        return CurveConfig(secretKey: secret, clients: clients)
+    }
+
+    static func readKey(_ path: String, what: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DaemonConfig.Invalid(description: "\(what): cannot read \(path)")
+        }
+        let key = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard CurveKeyPair.isValidKey(key) else {
+            throw DaemonConfig.Invalid(description: "\(what): \(path) does not hold a 40-character Z85 key")
+        }
+        return key
     }
 }

@@ -25,7 +25,8 @@ def _free_port():
 
 
 class Daemon:
-    def __init__(self, directory):
+    def __init__(self, directory, extra=()):
+        self.directory = directory
         self.ingest = f"tcp://127.0.0.1:{_free_port()}"
         self.ack = f"tcp://127.0.0.1:{_free_port()}"
         self.publish = f"tcp://127.0.0.1:{_free_port()}"
@@ -33,7 +34,7 @@ class Daemon:
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
             [os.path.join(_bin_dir(), "planwatchd"), "--journal", os.path.join(directory, "journal.sqlite"),
-             "--ingest-bind", self.ingest, "--ack-bind", self.ack, "--publish-bind", self.publish],
+             "--ingest-bind", self.ingest, "--ack-bind", self.ack, "--publish-bind", self.publish, *extra],
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -55,6 +56,34 @@ class Daemon:
 def daemon():
     with tempfile.TemporaryDirectory() as directory:
         d = Daemon(directory)
+        yield d
+        assert d.stop() == 0
+
+
+def planwatch(*args):
+    return subprocess.run([os.path.join(_bin_dir(), "planwatch"), *args], capture_output=True, text=True)
+
+
+@pytest.fixture
+def curve_daemon():
+    """A daemon whose endpoints are CURVE servers; keys made with `planwatch keygen`."""
+    with tempfile.TemporaryDirectory() as directory:
+        keys = os.path.join(directory, "keys")
+        for name in ("planwatchd", "safety", "console", "stranger"):
+            assert planwatch("keygen", name, "--dir", keys).returncode == 0
+        config = os.path.join(directory, "planwatchd.yaml")
+        with open(config, "w") as f:
+            f.write(f"""curve:
+  secretKeyFile: {keys}/planwatchd.secret
+  clients:
+    - name: safety-platform
+      publicKeyFile: {keys}/safety.public
+      publish: ["safety."]
+    - name: console
+      publicKeyFile: {keys}/console.public
+""")
+        d = Daemon(directory, extra=("--config", config))
+        d.keys = keys
         yield d
         assert d.stop() == 0
 

@@ -5,17 +5,29 @@ import ZeroMQ
 /// Test-side sockets against a running daemon's endpoints.
 public struct Peer {
     public let context: ZMQContext
+    /// With CURVE: this peer's keys and the daemon's public key.
+    public var curve: (keys: CurveKeyPair, serverKey: String)?
 
-    public init(context: ZMQContext = ZMQContext()) { self.context = context }
+    public init(context: ZMQContext = ZMQContext(), curve: (keys: CurveKeyPair, serverKey: String)? = nil) {
+        self.context = context
+        self.curve = curve
+    }
+
+    /// A socket of `type`, a CURVE client when this peer has keys.
+    public func socket(_ type: SocketType) throws -> ZMQSocket {
+        let socket = try ZMQSocket(context: context, type: type)
+        if let curve { try socket.makeCurveClient(keys: curve.keys, serverKey: curve.serverKey) }
+        return socket
+    }
 
     /// A SUB on `endpoint` that is known to receive: it asks `probe` to make the daemon
     /// publish a dead letter until one arrives (the slow-joiner problem, solved by a condition).
     public func subscriber(to endpoint: String, prefixes: [String], probeAck: String) throws -> ZMQSocket {
-        let sub = try ZMQSocket(context: context, type: .sub)
+        let sub = try socket(.sub)
         try sub.set(.subscribe("deadletter.schemaViolation"))
         for p in prefixes { try sub.set(.subscribe(p)) }
         try sub.connect(endpoint)
-        let probe = try ZMQSocket(context: context, type: .dealer)
+        let probe = try socket(.dealer)
         defer { probe.close() }
         try probe.connect(probeAck)
         let deadline = Date().addingTimeInterval(30)
@@ -35,7 +47,7 @@ public struct Peer {
 
     /// An XPUB producer connected to the daemon's SUB, returned once the daemon subscribed.
     public func producer(to endpoint: String) throws -> ZMQSocket {
-        let pub = try ZMQSocket(context: context, type: .xpub)
+        let pub = try socket(.xpub)
         try pub.set(.sendHighWaterMark(0))
         try pub.set(.linger(milliseconds: 2000))
         try pub.connect(endpoint)
@@ -45,7 +57,7 @@ public struct Peer {
 
     /// A DEALER on the acknowledged path.
     public func dealer(to endpoint: String) throws -> ZMQSocket {
-        let dealer = try ZMQSocket(context: context, type: .dealer)
+        let dealer = try socket(.dealer)
         try dealer.connect(endpoint)
         return dealer
     }

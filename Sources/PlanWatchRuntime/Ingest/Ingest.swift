@@ -37,6 +37,7 @@ final class Ingest {
         // limit only stops a peer from making the daemon allocate without bound.
         try sub.set(.maxMessageSize(Int64(max(config.maxBodyBytes * 16, 1 << 20))))
         for topic in config.ingestTopics { try sub.set(.subscribe(topic)) }
+        if let curve = config.curve { try sub.makeCurveServer(secretKey: curve.secretKey) }
         var ingest: [String] = []
         for endpoint in config.ingestBind {
             try sub.bind(endpoint)
@@ -49,6 +50,7 @@ final class Ingest {
         // Replies are at most as many as requests: the same limit as inbound, not the PUB's.
         try router.set(.sendHighWaterMark(config.receiveHighWaterMark))
         try router.set(.maxMessageSize(Int64(max(config.maxBodyBytes * 16, 1 << 20))))
+        if let curve = config.curve { try router.makeCurveServer(secretKey: curve.secretKey) }
         var ack: [String] = []
         for endpoint in config.ackBind {
             try router.bind(endpoint)
@@ -97,9 +99,26 @@ final class Ingest {
         Timestamp(epochMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
     }
 
-    private func item(frames: [[UInt8]], replyTo: [[UInt8]]?) -> IngestItem {
+    /// With CURVE, the sender's name (ZAP User-Id) must be allowed to publish the topic.
+    private func authorize(_ topic: [UInt8], userId: String?) -> Rejection? {
+        guard let curve = config.curve else { return nil }
+        let text = String(decoding: topic.prefix(256), as: UTF8.self)
+        guard let name = userId, let client = curve.client(named: name) else {
+            return Rejection(.unauthorized, "the sender is not an allowed client (topic \(text))")
+        }
+        guard client.publish.contains(where: { topic.starts(with: $0.utf8) }) else {
+            let allowed = client.publish.isEmpty ? "nothing (subscribe only)" : "only " + client.publish.joined(separator: ", ")
+            return Rejection(.unauthorized, "client '\(name)' may publish \(allowed); topic \(text)")
+        }
+        return nil
+    }
+
+    private func item(frames: [[UInt8]], replyTo: [[UInt8]]?, userId: String? = nil) -> IngestItem {
         let topic = frames.first ?? []
         let body = frames.count > 1 ? frames[1] : []
+        if let rejection = authorize(topic, userId: userId) {
+            return IngestItem(content: .rejected(rejection), topic: topic, body: body, receivedAt: now(), replyTo: replyTo)
+        }
         switch decoder.decode(frames: frames) {
         case .success(let event):
             return IngestItem(content: .event(event), topic: topic, body: body, receivedAt: now(), replyTo: replyTo)
@@ -111,12 +130,13 @@ final class Ingest {
     private func readSub(into batch: inout [IngestItem], limit: Int) {
         while batch.count < limit {
             let frames: [[UInt8]]?
-            do { frames = try sub.receive(wait: false) } catch {
+            var userId: String?
+            do { frames = try sub.receive(wait: false, userId: &userId) } catch {
                 logger.error("ingest receive failed", metadata: ["error": "\(error)"])
                 return
             }
             guard let frames else { return }
-            batch.append(item(frames: frames, replyTo: nil))
+            batch.append(item(frames: frames, replyTo: nil, userId: userId))
         }
     }
 
@@ -124,12 +144,13 @@ final class Ingest {
         var room = free
         for _ in 0..<config.maxBatch {
             let frames: [[UInt8]]?
-            do { frames = try router.receive(wait: false) } catch {
+            var userId: String?
+            do { frames = try router.receive(wait: false, userId: &userId) } catch {
                 logger.error("ack receive failed", metadata: ["error": "\(error)"])
                 return
             }
             guard let frames, let (envelope, message) = RouterEnvelope.split(frames) else { return }
-            let received = item(frames: message, replyTo: envelope)
+            let received = item(frames: message, replyTo: envelope, userId: userId)
             switch received.content {
             case .rejected(let rejection):
                 send(ackMessage(to: envelope, status: .rejected, id: Self.idHint(received.body), detail: rejection.description))

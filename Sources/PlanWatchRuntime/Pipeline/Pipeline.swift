@@ -33,6 +33,7 @@ final class Pipeline {
             logger: logger)
         publisher = try ZMQSocket(context: context, type: .pub)
         try publisher.set(.sendHighWaterMark(config.sendHighWaterMark))
+        if let curve = config.curve { try publisher.makeCurveServer(secretKey: curve.secretKey) }
         var bound: [String] = []
         for endpoint in config.publishBind {
             try publisher.bind(endpoint)
