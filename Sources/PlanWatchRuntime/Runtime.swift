@@ -20,6 +20,8 @@ public final class Runtime: Sendable {
     private let zap = Mutex<ZAPAuthenticator?>(nil)
     /// Counters, readable while it runs.
     public let stats = RuntimeStats()
+    /// The current indicators and firing alerts, readable while it runs.
+    public let outputs = OutputStore()
 
     public init(config: RuntimeConfig, handlers: [any Handler], logger: Logger) {
         self.config = config
@@ -65,7 +67,9 @@ public final class Runtime: Sendable {
         let replyEndpoint = "inproc://planwatch-replies-\(UUID().uuidString)"
         let pipelineReady = StartupSignal<[String]>()
         let ingestReady = StartupSignal<([String], [String])>()
-        let (config, handlers, logger, context, stopFlag) = (self.config, self.handlers, self.logger, self.context, self.stopFlag)
+        let (config, handlers, logger, context, stopFlag, store) = (
+            self.config, self.handlers, self.logger, self.context, self.stopFlag, self.outputs
+        )
         let decoder = Self.decoder(for: handlers, config: config)
 
         // Ingest binds the reply channel first, so the pipeline's PUSH connects to a bound endpoint.
@@ -103,7 +107,7 @@ public final class Runtime: Sendable {
             do {
                 pipeline = try Pipeline(
                     config: config, context: context, handlers: handlers, queue: queue, replyEndpoint: replyEndpoint,
-                    logger: logger)
+                    store: store, logger: logger)
             } catch {
                 pipelineReady.fail(error)
                 return
@@ -123,12 +127,35 @@ public final class Runtime: Sendable {
             stopZAP()
             throw error
         }
-        let bound = BoundEndpoints(ingest: ingest, ack: ack, publish: publish)
+        let snapshotReady = StartupSignal<[String]>()
+        finished.enter()
+        let snapshotThread = Thread { [finished] in
+            defer { finished.leave() }
+            do {
+                let server = try SnapshotServer(config: config, context: context, store: store, stopFlag: stopFlag, logger: logger)
+                snapshotReady.succeed(server.bound)
+                server.run()
+            } catch {
+                snapshotReady.fail(error)
+            }
+        }
+        snapshotThread.name = "planwatch-snapshot"
+        snapshotThread.start()
+        let snapshot: [String]
+        do {
+            snapshot = try snapshotReady.wait()
+        } catch {
+            stopFlag.set()
+            finished.wait()
+            stopZAP()
+            throw error
+        }
+        let bound = BoundEndpoints(ingest: ingest, ack: ack, publish: publish, snapshot: snapshot)
         state.withLock { $0 = bound }
         logger.info(
             "planwatch runtime started",
             metadata: [
-                "ingest": "\(ingest)", "ack": "\(ack)", "publish": "\(publish)",
+                "ingest": "\(ingest)", "ack": "\(ack)", "publish": "\(publish)", "snapshot": "\(snapshot)",
                 "handlers": "\(handlers.map(\.name))",
             ])
     }

@@ -12,6 +12,8 @@ public struct RuntimeConfig: Sendable {
     public var ackBind: [String] = ["tcp://127.0.0.1:5551"]
     /// PUB endpoints for alerts, indicators and dead letters.
     public var publishBind: [String] = ["tcp://127.0.0.1:5560"]
+    /// ROUTER endpoints for late joiners' snapshots.
+    public var snapshotBind: [String] = ["tcp://127.0.0.1:5561"]
     /// The SQLite journal file.
     public var journalPath: String = "var/planwatch.sqlite"
     /// `FULL` survives power loss; `NORMAL` survives a crash of the process.
@@ -61,7 +63,7 @@ public enum ClockMode: String, Sendable, CaseIterable {
 extension RuntimeConfig {
     /// The endpoints bound on something other than loopback (or ipc/inproc).
     var exposedEndpoints: [String] {
-        (ingestBind + ackBind + publishBind).filter { endpoint in
+        (ingestBind + ackBind + publishBind + snapshotBind).filter { endpoint in
             guard endpoint.hasPrefix("tcp://") else { return false }
             let host = endpoint.dropFirst(6).split(separator: ":").dropLast().joined(separator: ":")
             return !(host.hasPrefix("127.") || host == "localhost" || host == "[::1]" || host == "lo")
@@ -82,6 +84,7 @@ public struct BoundEndpoints: Sendable, Equatable {
     public var ingest: [String]
     public var ack: [String]
     public var publish: [String]
+    public var snapshot: [String]
 }
 
 /// Every ZeroMQ endpoint of the daemon as a CURVE server; only listed client keys get in.

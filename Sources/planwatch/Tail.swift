@@ -19,6 +19,12 @@ struct Tail: ParsableCommand {
     @Flag(help: "Colour even when standard output is not a terminal.")
     var color = false
 
+    @Flag(help: "Start with the daemon's current indicators and firing alerts (its snapshot), then only newer messages.")
+    var snapshot = false
+
+    @Option(help: "The daemon's snapshot endpoint (its ROUTER), for --snapshot.")
+    var snapshotEndpoint = "tcp://127.0.0.1:5561"
+
     @Option(help: "Stop after this many messages.")
     var count: Int?
 
@@ -35,6 +41,31 @@ struct Tail: ParsableCommand {
         let deadline = seconds.map { Date().addingTimeInterval($0) }
         let colour = color || isatty(STDOUT_FILENO) != 0
         var received = 0
+        // The Clone pattern: subscribed first, then the snapshot; afterwards only newer seq.
+        var after: Int64 = 0
+        if snapshot {
+            let dealer = try ZMQSocket(context: context, type: .dealer)
+            defer { dealer.close() }
+            try endpoints.curve()?.apply(to: dealer)
+            try dealer.connect(snapshotEndpoint)
+            for prefix in prefixes.isEmpty ? [""] : prefixes {
+                try dealer.send([Array("snapshot".utf8), Array(prefix.utf8)])
+                var poller = Poller()
+                poller.add(dealer)
+                while true {
+                    guard try poller.poll(timeoutMilliseconds: 10_000)[0], let frames = try dealer.receive(), frames.count == 2 else {
+                        throw CLIError("no snapshot from \(snapshotEndpoint) within 10 s; is planwatchd running?")
+                    }
+                    let topic = String(decoding: frames[0], as: UTF8.self)
+                    if topic == "end" {
+                        after = max(after, Int64(String(decoding: frames[1], as: UTF8.self)) ?? 0)
+                        break
+                    }
+                    received += 1
+                    show(topic: topic, body: frames[1], colour: colour)
+                }
+            }
+        }
         var poller = Poller()
         poller.add(socket)
         while count.map({ received < $0 }) ?? true {
@@ -42,13 +73,20 @@ struct Tail: ParsableCommand {
             guard try poller.poll(timeoutMilliseconds: 200)[0], let frames = try socket.receive(wait: false),
                 frames.count == 2
             else { continue }
-            received += 1
             let topic = String(decoding: frames[0], as: UTF8.self)
-            if json {
-                emit("{\"topic\":\(JSONWriter.string(.string(topic))),\"body\":\(String(decoding: frames[1], as: UTF8.self))}")
-            } else {
-                emit(TailFormat.line(topic: topic, body: frames[1], colour: colour))
+            if after > 0, case .object(let o)? = try? JSONParser.parse(frames[1]), case .integer(let seq)? = o["seq"], seq <= after {
+                continue  // already in the snapshot
             }
+            received += 1
+            show(topic: topic, body: frames[1], colour: colour)
+        }
+    }
+
+    private func show(topic: String, body: [UInt8], colour: Bool) {
+        if json {
+            emit("{\"topic\":\(JSONWriter.string(.string(topic))),\"body\":\(String(decoding: body, as: UTF8.self))}")
+        } else {
+            emit(TailFormat.line(topic: topic, body: body, colour: colour))
         }
     }
 }

@@ -49,6 +49,7 @@ struct DaemonConfig: Decodable, Equatable {
     var ingest: Ingest?
     var ack: Endpoints?
     var publish: Endpoints?
+    var snapshot: Endpoints?
     var pipeline: Pipeline?
     var plans: [String]?
     var clock: String?
@@ -57,7 +58,7 @@ struct DaemonConfig: Decodable, Equatable {
     /// Every key the file may hold, for a clear error on a misspelt one.
     static let knownKeys: [String: Set<String>] = [
         "": [
-            "logLevel", "storage", "ingest", "ack", "publish", "pipeline", "plans", "clock", "atRiskMarginPoints", "curve",
+            "logLevel", "storage", "ingest", "ack", "publish", "snapshot", "pipeline", "plans", "clock", "atRiskMarginPoints", "curve",
             "allowPlaintext",
         ],
         "curve": ["secretKeyFile", "clients"],
@@ -65,6 +66,7 @@ struct DaemonConfig: Decodable, Equatable {
         "ingest": ["bind", "connect", "topics", "maxBodyBytes", "receiveHighWaterMark"],
         "ack": ["bind", "sendHighWaterMark"],
         "publish": ["bind", "sendHighWaterMark"],
+        "snapshot": ["bind"],
         "pipeline": ["maxBatch", "queueCapacity", "tickIntervalMs", "checkpointEvery", "checkpointIntervalMs"],
     ]
 
@@ -141,6 +143,7 @@ struct DaemonConfig: Decodable, Equatable {
         if let v = ack?.bind { runtime.ackBind = v }
         if let v = publish?.bind { runtime.publishBind = v }
         if let v = publish?.sendHighWaterMark { runtime.sendHighWaterMark = v }
+        if let v = snapshot?.bind { runtime.snapshotBind = v }
         if let v = allowPlaintext { runtime.allowPlaintext = v }
         if let curve { runtime.curve = try curve.load() }
         if let v = pipeline?.maxBatch { runtime.maxBatch = v }

@@ -15,7 +15,8 @@ struct PlanWatchDaemon: AsyncParsableCommand {
         discussion: """
             With no --config it runs on embedded defaults: the journal in var/planwatch.sqlite and
             the endpoints of CONTRACT.md (ingest SUB tcp://127.0.0.1:5550, acknowledged ingest ROUTER
-            tcp://127.0.0.1:5551, output PUB tcp://127.0.0.1:5560). Flags override the file.
+            tcp://127.0.0.1:5551, output PUB tcp://127.0.0.1:5560, snapshot ROUTER tcp://127.0.0.1:5561).
+            Flags override the file.
             SIGTERM or SIGINT stop it cleanly: what was accepted is committed, then it exits 0.
             """)
 
@@ -46,6 +47,9 @@ struct PlanWatchDaemon: AsyncParsableCommand {
     @Option(name: .long, help: "Hours of journal kept (storage.retentionHours; 0: for ever). Default 168.")
     var retentionHours: Double?
 
+    @Option(name: .long, help: "Endpoint the snapshot ROUTER binds (snapshot.bind); repeatable.")
+    var snapshotBind: [String] = []
+
     @Option(name: .long, help: "Plan file to load (plans); repeatable.")
     var plan: [String] = []
 
@@ -67,6 +71,7 @@ struct PlanWatchDaemon: AsyncParsableCommand {
         if !ingestTopic.isEmpty { runtimeConfig.ingestTopics = ingestTopic }
         if !ackBind.isEmpty { runtimeConfig.ackBind = ackBind }
         if !publishBind.isEmpty { runtimeConfig.publishBind = publishBind }
+        if !snapshotBind.isEmpty { runtimeConfig.snapshotBind = snapshotBind }
         if let tickIntervalMs { runtimeConfig.tickIntervalMilliseconds = tickIntervalMs }
         if let retentionHours {
             guard retentionHours >= 0 else { throw ValidationError("--retention-hours must be 0 (keep for ever) or more") }

@@ -58,4 +58,21 @@ import ZeroMQ
         #expect(object["topic"] == .string("alert.safety.370303"))
         #expect(try daemon.terminate() == 0)
     }
+
+    @Test func tailWithSnapshotStartsFromTheDaemonsCurrentAlerts() throws {
+        let dir = TemporaryDirectory()
+        let daemon = try DaemonProcess(journal: dir.path + "/j.sqlite", logPath: dir.path + "/d.log")
+        let file = dir.path + "/events.jsonl"
+        try lines([Fixtures.incident(id: "snap-1", incidentId: "INC-SNAP").body]).write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try run(Products.path("planwatch"), ["publish", "--ack", file, "--ack-endpoint", daemon.ack]).status == 0)
+        let result = try run(
+            Products.path("planwatch"),
+            ["tail", "alert.", "--snapshot", "--json", "--count", "1", "--seconds", "60", "--output-endpoint", daemon.publish,
+             "--snapshot-endpoint", daemon.snapshot])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(Fixtures.object(Array(result.stdout.split(separator: "\n").first.map(String.init)?.utf8 ?? "".utf8)))
+        guard case .object(let body)? = object["body"] else { Issue.record("no body"); return }
+        #expect(body["fingerprint"] == .string("safety.incident/INC-SNAP"))
+        #expect(try daemon.terminate() == 0)
+    }
 }

@@ -89,7 +89,10 @@ import ZeroMQ
         let taken = blocker.lastEndpoint
         let result = try run(
             Products.path("planwatchd"),
-            ["--journal", dir.path + "/j.sqlite", "--publish-bind", taken, "--ingest-bind", "tcp://127.0.0.1:*", "--ack-bind", "tcp://127.0.0.1:*"])
+            [
+                "--journal", dir.path + "/j.sqlite", "--publish-bind", taken, "--ingest-bind", "tcp://127.0.0.1:*", "--ack-bind",
+                "tcp://127.0.0.1:*", "--snapshot-bind", "tcp://127.0.0.1:*",
+            ])
         #expect(result.status != 0)
         #expect(result.stderr.contains("bind \(taken)"), "\(result.stderr)")
     }

@@ -30,11 +30,13 @@ class Daemon:
         self.ingest = f"tcp://127.0.0.1:{_free_port()}"
         self.ack = f"tcp://127.0.0.1:{_free_port()}"
         self.publish = f"tcp://127.0.0.1:{_free_port()}"
+        self.snapshot = f"tcp://127.0.0.1:{_free_port()}"
         self.log_path = os.path.join(directory, "planwatchd.log")
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
             [os.path.join(_bin_dir(), "planwatchd"), "--journal", os.path.join(directory, "journal.sqlite"),
-             "--ingest-bind", self.ingest, "--ack-bind", self.ack, "--publish-bind", self.publish, *extra],
+             "--ingest-bind", self.ingest, "--ack-bind", self.ack, "--publish-bind", self.publish,
+             "--snapshot-bind", self.snapshot, *extra],
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -22,6 +22,7 @@ final class Harness {
         config.ingestBind = ["tcp://127.0.0.1:*"]
         config.ackBind = ["tcp://127.0.0.1:*"]
         config.publishBind = ["tcp://127.0.0.1:*"]
+        config.snapshotBind = ["tcp://127.0.0.1:*"]
         config.journalPath = directory.path + "/journal.sqlite"
         config.tickIntervalMilliseconds = 100
         config.clock = clock

@@ -128,6 +128,7 @@ import ZeroMQ
         config.ingestBind = ["tcp://0.0.0.0:*"]
         config.ackBind = ["tcp://127.0.0.1:*"]
         config.publishBind = ["tcp://127.0.0.1:*"]
+        config.snapshotBind = ["tcp://127.0.0.1:*"]
         config.journalPath = directory.path + "/j.sqlite"
         var logger = Logger(label: "test")
         logger.logLevel = .critical

@@ -44,6 +44,7 @@ public final class DaemonProcess {
     public let ingest: String
     public let ack: String
     public let publish: String
+    public let snapshot: String
     public let logPath: String
 
     /// Starts `planwatchd`; `endpoints` (ingest, ack, publish) reuses a stopped daemon's ports.
@@ -53,6 +54,7 @@ public final class DaemonProcess {
         ingest = endpoints?.0 ?? "tcp://127.0.0.1:\(FreePort.next())"
         ack = endpoints?.1 ?? "tcp://127.0.0.1:\(FreePort.next())"
         publish = endpoints?.2 ?? "tcp://127.0.0.1:\(FreePort.next())"
+        snapshot = "tcp://127.0.0.1:\(FreePort.next())"
         self.logPath = logPath
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
@@ -60,7 +62,7 @@ public final class DaemonProcess {
         process.executableURL = URL(fileURLWithPath: Products.path("planwatchd"))
         process.arguments =
             [
-                "--journal", journal, "--ingest-bind", ingest, "--ack-bind", ack, "--publish-bind", publish,
+                "--journal", journal, "--ingest-bind", ingest, "--ack-bind", ack, "--publish-bind", publish, "--snapshot-bind", snapshot,
                 "--log-level", "info",
             ] + extraArguments
         process.standardError = log

@@ -13,6 +13,7 @@ final class Pipeline {
     private let logger: Logger
     private let publisher: ZMQSocket
     private let replies: ZMQSocket
+    private let store: OutputStore
     private var dedupe = Set<String>()
     private var publishedThrough: Int64 = 0
     private var lastCheckpointPosition: Int64 = 0
@@ -22,9 +23,10 @@ final class Pipeline {
 
     init(
         config: RuntimeConfig, context: ZMQContext, handlers: [any Handler], queue: BoundedQueue<IngestItem>,
-        replyEndpoint: String, logger: Logger
+        replyEndpoint: String, store: OutputStore, logger: Logger
     ) throws {
         self.config = config
+        self.store = store
         self.queue = queue
         self.logger = logger
         journal = try Journal(path: config.journalPath, synchronous: config.synchronousFull ? .full : .normal)
@@ -53,6 +55,7 @@ final class Pipeline {
         let started = Date()
         let checkpoint = try journal.loadCheckpoint()
         processor.restore(checkpoint)
+        store.restore(checkpoint.states[OutputStore.checkpointKey])
         let published = try journal.publishedThrough
         try journal.forEachEventKey { source, id in dedupe.insert(Self.key(source, id)) }
         var replayed = 0
@@ -60,6 +63,7 @@ final class Pipeline {
         var last = checkpoint.position
         try journal.forEachEntry(after: checkpoint.position) { entry in
             let outputs = processor.process(entry)
+            store.apply(outputs)
             if entry.position > published {
                 for message in outputs { send(message) }
                 republished += outputs.count
@@ -153,9 +157,12 @@ final class Pipeline {
             }
             return
         }
+        var outputs: [OutboundMessage] = []
         for (entry, event) in zip(stored, decoded) {
-            for message in processor.process(entry, event: event) { send(message) }
+            outputs += processor.process(entry, event: event)
         }
+        for message in outputs { send(message) }
+        store.apply(outputs)
         publishedThrough = stored.last!.position
         for reply in okReplies { sendReply(ackMessage(to: reply.envelope, status: .ok, id: reply.id, detail: "")) }
         for reply in duplicateReplies { sendReply(reply) }
@@ -172,7 +179,8 @@ final class Pipeline {
     private func saveCheckpoint() throws {
         lastCheckpointTime = Date()
         guard publishedThrough > lastCheckpointPosition else { return }
-        let checkpoint = try processor.makeCheckpoint(position: publishedThrough)
+        var checkpoint = try processor.makeCheckpoint(position: publishedThrough)
+        checkpoint.states[OutputStore.checkpointKey] = try store.encoded()
         try journal.saveCheckpoint(checkpoint)
         processor.checkpointSaved(checkpoint)
         lastCheckpointPosition = publishedThrough
