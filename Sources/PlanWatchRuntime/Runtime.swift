@@ -165,6 +165,7 @@ public final class Runtime: Sendable {
         stopFlag.set()
         finished.wait()
         stopZAP()
+        outputs.finishFollowers()
         logger.info("planwatch runtime stopped")
     }
 }

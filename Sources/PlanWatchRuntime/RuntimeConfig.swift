@@ -76,7 +76,10 @@ public final class RuntimeStats: Sendable {
     private let zapDeniedCount = Atomic<Int>(0)
     /// CURVE handshakes refused because the client's key is not allowed.
     public var zapDenied: Int { zapDeniedCount.load(ordering: .relaxed) }
-    func countZapDenied() { zapDeniedCount.add(1, ordering: .relaxed) }
+    func countZapDenied() {
+        zapDeniedCount.add(1, ordering: .relaxed)
+        IngestMetrics.zapDenied.increment()
+    }
 }
 
 /// The endpoints the runtime actually bound (wildcard ports resolved).

@@ -42,7 +42,12 @@ struct DaemonConfig: Decodable, Equatable {
         var clients: [Client]?
     }
 
+    struct HTTP: Decodable, Equatable { var bind: String? }
+    struct Alertmanager: Decodable, Equatable { var url: String? }
+
     var logLevel: String?
+    var http: HTTP?
+    var alertmanager: Alertmanager?
     var curve: Curve?
     var allowPlaintext: Bool?
     var storage: Storage?
@@ -59,8 +64,10 @@ struct DaemonConfig: Decodable, Equatable {
     static let knownKeys: [String: Set<String>] = [
         "": [
             "logLevel", "storage", "ingest", "ack", "publish", "snapshot", "pipeline", "plans", "clock", "atRiskMarginPoints", "curve",
-            "allowPlaintext",
+            "allowPlaintext", "http", "alertmanager",
         ],
+        "http": ["bind"],
+        "alertmanager": ["url"],
         "curve": ["secretKeyFile", "clients"],
         "storage": ["path", "synchronous", "retentionHours"],
         "ingest": ["bind", "connect", "topics", "maxBodyBytes", "receiveHighWaterMark"],

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Metrics
+import Prometheus
 import HandlerCatalog
 import Logging
 import PlanFiles
@@ -50,6 +52,12 @@ struct PlanWatchDaemon: AsyncParsableCommand {
     @Option(name: .long, help: "Endpoint the snapshot ROUTER binds (snapshot.bind); repeatable.")
     var snapshotBind: [String] = []
 
+    @Option(name: .long, help: "host:port of the HTTP endpoint (http.bind): health, metrics, APIs, console. Default 127.0.0.1:8080; 'off' disables it.")
+    var httpBind: String?
+
+    @Option(name: .long, help: "Prometheus Alertmanager to post alerts to (alertmanager.url), e.g. http://127.0.0.1:9093.")
+    var alertmanagerURL: String?
+
     @Option(name: .long, help: "Plan file to load (plans); repeatable.")
     var plan: [String] = []
 
@@ -94,6 +102,23 @@ struct PlanWatchDaemon: AsyncParsableCommand {
             throw ValidationError("plan files are not valid:\n\(error)")
         }
 
+        let httpText = httpBind ?? file?.http?.bind ?? "127.0.0.1:8080"
+        var http: (host: String, port: Int)?
+        if httpText != "off" {
+            guard let colon = httpText.lastIndex(of: ":"), let port = Int(httpText[httpText.index(after: colon)...]) else {
+                throw ValidationError("HTTP bind '\(httpText)' is not host:port (or off)")
+            }
+            http = (String(httpText[..<colon]), port)
+        }
+        let alertmanager = try (alertmanagerURL ?? file?.alertmanager?.url).map { text -> URL in
+            guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https" else {
+                throw ValidationError("alertmanager URL '\(text)' is not an http(s) URL")
+            }
+            return url
+        }
+
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
@@ -110,8 +135,21 @@ struct PlanWatchDaemon: AsyncParsableCommand {
             logger.critical("start failed", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
-        let group = ServiceGroup(
-            services: [RuntimeService(runtime: runtime, logger: logger)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Services stop in reverse order: the runtime first (it drains, then ends the live
+        // streams), then the Alertmanager bridge, HTTP last.
+        var services: [any Service] = []
+        if let http {
+            services.append(
+                HTTPServer.application(
+                    host: http.host, port: http.port, runtime: runtime, journalPath: runtimeConfig.journalPath, registry: registry,
+                    logger: logger))
+            logger.info("http listening", metadata: ["http": "http://\(http.host):\(http.port)"])
+        }
+        if let alertmanager {
+            services.append(AlertmanagerBridge(baseURL: alertmanager, store: runtime.outputs, logger: logger))
+        }
+        services.append(RuntimeService(runtime: runtime, logger: logger))
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
 }

@@ -91,7 +91,7 @@ import ZeroMQ
             Products.path("planwatchd"),
             [
                 "--journal", dir.path + "/j.sqlite", "--publish-bind", taken, "--ingest-bind", "tcp://127.0.0.1:*", "--ack-bind",
-                "tcp://127.0.0.1:*", "--snapshot-bind", "tcp://127.0.0.1:*",
+                "tcp://127.0.0.1:*", "--snapshot-bind", "tcp://127.0.0.1:*", "--http-bind", "off",
             ])
         #expect(result.status != 0)
         #expect(result.stderr.contains("bind \(taken)"), "\(result.stderr)")

@@ -31,12 +31,14 @@ class Daemon:
         self.ack = f"tcp://127.0.0.1:{_free_port()}"
         self.publish = f"tcp://127.0.0.1:{_free_port()}"
         self.snapshot = f"tcp://127.0.0.1:{_free_port()}"
+        self.http_port = _free_port()
+        self.http = f"http://127.0.0.1:{self.http_port}"
         self.log_path = os.path.join(directory, "planwatchd.log")
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
             [os.path.join(_bin_dir(), "planwatchd"), "--journal", os.path.join(directory, "journal.sqlite"),
              "--ingest-bind", self.ingest, "--ack-bind", self.ack, "--publish-bind", self.publish,
-             "--snapshot-bind", self.snapshot, *extra],
+             "--snapshot-bind", self.snapshot, "--http-bind", f"127.0.0.1:{self.http_port}", *extra],
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -45,6 +45,8 @@ public final class DaemonProcess {
     public let ack: String
     public let publish: String
     public let snapshot: String
+    /// The HTTP endpoint, `http://127.0.0.1:PORT`.
+    public let http: String
     public let logPath: String
 
     /// Starts `planwatchd`; `endpoints` (ingest, ack, publish) reuses a stopped daemon's ports.
@@ -55,6 +57,8 @@ public final class DaemonProcess {
         ack = endpoints?.1 ?? "tcp://127.0.0.1:\(FreePort.next())"
         publish = endpoints?.2 ?? "tcp://127.0.0.1:\(FreePort.next())"
         snapshot = "tcp://127.0.0.1:\(FreePort.next())"
+        let httpPort = FreePort.next()
+        http = "http://127.0.0.1:\(httpPort)"
         self.logPath = logPath
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
@@ -62,7 +66,7 @@ public final class DaemonProcess {
         process.executableURL = URL(fileURLWithPath: Products.path("planwatchd"))
         process.arguments =
             [
-                "--journal", journal, "--ingest-bind", ingest, "--ack-bind", ack, "--publish-bind", publish, "--snapshot-bind", snapshot,
+                "--journal", journal, "--ingest-bind", ingest, "--ack-bind", ack, "--publish-bind", publish, "--snapshot-bind", snapshot, "--http-bind", "127.0.0.1:\(httpPort)",
                 "--log-level", "info",
             ] + extraArguments
         process.standardError = log

@@ -158,6 +158,7 @@ final class Ingest {
                 room -= 1
             case .event(let event):
                 if room <= 0 {
+                    IngestMetrics.busy.increment()
                     send(ackMessage(to: envelope, status: .busy, id: event.id, detail: "ingest queue full; retry later"))
                 } else {
                     batch.append(received)

@@ -96,6 +96,15 @@ public final class OutputStore: Sendable {
         return stream
     }
 
+    /// Ends every follower's stream (at shutdown, so that open HTTP streams close).
+    public func finishFollowers() {
+        let current = followers.withLock { f -> [AsyncStream<Entry>.Continuation] in
+            defer { f.removeAll() }
+            return Array(f.values)
+        }
+        for continuation in current { continuation.finish() }
+    }
+
     func encoded() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

@@ -19,6 +19,7 @@ final class Pipeline {
     private var lastCheckpointPosition: Int64 = 0
     private var lastCheckpointTime = Date()
     private var nextTick: Date
+    private let metrics = RuntimeMetrics()
     let boundPublish: [String]
 
     init(
@@ -47,6 +48,7 @@ final class Pipeline {
         try replies.connect(replyEndpoint)
         nextTick = Date()
         try recover()
+        processor.metrics = metrics
     }
 
     /// Restores the checkpoint and replays what follows it; outputs that were never
@@ -116,6 +118,7 @@ final class Pipeline {
             case .event(let event):
                 let key = Self.key(event.source, event.id)
                 if dedupe.contains(key) {
+                    metrics.duplicates.increment()
                     if let envelope = item.replyTo {
                         duplicateReplies.append(
                             ackMessage(to: envelope, status: .duplicate, id: event.id, detail: "already recorded"))
@@ -126,8 +129,10 @@ final class Pipeline {
                 newKeys.append(key)
                 entries.append(.event(event, topic: item.topic, body: item.body, receivedAt: item.receivedAt))
                 decoded.append(event)
+                metrics.received(type: event.type)
                 if let envelope = item.replyTo { okReplies.append((envelope, event.id)) }
             case .rejected(let rejection):
+                metrics.rejected(reason: rejection.reason.rawValue)
                 entries.append(.rejected(rejection, topic: item.topic, body: item.body, receivedAt: item.receivedAt))
                 decoded.append(nil)
             }
@@ -143,9 +148,16 @@ final class Pipeline {
             return
         }
         let stored: [JournalEntry]
+        metrics.batchSize.record(entries.count)
+        let commitStarted = DispatchTime.now().uptimeNanoseconds
         do {
             stored = try journal.append(entries, publishedThrough: publishedThrough)
+            metrics.commit.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - commitStarted))
+            if let oldest = items.first {
+                metrics.lag.record(Double(Int64(now.timeIntervalSince1970 * 1000) - oldest.receivedAt.epochMilliseconds) / 1000)
+            }
         } catch {
+            metrics.journalFailures.increment()
             // Nothing of this batch was recorded: take the keys back and tell acknowledged
             // producers to retry. Fire-and-forget events of this batch are lost, and counted.
             for key in newKeys { dedupe.remove(key) }
@@ -162,6 +174,7 @@ final class Pipeline {
             outputs += processor.process(entry, event: event)
         }
         for message in outputs { send(message) }
+        metrics.published.increment(by: outputs.count)
         store.apply(outputs)
         publishedThrough = stored.last!.position
         for reply in okReplies { sendReply(ackMessage(to: reply.envelope, status: .ok, id: reply.id, detail: "")) }

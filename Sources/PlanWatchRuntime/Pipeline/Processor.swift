@@ -21,6 +21,8 @@ final class Processor {
     /// The last checkpoint, kept to rebuild a handler whose call failed.
     private var checkpoint: Journal.Checkpoint
     private(set) var handlerFailures = 0
+    /// Set by the live pipeline; replays run without.
+    var metrics: RuntimeMetrics?
     let clock: ClockMode
     /// The latest `occurredAt` processed (ms), the clock in `event` mode.
     private(set) var watermark: Int64 = 0
@@ -113,7 +115,9 @@ final class Processor {
             }
             for slot in slots where slot.accepts(event.type) {
                 do {
+                    let started = DispatchTime.now().uptimeNanoseconds
                     append(try slot.handle(event, context: context), into: &out)
+                    metrics?.handlerDuration(slot.name, nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
                 } catch {
                     fail(slot, entry: entry, error: error, into: &out)
                 }
@@ -145,6 +149,7 @@ final class Processor {
     /// state back as it was before the call by rebuilding it from the last checkpoint.
     private func fail(_ slot: HandlerSlot, entry: JournalEntry, error: any Error, into out: inout [OutboundMessage]) {
         handlerFailures += 1
+        metrics?.handlerFailed(slot.name)
         logger.error(
             "handler failed; event dead-lettered for this handler only",
             metadata: ["handler": "\(slot.name)", "position": "\(entry.position)", "error": "\(error)"])

@@ -1,0 +1,48 @@
+import Dispatch
+import Metrics
+
+/// The runtime's metrics (swift-metrics; the daemon bootstraps Prometheus). Metric objects
+/// are made once per fixed set of dimensions — types, reasons and handlers are bounded
+/// sets — never per event. Used by the pipeline thread.
+final class RuntimeMetrics {
+    let batchSize = Recorder(label: "planwatch_batch_size", aggregate: true)
+    let commit = Timer(label: "planwatch_journal_commit_seconds")
+    let lag = Gauge(label: "planwatch_ingest_lag_seconds")
+    let duplicates = Counter(label: "planwatch_events_duplicate_total")
+    let published = Counter(label: "planwatch_published_total")
+    let journalFailures = Counter(label: "planwatch_journal_write_failures_total")
+    private var received: [String: Counter] = [:]
+    private var rejected: [String: Counter] = [:]
+    private var handlerTimers: [String: Timer] = [:]
+    private var handlerFailures: [String: Counter] = [:]
+
+    func received(type: String) {
+        let counter = received[type] ?? Counter(label: "planwatch_events_received_total", dimensions: [("type", type)])
+        received[type] = counter
+        counter.increment()
+    }
+
+    func rejected(reason: String) {
+        let counter = rejected[reason] ?? Counter(label: "planwatch_events_rejected_total", dimensions: [("reason", reason)])
+        rejected[reason] = counter
+        counter.increment()
+    }
+
+    func handlerDuration(_ handler: String, nanoseconds: UInt64) {
+        let timer = handlerTimers[handler] ?? Timer(label: "planwatch_handler_duration_seconds", dimensions: [("handler", handler)])
+        handlerTimers[handler] = timer
+        timer.recordNanoseconds(Int64(nanoseconds))
+    }
+
+    func handlerFailed(_ handler: String) {
+        let counter = handlerFailures[handler] ?? Counter(label: "planwatch_handler_failures_total", dimensions: [("handler", handler)])
+        handlerFailures[handler] = counter
+        counter.increment()
+    }
+}
+
+/// Counters updated from the ingest and ZAP threads (swift-metrics objects are thread-safe).
+enum IngestMetrics {
+    static let busy = Counter(label: "planwatch_busy_replies_total")
+    static let zapDenied = Counter(label: "planwatch_zap_denied_total")
+}

@@ -1,0 +1,151 @@
+/// The operator console: one page, no build step, live over server-sent events.
+enum ConsolePage {
+    static let html = #"""
+<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>PlanWatch 教育工作要点监测台</title>
+<style>
+  :root { --red:#c62828; --orange:#ef6c00; --yellow:#f9a825; --blue:#1565c0; --bg:#f4f6f8; --card:#fff; --muted:#5f6b7a; }
+  * { box-sizing: border-box; }
+  body { margin:0; font: 14px/1.45 "Noto Sans CJK SC","Noto Sans SC","WenQuanYi Micro Hei","Microsoft YaHei",sans-serif; background:var(--bg); color:#1d2733; }
+  header { display:flex; align-items:center; gap:16px; padding:10px 16px; background:#17324d; color:#fff; }
+  header h1 { font-size:18px; margin:0; font-weight:600; }
+  header .live { margin-left:auto; font-size:12px; opacity:.85; }
+  header .live.on::before { content:"●"; color:#7be07b; margin-right:4px; }
+  .filters { display:flex; gap:10px; padding:8px 16px; background:#fff; border-bottom:1px solid #dde3ea; flex-wrap:wrap; align-items:center; }
+  .filters label { color:var(--muted); font-size:13px; }
+  .filters select { margin-left:4px; padding:2px 4px; }
+  main { display:grid; grid-template-columns: minmax(0,1.15fr) minmax(0,1fr); gap:12px; padding:12px 16px; height: calc(100vh - 96px); }
+  section { background:var(--card); border-radius:6px; box-shadow:0 1px 2px rgba(0,0,0,.08); display:flex; flex-direction:column; min-height:0; }
+  section h2 { font-size:15px; margin:0; padding:10px 12px; border-bottom:1px solid #e6ebf0; }
+  section h2 small { color:var(--muted); font-weight:normal; margin-left:6px; }
+  .scroll { overflow-y:auto; padding:8px 12px; }
+  .alert { border-left:6px solid var(--blue); padding:6px 10px; margin-bottom:8px; background:#fafbfc; border-radius:3px; }
+  .alert.red { border-color:var(--red); background:#fdecea; } .alert.orange { border-color:var(--orange); background:#fff3e0; }
+  .alert.yellow { border-color:var(--yellow); background:#fffde7; } .alert.blue { border-color:var(--blue); background:#e8f1fb; }
+  .alert .head { display:flex; gap:8px; font-size:12px; color:var(--muted); }
+  .alert .level { font-weight:700; color:#fff; padding:0 6px; border-radius:3px; }
+  .level.red { background:var(--red); } .level.orange { background:var(--orange); } .level.yellow { background:var(--yellow); color:#333 !important; } .level.blue { background:var(--blue); }
+  .alert .summary { margin-top:2px; font-size:14px; }
+  .alert .age { margin-left:auto; }
+  .tiles { display:grid; grid-template-columns: repeat(auto-fill, minmax(210px,1fr)); gap:8px; }
+  .tile { border:1px solid #e1e7ee; border-radius:5px; padding:8px; }
+  .tile .name { font-size:13px; color:var(--muted); }
+  .tile .value { font-size:20px; font-weight:600; }
+  .tile .target { font-size:12px; color:var(--muted); }
+  .bar { height:6px; background:#e9eef3; border-radius:3px; margin:4px 0; overflow:hidden; }
+  .bar > div { height:100%; background:#2e7d32; }
+  .status-atRisk .bar > div { background:var(--yellow); } .status-offTrack .bar > div { background:var(--red); }
+  .status { font-size:12px; padding:0 5px; border-radius:3px; background:#e8f5e9; color:#2e7d32; }
+  .status.atRisk { background:#fffde7; color:#8d6e00; } .status.offTrack { background:#fdecea; color:var(--red); } .status.none { background:#eef1f4; color:var(--muted); }
+  svg.spark { width:100%; height:28px; }
+  .empty { color:var(--muted); padding:12px; }
+</style>
+</head>
+<body>
+<header><h1>PlanWatch 教育工作要点监测台</h1><span id="counts"></span><span class="live" id="live">连接中…</span></header>
+<div class="filters">
+  <label>预警级别<select id="f-level"><option value="">全部</option><option value="red">红色(Ⅰ级)</option><option value="orange">橙色(Ⅱ级)</option><option value="yellow">黄色(Ⅲ级)</option><option value="blue">蓝色(Ⅳ级)</option></select></label>
+  <label>领域<select id="f-domain"><option value="">全部</option><option value="safety">校园安全</option><option value="enrolment">学籍与班额</option><option value="projects">项目建设</option><option value="ingest">数据接入</option></select></label>
+  <label>区域<select id="f-region"><option value="">全部</option></select></label>
+</div>
+<main>
+  <section><h2>当前预警<small id="alert-count"></small></h2><div class="scroll" id="alerts"></div></section>
+  <section><h2>指标<small>区县与全市, 对照计划目标</small></h2><div class="scroll"><div class="tiles" id="tiles"></div></div></section>
+</main>
+<script>
+const REGIONS = {"370300":"淄博市","370302":"淄川区","370303":"张店区","370304":"博山区","370305":"临淄区","370306":"周村区","370321":"桓台县","370322":"高青县","370323":"沂源县"};
+const LEVELS = {red:"红色", orange:"橙色", yellow:"黄色", blue:"蓝色"};
+const STATUS = {met:"已达标", onTrack:"进度正常", atRisk:"进度落后", offTrack:"严重滞后"};
+const NAMES = {
+  "preschool.public_share":"公办园在园幼儿占比", "preschool.inclusive_share":"普惠性幼儿园覆盖率",
+  "secondary.vocational_share":"职普比(中职占比)", "compulsory.oversized_classes":"义务教育大班额",
+  "compulsory.super_oversized_classes":"超大班额", "senior.oversized_classes":"普通高中大班额",
+  "compulsory.open_dropout_cases":"辍学未复学人数", "projects.completed":"竣工项目", "projects.completed.kindergarten":"竣工幼儿园",
+  "projects.completed.school":"竣工中小学", "projects.seats_added":"新增学位", "projects.overdue_milestones":"逾期节点",
+  "safety.open_incidents":"未结安全事件", "safety.incidents_30d":"近30天安全事件",
+  "safety.open_incidents.red":"未结红色事件", "safety.open_incidents.orange":"未结橙色事件",
+  "safety.open_incidents.yellow":"未结黄色事件", "safety.open_incidents.blue":"未结蓝色事件"};
+const alerts = new Map(), indicators = new Map(), history = new Map();
+let lastSeq = 0;
+const $ = id => document.getElementById(id);
+function regionName(code) { return REGIONS[code] || code; }
+function isShare(id) { return id.endsWith("_share"); }
+function fmt(id, v) { if (v === null || v === undefined) return "-"; return isShare(id) ? (v*100).toFixed(1)+"%" : (Math.round(v*100)/100).toString(); }
+function age(ts) {
+  const s = Math.max(0, (Date.now() - Date.parse(ts)) / 1000);
+  if (s < 3600) return Math.floor(s/60) + " 分钟前"; if (s < 86400) return Math.floor(s/3600) + " 小时前"; return Math.floor(s/86400) + " 天前";
+}
+function esc(t) { return String(t).replace(/[&<>"]/g, c => ({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;"}[c])); }
+function filters() { return {level:$("f-level").value, domain:$("f-domain").value, region:$("f-region").value}; }
+function inRegion(code, r) { return !r || code === r || (r.endsWith("00") && code.slice(0,4) === r.slice(0,4)); }
+function renderAlerts() {
+  const f = filters();
+  const list = [...alerts.values()].filter(a => (!f.level || a.level === f.level) && (!f.domain || a.rule.split(".")[0] === f.domain) && inRegion(a.region, f.region))
+    .sort((a,b) => b.seq - a.seq);
+  $("alert-count").textContent = list.length + " 条";
+  const counts = {}; for (const a of alerts.values()) counts[a.level] = (counts[a.level]||0) + 1;
+  $("counts").textContent = Object.keys(LEVELS).map(l => LEVELS[l] + " " + (counts[l]||0)).join("  ·  ");
+  $("alerts").innerHTML = list.length ? list.slice(0, 300).map(a => {
+    const school = a.subject.schoolId || a.subject.projectId || a.subject.source || "";
+    return `<div class="alert ${a.level}" data-fingerprint="${esc(a.fingerprint)}"><div class="head"><span class="level ${a.level}">${LEVELS[a.level]}</span>` +
+      `<span>${esc(a.rule)}</span><span>${esc(regionName(a.region))}</span><span>${esc(school)}</span><span class="age">${age(a.startsAt)}</span></div>` +
+      `<div class="summary">${esc(a.summary)}</div><div class="head"><span>${esc(a.planRef || "")}</span></div></div>`; }).join("")
+    : `<div class="empty">没有正在触发的预警</div>`;
+}
+function spark(topic) {
+  const pts = (history.get(topic) || []).filter(p => p.value !== null);
+  if (pts.length < 2) return "";
+  const vs = pts.map(p => p.value), min = Math.min(...vs), max = Math.max(...vs), span = (max - min) || 1;
+  const d = vs.map((v,i) => `${(i/(vs.length-1)*100).toFixed(1)},${(26 - (v-min)/span*24).toFixed(1)}`).join(" ");
+  return `<svg class="spark" viewBox="0 0 100 28" preserveAspectRatio="none"><polyline fill="none" stroke="#17324d" stroke-width="1.5" points="${d}"/></svg>`;
+}
+function renderTiles() {
+  const f = filters();
+  const list = [...indicators.values()].filter(i => inRegion(i.region, f.region) && (!f.domain || i.indicator.startsWith(f.domain === "enrolment" ? "" : f.domain)))
+    .sort((a,b) => (a.scope === b.scope ? 0 : a.scope === "city" ? -1 : 1) || a.indicator.localeCompare(b.indicator) || a.region.localeCompare(b.region));
+  $("tiles").innerHTML = list.slice(0, 200).map(i => {
+    const t = i.target; let pct = 0, tgt = "无计划目标";
+    if (t) { const bound = t.atLeast ?? t.atMost ?? t.equals; const op = t.atLeast !== undefined ? "≥" : t.atMost !== undefined ? "≤" : "=";
+      tgt = `目标 ${op}${fmt(i.indicator, bound)} · ${t.deadline}前 · ${esc(t.planRef)}`;
+      pct = t.atLeast !== undefined ? Math.min(100, (i.value||0)/(bound||1)*100) : (i.status === "met" ? 100 : 50); }
+    const st = i.status ? `<span class="status ${i.status}">${STATUS[i.status]}</span>` : `<span class="status none">—</span>`;
+    return `<div class="tile status-${i.status||"none"}" data-topic="indicator.${esc(i.indicator)}.${i.region}"><div class="name">${esc(NAMES[i.indicator]||i.indicator)} · ${esc(regionName(i.region))}</div>` +
+      `<div class="value">${fmt(i.indicator, i.value)} ${st}</div><div class="bar"><div style="width:${pct.toFixed(0)}%"></div></div>` +
+      `<div class="target">${tgt}</div>${spark("indicator." + i.indicator + "." + i.region)}</div>`; }).join("") || `<div class="empty">尚无指标</div>`;
+}
+let pending = false;
+function render() { if (pending) return; pending = true; requestAnimationFrame(() => { pending = false; renderAlerts(); renderTiles(); }); }
+function apply(topic, body) {
+  if (body.seq <= lastSeq) return; lastSeq = body.seq;
+  if (topic.startsWith("alert.")) { if (body.status === "resolved") alerts.delete(body.fingerprint); else alerts.set(body.fingerprint, body); }
+  else if (topic.startsWith("indicator.")) {
+    indicators.set(topic, body);
+    const h = history.get(topic) || []; h.push({asOf: body.asOf, value: body.value}); if (h.length > 60) h.shift(); history.set(topic, h);
+  }
+  render();
+}
+async function start() {
+  for (const code of Object.keys(REGIONS)) $("f-region").insertAdjacentHTML("beforeend", `<option value="${code}">${REGIONS[code]}</option>`);
+  for (const id of ["f-level","f-domain","f-region"]) $(id).addEventListener("change", render);
+  const [a, i] = await Promise.all([fetch("/api/alerts").then(r => r.json()), fetch("/api/indicators").then(r => r.json())]);
+  for (const x of a) { alerts.set(x.fingerprint, x); lastSeq = Math.max(lastSeq, x.seq); }
+  for (const x of i) { const topic = `indicator.${x.indicator}.${x.region}`; indicators.set(topic, x); lastSeq = Math.max(lastSeq, x.seq); }
+  await Promise.all([...indicators.keys()].filter(t => t.endsWith("370300")).map(t =>
+    fetch("/api/indicators/history?topic=" + encodeURIComponent(t)).then(r => r.json()).then(h => history.set(t, h))));
+  render();
+  const es = new EventSource("/events");
+  es.onopen = () => { $("live").textContent = "实时"; $("live").classList.add("on"); };
+  es.onerror = () => { $("live").textContent = "重新连接中…"; $("live").classList.remove("on"); };
+  es.onmessage = e => { const m = JSON.parse(e.data); apply(m.topic, m.body); };
+  setInterval(renderAlerts, 30000);
+}
+start();
+</script>
+</body>
+</html>
+"""#
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Hummingbird
+import Logging
+import PlanWatchRuntime
+import Prometheus
+
+/// The daemon's HTTP side: health, readiness, Prometheus metrics, JSON APIs and the
+/// operator console with its live stream.
+enum HTTPServer {
+    static func application(
+        host: String, port: Int, runtime: Runtime, journalPath: String, registry: PrometheusCollectorRegistry, logger: Logger
+    ) -> some ApplicationProtocol {
+        let router = Router()
+        router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/readyz") { _, _ -> Response in
+            var problems: [String] = []
+            if runtime.endpoints == nil { problems.append("sockets not bound or replay not done") }
+            if access(journalPath, W_OK) != 0 { problems.append("journal \(journalPath) not writable") }
+            let text = problems.isEmpty ? "ready\n" : problems.joined(separator: "\n") + "\n"
+            return Response(
+                status: problems.isEmpty ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        router.get("/metrics") { _, _ -> Response in
+            FiringAlertGauges.update(from: runtime.outputs.firingAlerts)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
+        router.get("/api/alerts") { request, _ -> Response in
+            let q = request.uri.queryParameters
+            let entries = runtime.outputs.firingAlerts.filter { entry in
+                FiringAlertGauges.matches(entry, level: q["level"].map(String.init), domain: q["domain"].map(String.init),
+                    region: q["region"].map(String.init))
+            }
+            return json("[" + entries.map(\.body).joined(separator: ",") + "]")
+        }
+        router.get("/api/indicators") { request, _ -> Response in
+            let q = request.uri.queryParameters
+            let region = q["region"].map(String.init)
+            let indicator = q["indicator"].map(String.init)
+            let entries = runtime.outputs.indicators.filter { e in
+                (region.map { e.topic.hasSuffix(".\($0)") } ?? true) && (indicator.map { e.topic.hasPrefix("indicator.\($0).") } ?? true)
+            }
+            return json("[" + entries.map(\.body).joined(separator: ",") + "]")
+        }
+        router.get("/api/indicators/history") { request, _ -> Response in
+            guard let topic = request.uri.queryParameters["topic"].map(String.init) else {
+                return Response(status: .badRequest, body: .init(byteBuffer: ByteBuffer(string: "missing ?topic=indicator.<id>.<region>\n")))
+            }
+            let points = runtime.outputs.history(topic).map { p in
+                "{\"asOf\":\"\(p.asOf)\",\"value\":\(p.value.map { String($0) } ?? "null")}"
+            }
+            return json("[" + points.joined(separator: ",") + "]")
+        }
+        router.get("/events") { _, _ -> Response in
+            let stream = runtime.outputs.follow()
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                body: .init { writer in
+                    try await writer.write(ByteBuffer(string: ": planwatch live stream\n\n"))
+                    for await entry in stream {
+                        try await writer.write(ByteBuffer(string: "event: message\ndata: {\"topic\":\"\(entry.topic)\",\"body\":\(entry.body)}\n\n"))
+                    }
+                    try await writer.finish(nil)
+                })
+        }
+        router.get("/") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: ConsolePage.html)))
+        }
+        return Application(
+            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "planwatchd"), logger: logger)
+    }
+
+    static func json(_ text: String) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

@@ -1,0 +1,205 @@
+"""Operators: HTTP health, metrics and APIs, the live stream, Alertmanager, and the console
+in a real headless Chromium."""
+import base64
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import pytest
+import zmq
+
+from conftest import Daemon, ROOT, _free_port
+from test_contract_interop import TOPIC, incident, recv
+
+ARTIFACTS = os.path.join(ROOT, "artifacts")
+
+
+def get(url, timeout=5):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.status, r.read().decode()
+
+
+def wait_for(condition, seconds=30, what="condition"):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            value = condition()
+            if value:
+                return value
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"{what} not met within {seconds} s")
+
+
+def send_incident(ctx, daemon, **payload):
+    dealer = ctx.socket(zmq.DEALER)
+    dealer.connect(daemon.ack)
+    event = incident(**payload)
+    dealer.send_multipart([TOPIC, json.dumps(event).encode()])
+    assert recv(dealer)[0] == b"ok"
+    dealer.close(linger=0)
+    return event
+
+
+def test_health_readiness_metrics_and_json_apis(ctx, daemon):
+    wait_for(lambda: get(daemon.http + "/healthz")[0] == 200, what="/healthz")
+    status, text = get(daemon.http + "/readyz")
+    assert status == 200 and text.strip() == "ready"
+    send_incident(ctx, daemon, incidentId="INC-HTTP", affected=35)
+    alerts = wait_for(lambda: [a for a in json.loads(get(daemon.http + "/api/alerts")[1]) if a["fingerprint"] == "safety.incident/INC-HTTP"],
+                      what="alert in /api/alerts")
+    assert alerts[0]["level"] == "orange" and "食物中毒" in alerts[0]["summary"]
+    assert json.loads(get(daemon.http + "/api/alerts?level=orange&domain=safety&region=370303")[1])
+    assert not json.loads(get(daemon.http + "/api/alerts?level=red")[1])
+    assert not json.loads(get(daemon.http + "/api/alerts?region=370305")[1])
+    indicators = json.loads(get(daemon.http + "/api/indicators?region=370300")[1])
+    open_city = [i for i in indicators if i["indicator"] == "safety.open_incidents"]
+    assert open_city and open_city[0]["value"] == 1 and open_city[0]["scope"] == "city"
+    history = json.loads(get(daemon.http + "/api/indicators/history?topic=indicator.safety.open_incidents.370300")[1])
+    assert history[-1]["value"] == 1
+    bad = ctx.socket(zmq.DEALER)
+    bad.connect(daemon.ack)
+    bad.send_multipart([b"one-frame"])
+    assert recv(bad)[0] == b"rejected"
+    metrics = wait_for(lambda: (lambda m: m if 'reason="schemaViolation"' in m else None)(get(daemon.http + "/metrics")[1]),
+                       what="rejection counted")
+    assert 'planwatch_events_received_total{type="safety.incident"} 1' in metrics
+    assert 'planwatch_events_rejected_total{reason="schemaViolation"} 1' in metrics
+    assert re.search(r'planwatch_alerts_firing\{(level="orange",domain="safety"|domain="safety",level="orange")\} 1(\.0)?\n', metrics)
+    for name in ("planwatch_handler_duration_seconds_bucket", "planwatch_journal_commit_seconds_bucket",
+                 "planwatch_batch_size", "planwatch_ingest_lag_seconds"):
+        assert name in metrics, name
+
+
+def test_server_sent_events_carry_new_outputs(ctx, daemon):
+    wait_for(lambda: get(daemon.http + "/healthz")[0] == 200, what="/healthz")
+    stream = urllib.request.urlopen(daemon.http + "/events", timeout=30)
+    assert stream.readline().startswith(b": planwatch")
+    send_incident(ctx, daemon, incidentId="INC-SSE")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = stream.readline().decode()
+        if line.startswith("data:") and "safety.incident/INC-SSE" in line:
+            message = json.loads(line[5:])
+            assert message["topic"] == "alert.safety.370303" and message["body"]["status"] == "firing"
+            break
+    else:
+        raise AssertionError("no event for INC-SSE")
+    stream.close()
+
+
+@pytest.fixture
+def alertmanager():
+    binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+    assert binary, "prometheus-alertmanager is installed by .ci/install-deps"
+    with tempfile.TemporaryDirectory() as directory:
+        config = os.path.join(directory, "alertmanager.yml")
+        with open(config, "w") as f:
+            f.write("route:\n  receiver: operators\nreceivers:\n  - name: operators\n")
+        port = _free_port()
+        log = open(os.path.join(directory, "alertmanager.log"), "w")
+        process = subprocess.Popen(
+            [binary, f"--config.file={config}", f"--storage.path={directory}/data",
+             f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
+            stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_for(lambda: get(url + "/-/ready")[0] == 200, what="alertmanager ready")
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+            log.close()
+
+
+def test_alerts_reach_a_real_alertmanager_and_resolve_there(ctx, alertmanager):
+    with tempfile.TemporaryDirectory() as directory:
+        daemon = Daemon(directory, extra=("--alertmanager-url", alertmanager))
+        try:
+            send_incident(ctx, daemon, incidentId="INC-AM", deaths=3)
+
+            def ours():
+                alerts = json.loads(get(alertmanager + "/api/v2/alerts")[1])
+                return [a for a in alerts if a["labels"].get("fingerprint") == "safety.incident/INC-AM"]
+
+            alert = wait_for(ours, what="alert in Alertmanager")[0]
+            assert alert["labels"]["rule"] == "safety.incident" and alert["labels"]["alertname"] == "safety.incident"
+            assert alert["labels"]["level"] == "red" and alert["labels"]["region"] == "370303"
+            assert alert["labels"]["domain"] == "safety"
+            assert "370303-0042" in alert["annotations"]["summary"] and alert["annotations"]["planRef"] == "City 2023 §22"
+            assert alert["status"]["state"] == "active"
+
+            send_incident(ctx, daemon, incidentId="INC-AM", deaths=3, status="resolved",
+                          resolvedAt=time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()))
+            wait_for(lambda: not ours(), what="alert resolved in Alertmanager")
+        finally:
+            assert daemon.stop() == 0
+
+
+def chromium_binary():
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+class CDP:
+    """A minimal Chrome DevTools Protocol client over websocket-client."""
+
+    def __init__(self, port):
+        import websocket
+        targets = wait_for(lambda: json.loads(get(f"http://127.0.0.1:{port}/json")[1]), what="chromium devtools")
+        page = next(t for t in targets if t["type"] == "page")
+        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=30)
+        self.next_id = 0
+
+    def call(self, method, **params):
+        self.next_id += 1
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == self.next_id:
+                return message.get("result", {})
+
+    def evaluate(self, expression):
+        return self.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"].get("value")
+
+
+def test_console_shows_a_published_event_live_in_headless_chromium(ctx, daemon):
+    binary = chromium_binary()
+    assert binary, "chromium is installed by .ci/install-deps"
+    wait_for(lambda: get(daemon.http + "/healthz")[0] == 200, what="/healthz")
+    send_incident(ctx, daemon, incidentId="INC-BEFORE", affected=120)
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as profile:
+        browser = subprocess.Popen(
+            [binary, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+             f"--remote-debugging-port={port}", f"--user-data-dir={profile}", "--window-size=1366,768", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            cdp = CDP(port)
+            cdp.call("Page.enable")
+            cdp.call("Emulation.setDeviceMetricsOverride", width=1366, height=768, deviceScaleFactor=1, mobile=False)
+            cdp.call("Page.navigate", url=daemon.http + "/")
+            wait_for(lambda: cdp.evaluate("document.getElementById('live').textContent") == "实时", what="live stream connected")
+            assert cdp.evaluate("document.body.innerText.includes('INC-BEFORE') || document.body.innerText.includes('食物中毒')")
+            assert cdp.evaluate("document.querySelector('.alert.red') !== null")
+            # Published over ZeroMQ now, it must show without a reload.
+            send_incident(ctx, daemon, incidentId="INC-LIVE", category="drowning", affected=2)
+            wait_for(lambda: cdp.evaluate(
+                "[...document.querySelectorAll('.alert')].some(a => a.dataset.fingerprint === 'safety.incident/INC-LIVE')"),
+                what="live alert on the page")
+            assert cdp.evaluate("document.querySelector('.alert.yellow .summary').textContent.includes('溺水')")
+            assert cdp.evaluate("document.querySelectorAll('.tile').length") > 0
+            assert cdp.evaluate("document.title") == "PlanWatch 教育工作要点监测台"
+            os.makedirs(ARTIFACTS, exist_ok=True)
+            shot = cdp.call("Page.captureScreenshot", format="png")
+            with open(os.path.join(ARTIFACTS, "console.png"), "wb") as f:
+                f.write(base64.b64decode(shot["data"]))
+        finally:
+            browser.terminate()
+            browser.wait(timeout=30)
