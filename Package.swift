@@ -48,6 +48,12 @@ let package = Package(
             name: "CapitalProjects", dependencies: ["HandlerKit"],
             path: "Sources/Handlers/CapitalProjects", swiftSettings: strict),
         .target(
+            name: "Teachers", dependencies: ["HandlerKit"],
+            path: "Sources/Handlers/Teachers", swiftSettings: strict),
+        .target(
+            name: "Finance", dependencies: ["HandlerKit"],
+            path: "Sources/Handlers/Finance", swiftSettings: strict),
+        .target(
             name: "IngestMonitor", dependencies: ["HandlerKit"],
             path: "Sources/Handlers/IngestMonitor", swiftSettings: strict),
         .target(
@@ -95,6 +101,8 @@ let package = Package(
         .testTarget(name: "EnrolmentTests", dependencies: ["Enrolment", "HandlerKitTesting"], swiftSettings: strict),
         .testTarget(
             name: "CapitalProjectsTests", dependencies: ["CapitalProjects", "HandlerKitTesting"], swiftSettings: strict),
+        .testTarget(name: "TeachersTests", dependencies: ["Teachers", "HandlerKitTesting"], swiftSettings: strict),
+        .testTarget(name: "FinanceTests", dependencies: ["Finance", "HandlerKitTesting"], swiftSettings: strict),
         .testTarget(name: "IngestMonitorTests", dependencies: ["IngestMonitor", "HandlerKitTesting"], swiftSettings: strict),
         .testTarget(name: "PlanFilesTests", dependencies: ["PlanFiles"], swiftSettings: strict),
         .testTarget(
