@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "HandlerKit", targets: ["HandlerKit"]),
         .library(name: "HandlerKitTesting", targets: ["HandlerKitTesting"]),
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
+        .library(name: "FinancePlugin", type: .dynamic, targets: ["FinancePlugin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -54,11 +55,14 @@ let package = Package(
             name: "Finance", dependencies: ["HandlerKit"],
             path: "Sources/Handlers/Finance", swiftSettings: strict),
         .target(
+            name: "FinancePlugin", dependencies: ["Finance", "HandlerKit"],
+            path: "Sources/HandlerPlugins/FinancePlugin", swiftSettings: strict),
+        .target(
             name: "IngestMonitor", dependencies: ["HandlerKit"],
             path: "Sources/Handlers/IngestMonitor", swiftSettings: strict),
         .target(
             name: "HandlerCatalog",
-            dependencies: ["HandlerKit", "CampusSafety", "Enrolment", "CapitalProjects", "IngestMonitor"],
+            dependencies: ["HandlerKit", "CampusSafety", "Enrolment", "CapitalProjects", "IngestMonitor", "Teachers"],
             swiftSettings: strict),
         .target(
             name: "PlanWatchRuntime",

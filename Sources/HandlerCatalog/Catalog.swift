@@ -3,6 +3,7 @@ import CapitalProjects
 import Enrolment
 import HandlerKit
 import IngestMonitor
+import Teachers
 
 /// The built-in handlers, in the order events reach them. This is the one file the
 /// `new-handler` plugin edits when it registers a new module.
@@ -13,6 +14,7 @@ public enum HandlerCatalog {
             CapitalProjectsHandler(plans: plans),
             EnrolmentHandler(plans: plans),
             CampusSafetyHandler(),
+            TeachersHandler(),
             SequenceGapHandler(),
         ]
     }

@@ -12,6 +12,7 @@ import ZeroMQ
 public final class Runtime: Sendable {
     private let config: RuntimeConfig
     private let handlers: [any Handler]
+    private let plugins: [PluginLibrary]
     private let logger: Logger
     private let context = ZMQContext(ioThreads: 1)
     private let stopFlag = StopFlag()
@@ -23,16 +24,18 @@ public final class Runtime: Sendable {
     /// The current indicators and firing alerts, readable while it runs.
     public let outputs = OutputStore()
 
-    public init(config: RuntimeConfig, handlers: [any Handler], logger: Logger) {
+    public init(config: RuntimeConfig, handlers: [any Handler], plugins: [PluginLibrary] = [], logger: Logger) {
         self.config = config
         self.handlers = handlers
+        self.plugins = plugins
         self.logger = logger
     }
 
     /// The decoder for the contract's types plus those the handlers add.
-    public static func decoder(for handlers: [any Handler], config: RuntimeConfig) -> EventDecoder {
+    public static func decoder(for handlers: [any Handler], plugins: [PluginLibrary] = [], config: RuntimeConfig) -> EventDecoder {
         var extra: [String: EventDecoder.PayloadValidator] = [:]
         for handler in handlers { extra.merge(handler.payloadValidators) { first, _ in first } }
+        for plugin in plugins { extra.merge(plugin.payloadValidators) { first, _ in first } }
         return EventDecoder(maxBodyBytes: config.maxBodyBytes, extraTypes: extra)
     }
 
@@ -67,10 +70,10 @@ public final class Runtime: Sendable {
         let replyEndpoint = "inproc://planwatch-replies-\(UUID().uuidString)"
         let pipelineReady = StartupSignal<[String]>()
         let ingestReady = StartupSignal<([String], [String])>()
-        let (config, handlers, logger, context, stopFlag, store) = (
-            self.config, self.handlers, self.logger, self.context, self.stopFlag, self.outputs
+        let (config, handlers, plugins, logger, context, stopFlag, store) = (
+            self.config, self.handlers, self.plugins, self.logger, self.context, self.stopFlag, self.outputs
         )
-        let decoder = Self.decoder(for: handlers, config: config)
+        let decoder = Self.decoder(for: handlers, plugins: plugins, config: config)
 
         // Ingest binds the reply channel first, so the pipeline's PUSH connects to a bound endpoint.
         finished.enter()
@@ -106,8 +109,8 @@ public final class Runtime: Sendable {
             let pipeline: Pipeline
             do {
                 pipeline = try Pipeline(
-                    config: config, context: context, handlers: handlers, queue: queue, replyEndpoint: replyEndpoint,
-                    store: store, logger: logger)
+                    config: config, context: context, handlers: handlers, plugins: plugins, queue: queue,
+                    replyEndpoint: replyEndpoint, store: store, logger: logger)
             } catch {
                 pipelineReady.fail(error)
                 return
@@ -156,7 +159,7 @@ public final class Runtime: Sendable {
             "planwatch runtime started",
             metadata: [
                 "ingest": "\(ingest)", "ack": "\(ack)", "publish": "\(publish)", "snapshot": "\(snapshot)",
-                "handlers": "\(handlers.map(\.name))",
+                "handlers": "\(handlers.map(\.name) + plugins.map(\.name))",
             ])
     }
 

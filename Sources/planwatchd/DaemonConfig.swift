@@ -43,10 +43,15 @@ struct DaemonConfig: Decodable, Equatable {
     }
 
     struct HTTP: Decodable, Equatable { var bind: String? }
+    struct Plugins: Decodable, Equatable {
+        var directory: String?
+        var required: [String]?
+    }
     struct Alertmanager: Decodable, Equatable { var url: String? }
 
     var logLevel: String?
     var http: HTTP?
+    var plugins: Plugins?
     var alertmanager: Alertmanager?
     var curve: Curve?
     var allowPlaintext: Bool?
@@ -64,8 +69,9 @@ struct DaemonConfig: Decodable, Equatable {
     static let knownKeys: [String: Set<String>] = [
         "": [
             "logLevel", "storage", "ingest", "ack", "publish", "snapshot", "pipeline", "plans", "clock", "atRiskMarginPoints", "curve",
-            "allowPlaintext", "http", "alertmanager",
+            "allowPlaintext", "http", "alertmanager", "plugins",
         ],
+        "plugins": ["directory", "required"],
         "http": ["bind"],
         "alertmanager": ["url"],
         "curve": ["secretKeyFile", "clients"],

@@ -58,6 +58,12 @@ struct PlanWatchDaemon: AsyncParsableCommand {
     @Option(name: .long, help: "Prometheus Alertmanager to post alerts to (alertmanager.url), e.g. http://127.0.0.1:9093.")
     var alertmanagerURL: String?
 
+    @Option(name: .long, help: "Directory of handler plugins (*.so) to load at start (plugins.directory).")
+    var pluginDir: String?
+
+    @Option(name: .long, help: "Plugin (handler name) that must load, or the start fails (plugins.required); repeatable.")
+    var requirePlugin: [String] = []
+
     @Option(name: .long, help: "Plan file to load (plans); repeatable.")
     var plan: [String] = []
 
@@ -128,7 +134,10 @@ struct PlanWatchDaemon: AsyncParsableCommand {
         logger.info(
             "plans loaded",
             metadata: ["plans": "\(plans.plans.map { "\($0.plan) (\($0.targets.count) targets)" })", "clock": "\(clockMode.rawValue)"])
-        let runtime = Runtime(config: runtimeConfig, handlers: HandlerCatalog.builtIn(plans: plans), logger: logger)
+        let plugins = try PluginLoading.load(
+            directory: pluginDir ?? file?.plugins?.directory, required: requirePlugin.isEmpty ? (file?.plugins?.required ?? []) : requirePlugin,
+            logger: logger)
+        let runtime = Runtime(config: runtimeConfig, handlers: HandlerCatalog.builtIn(plans: plans), plugins: plugins, logger: logger)
         do {
             try runtime.start()
         } catch {
@@ -142,7 +151,7 @@ struct PlanWatchDaemon: AsyncParsableCommand {
             services.append(
                 HTTPServer.application(
                     host: http.host, port: http.port, runtime: runtime, journalPath: runtimeConfig.journalPath, registry: registry,
-                    logger: logger))
+                    plugins: plugins, logger: logger))
             logger.info("http listening", metadata: ["http": "http://\(http.host):\(http.port)"])
         }
         if let alertmanager {

@@ -61,7 +61,8 @@ def daemon():
     with tempfile.TemporaryDirectory() as directory:
         d = Daemon(directory)
         yield d
-        assert d.stop() == 0
+        code = d.stop()
+        assert code == 0, open(d.log_path).read()[-3000:]
 
 
 def planwatch(*args):
@@ -89,7 +90,8 @@ def curve_daemon():
         d = Daemon(directory, extra=("--config", config))
         d.keys = keys
         yield d
-        assert d.stop() == 0
+        code = d.stop()
+        assert code == 0, open(d.log_path).read()[-3000:]
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ class HandlerSlot {
     /// True when the handler consumes events of `type` (`"*"` in its types: every type).
     func accepts(_ type: String) -> Bool { eventTypes.contains(type) || eventTypes.contains("*") }
 
-    func handle(_ event: Event, context: HandlerContext) throws -> [HandlerOutput] { [] }
+    /// Handles `event`, read from journal `entry` (whose bytes a plugin decodes itself).
+    func handle(_ event: Event, entry: JournalEntry, context: HandlerContext) throws -> [HandlerOutput] { [] }
     func tick(context: HandlerContext) throws -> [HandlerOutput] { [] }
     func encodeState() throws -> Data { Data() }
     func restoreState(_ data: Data?) throws {}
@@ -37,7 +38,7 @@ private final class TypedSlot<H: Handler>: HandlerSlot {
         super.init(name: handler.name, eventTypes: Set(handler.eventTypes))
     }
 
-    override func handle(_ event: Event, context: HandlerContext) throws -> [HandlerOutput] {
+    override func handle(_ event: Event, entry: JournalEntry, context: HandlerContext) throws -> [HandlerOutput] {
         try handler.handle(event, state: &state, context: context)
     }
 

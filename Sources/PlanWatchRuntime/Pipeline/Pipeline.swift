@@ -23,8 +23,8 @@ final class Pipeline {
     let boundPublish: [String]
 
     init(
-        config: RuntimeConfig, context: ZMQContext, handlers: [any Handler], queue: BoundedQueue<IngestItem>,
-        replyEndpoint: String, store: OutputStore, logger: Logger
+        config: RuntimeConfig, context: ZMQContext, handlers: [any Handler], plugins: [PluginLibrary],
+        queue: BoundedQueue<IngestItem>, replyEndpoint: String, store: OutputStore, logger: Logger
     ) throws {
         self.config = config
         self.store = store
@@ -32,8 +32,8 @@ final class Pipeline {
         self.logger = logger
         journal = try Journal(path: config.journalPath, synchronous: config.synchronousFull ? .full : .normal)
         processor = Processor(
-            handlers: handlers, journal: journal, decoder: Runtime.decoder(for: handlers, config: config), clock: config.clock,
-            logger: logger)
+            handlers: handlers, plugins: plugins, journal: journal,
+            decoder: Runtime.decoder(for: handlers, plugins: plugins, config: config), clock: config.clock, logger: logger)
         publisher = try ZMQSocket(context: context, type: .pub)
         try publisher.set(.sendHighWaterMark(config.sendHighWaterMark))
         if let curve = config.curve { try publisher.makeCurveServer(secretKey: curve.secretKey) }

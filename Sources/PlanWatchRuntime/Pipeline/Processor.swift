@@ -27,9 +27,12 @@ final class Processor {
     /// The latest `occurredAt` processed (ms), the clock in `event` mode.
     private(set) var watermark: Int64 = 0
 
-    init(handlers: [any Handler], journal: Journal, decoder: EventDecoder, clock: ClockMode = .wall, logger: Logger) {
+    init(
+        handlers: [any Handler], plugins: [PluginLibrary] = [], journal: Journal, decoder: EventDecoder, clock: ClockMode = .wall,
+        logger: Logger
+    ) {
         self.clock = clock
-        slots = handlers.map(HandlerSlot.make)
+        slots = handlers.map(HandlerSlot.make) + plugins.map(PluginSlot.init)
         self.journal = journal
         self.decoder = decoder
         self.logger = logger
@@ -116,7 +119,7 @@ final class Processor {
             for slot in slots where slot.accepts(event.type) {
                 do {
                     let started = DispatchTime.now().uptimeNanoseconds
-                    append(try slot.handle(event, context: context), into: &out)
+                    append(try slot.handle(event, entry: entry, context: context), into: &out)
                     metrics?.handlerDuration(slot.name, nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
                 } catch {
                     fail(slot, entry: entry, error: error, into: &out)
@@ -178,7 +181,7 @@ final class Processor {
                         mark = max(mark, event.occurredAt.epochMilliseconds)
                         context.now = Timestamp(epochMilliseconds: mark)
                     }
-                    if slot.accepts(event.type) { _ = try? slot.handle(event, context: context) }
+                    if slot.accepts(event.type) { _ = try? slot.handle(event, entry: entry, context: context) }
                 case .rejected: break
                 }
             }

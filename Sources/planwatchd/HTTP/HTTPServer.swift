@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import PlanWatchModel
 import PlanWatchRuntime
 import Prometheus
 
@@ -8,10 +9,18 @@ import Prometheus
 /// operator console with its live stream.
 enum HTTPServer {
     static func application(
-        host: String, port: Int, runtime: Runtime, journalPath: String, registry: PrometheusCollectorRegistry, logger: Logger
+        host: String, port: Int, runtime: Runtime, journalPath: String, registry: PrometheusCollectorRegistry,
+        plugins: [PluginLibrary] = [], logger: Logger
     ) -> some ApplicationProtocol {
         let router = Router()
-        router.get("/healthz") { _, _ in "ok\n" }
+        let pluginLines = plugins.map { "plugin \($0.name) \($0.version) \($0.path)\n" }.joined()
+        router.get("/healthz") { _, _ in "ok\n" + pluginLines }
+        router.get("/api/plugins") { _, _ -> Response in
+            json(JSONWriter.string(.array(plugins.map { p in
+                .object(["name": .string(p.name), "handlerKitVersion": .string(p.version), "path": .string(p.path),
+                         "eventTypes": .array(p.eventTypes.map { .string($0) })])
+            })))
+        }
         router.get("/readyz") { _, _ -> Response in
             var problems: [String] = []
             if runtime.endpoints == nil { problems.append("sockets not bound or replay not done") }

@@ -1,0 +1,59 @@
+import Foundation
+import HandlerKit
+
+/// A plugin's handler in the pipeline: state lives in the plugin, checkpointed as its JSON.
+final class PluginSlot: HandlerSlot {
+    private let library: PluginLibrary
+    private let instance: UnsafeMutableRawPointer?
+
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    init(_ library: PluginLibrary) {
+        self.library = library
+        instance = library.makeInstance()
+        super.init(name: library.name, eventTypes: Set(library.eventTypes))
+    }
+
+    deinit { _ = library.invoke(.destroy, instance, []) }
+
+    override func handle(_ event: Event, entry: JournalEntry, context: HandlerContext) throws -> [HandlerOutput] {
+        // The plugin decodes the event itself from the journaled bytes, as the daemon did.
+        try outputs(
+            library.invoke(
+                .handle, instance,
+                JSONWriter.bytes(.object([
+                    "topic": .string(String(decoding: entry.topic, as: UTF8.self)),
+                    "body": .string(String(decoding: entry.body, as: UTF8.self)), "now": .integer(context.now.epochMilliseconds),
+                ]))))
+    }
+
+    override func tick(context: HandlerContext) throws -> [HandlerOutput] {
+        try outputs(library.invoke(.tick, instance, JSONWriter.bytes(.object(["now": .integer(context.now.epochMilliseconds)]))))
+    }
+
+    override func encodeState() throws -> Data { Data(library.invoke(.encodeState, instance, [])) }
+
+    override func restoreState(_ data: Data?) throws {
+        _ = try outputs(library.invoke(.restoreState, instance, data.map { [UInt8]($0) } ?? []))
+    }
+
+    override func stateMatches(_ data: Data?) -> Bool {
+        guard let data else { return false }
+        let mine = library.invoke(.encodeState, instance, [])
+        return (try? JSONParser.parse(mine)) == (try? JSONParser.parse([UInt8](data)))
+    }
+
+    private func outputs(_ reply: [UInt8]) throws -> [HandlerOutput] {
+        guard case .object(let o) = try JSONParser.parse(reply) else { throw Failure(description: "plugin reply is not an object") }
+        if case .string(let message)? = o["error"] { throw Failure(description: message) }
+        guard case .array(let items)? = o["outputs"] else { return [] }
+        return try items.map { item in
+            guard case .object(let i) = item else { throw Failure(description: "plugin output is not an object") }
+            if let alert = i["alert"] { return .alert(try JSONCoding.decode(Alert.self, from: JSONWriter.bytes(alert))) }
+            if let update = i["indicator"] {
+                return .indicator(try JSONCoding.decode(IndicatorUpdate.self, from: JSONWriter.bytes(update)))
+            }
+            throw Failure(description: "plugin output is neither alert nor indicator")
+        }
+    }
+}
