@@ -99,8 +99,8 @@ import Testing
     }
 
     @Test func unknownTypeNamesTheKnownOnes() {
-        let body = Self.change.replacingOccurrences(of: "enrolment.change", with: "teacher.training")
-        let r = rejection("teacher.training.370303", body)
+        let body = Self.change.replacingOccurrences(of: "enrolment.change", with: "library.loan")
+        let r = rejection("library.loan.370303", body)
         #expect(r?.reason == .unknownType)
         #expect(r?.detail.contains("safety.incident") == true)
     }
