@@ -62,7 +62,10 @@ let package = Package(
             path: "Sources/Handlers/IngestMonitor", swiftSettings: strict),
         .target(
             name: "HandlerCatalog",
-            dependencies: ["HandlerKit", "CampusSafety", "Enrolment", "CapitalProjects", "IngestMonitor", "Teachers"],
+            dependencies: [
+                "HandlerKit", "CampusSafety", "Enrolment", "CapitalProjects", "IngestMonitor", "Teachers",
+                // new-handler: catalog dependencies
+            ],
             swiftSettings: strict),
         .target(
             name: "PlanWatchRuntime",
@@ -99,6 +102,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "PlanWatchTestSupport"], swiftSettings: strict),
         .testTarget(name: "PlanWatchModelTests", dependencies: ["PlanWatchModel", "PlanWatchTestSupport"], swiftSettings: strict),
+        // new-handler: targets
         .testTarget(
             name: "CampusSafetyTests", dependencies: ["CampusSafety", "HandlerKitTesting", "PlanWatchTestSupport"],
             swiftSettings: strict),
@@ -120,5 +124,10 @@ let package = Package(
                 "planwatch",
             ],
             swiftSettings: strict),
+        .plugin(
+            name: "NewHandler",
+            capability: .command(
+                intent: .custom(verb: "new-handler", description: "Scaffold a handler module with a test, and register it"),
+                permissions: [.writeToPackageDirectory(reason: "creates the handler's module and test, and registers them")])),
     ]
 )

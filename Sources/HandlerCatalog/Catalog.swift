@@ -4,6 +4,7 @@ import Enrolment
 import HandlerKit
 import IngestMonitor
 import Teachers
+// new-handler: imports
 
 /// The built-in handlers, in the order events reach them. This is the one file the
 /// `new-handler` plugin edits when it registers a new module.
@@ -16,6 +17,7 @@ public enum HandlerCatalog {
             CampusSafetyHandler(),
             TeachersHandler(),
             SequenceGapHandler(),
+            // new-handler: handlers
         ]
     }
 }
