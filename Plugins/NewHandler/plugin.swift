@@ -36,10 +36,10 @@ struct NewHandler: CommandPlugin {
             into: root.appendingPathComponent("Package.swift"),
             edits: [
                 ("// new-handler: targets", """
-                    .target(
-                        name: "\(name)", dependencies: ["HandlerKit"],
-                        path: "Sources/Handlers/\(name)", swiftSettings: strict),
-                    .testTarget(name: "\(name)Tests", dependencies: ["\(name)", "HandlerKitTesting"], swiftSettings: strict),
+                .target(
+                    name: "\(name)", dependencies: ["HandlerKit"],
+                    path: "Sources/Handlers/\(name)", swiftSettings: strict),
+                .testTarget(name: "\(name)Tests", dependencies: ["\(name)", "HandlerKitTesting"], swiftSettings: strict),
                 """),
                 ("// new-handler: catalog dependencies", "\"\(name)\","),
             ])
