@@ -12,17 +12,26 @@ public struct AlertBook: Codable, Sendable, Equatable {
 
     /// What a rule wants firing now.
     public struct Firing: Sendable {
+        /// The rule, e.g. `enrolment.oversized_class`; its first segment is the domain.
         public var rule: String
         /// The subject's part of the fingerprint, e.g. `370303-0042/3-2`.
         public var subjectKey: String
+        /// The region the alert is published under.
         public var region: RegionCode
+        /// What it is about: `schoolId`, `classId`, `projectId`, ...
         public var subject: [String: String]
+        /// The level it should fire at now.
         public var level: Alert.Level
+        /// The Chinese summary an operator reads.
         public var summary: String
+        /// The plan article, e.g. `Zibo 2020 §8`.
         public var planRef: String?
+        /// When it starts or changes.
         public var at: Timestamp
+        /// Ids of the events behind it.
         public var causes: [String]
 
+        /// A firing; see the properties.
         public init(
             rule: String, subjectKey: String, region: RegionCode, subject: [String: String], level: Alert.Level,
             summary: String, planRef: String?, at: Timestamp, causes: [String]

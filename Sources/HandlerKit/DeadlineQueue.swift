@@ -4,9 +4,11 @@
 /// Entries are not removed when they become moot; check, when one is due, whether it still
 /// applies (its subject may have been resolved or rescheduled).
 public struct DeadlineQueue: Codable, Sendable, Equatable {
+    /// One scheduled deadline.
     public struct Entry: Codable, Sendable, Equatable {
         /// When it is due, in milliseconds since 1970.
         public var due: Int64
+        /// What is due, in the handler's own words.
         public var key: String
         static func < (a: Entry, b: Entry) -> Bool { (a.due, a.key) < (b.due, b.key) }
     }

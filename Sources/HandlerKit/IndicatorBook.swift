@@ -35,10 +35,15 @@ public struct IndicatorBook: Codable, Sendable, Equatable {
 
     /// A status that changed on a flush, for rules such as `enrolment.share_below_target`.
     public struct StatusChange: Sendable, Equatable {
+        /// The indicator id.
         public var indicator: String
+        /// The district or city.
         public var region: RegionCode
+        /// The status published before (nil: none).
         public var from: TargetStatus?
+        /// The status now (nil: no target).
         public var to: TargetStatus?
+        /// The update being published with it.
         public var update: IndicatorUpdate
     }
 

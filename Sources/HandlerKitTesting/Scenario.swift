@@ -10,7 +10,9 @@ import HandlerKit
 /// #expect(s.firing("enrolment.dropout_open/S-1")?.level == .yellow)
 /// ```
 public struct Scenario<H: Handler> {
+    /// The handler under test.
     public let handler: H
+    /// Its state, as the host would keep it.
     public var state: H.State
     /// The handler's clock: events are handled at this time; ``advance(seconds:)`` moves it.
     public private(set) var now: Timestamp
