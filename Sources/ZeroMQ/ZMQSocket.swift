@@ -5,6 +5,9 @@ import CZeroMQ
 /// Messages are multipart: an array of frames, each an array of bytes.
 public final class ZMQSocket {
     let handle: UnsafeMutableRawPointer
+    /// Kept alive while the socket is: `zmq_ctx_term` (the context's deinit) waits for every
+    /// socket to close, so a context released first would hang its last owner.
+    private let context: ZMQContext
     private let message: UnsafeMutablePointer<zmq_msg_t>
     private var closed = false
 
@@ -14,6 +17,7 @@ public final class ZMQSocket {
             throw ZMQError(operation: "zmq_socket")
         }
         self.handle = handle
+        self.context = context
         message = .allocate(capacity: 1)
         zmq_msg_init(message)
         try set(.linger(milliseconds: 0))

@@ -7,7 +7,9 @@ struct PlanWatchCLI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "planwatch",
         abstract: "PlanWatch's command line: publish events, watch alerts, check files offline.",
-        subcommands: [Publish.self, Tail.self, Check.self, CheckPlan.self, Simulate.self, ReplayCommand.self, Keygen.self])
+        subcommands: [
+            Publish.self, Tail.self, Check.self, CheckPlan.self, Simulate.self, ReplayCommand.self, Keygen.self, Bench.self,
+        ])
 }
 
 /// Where the daemon listens; defaults are CONTRACT.md's.

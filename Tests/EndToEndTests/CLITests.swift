@@ -75,4 +75,21 @@ import ZeroMQ
         #expect(body["fingerprint"] == .string("safety.incident/INC-SNAP"))
         #expect(try daemon.terminate() == 0)
     }
+
+    /// The benchmark at a tiny size, so that it cannot rot (figures are in BENCHMARKS.md, not here).
+    @Test func benchRunsEndToEndAtATinySize() throws {
+        let dir = TemporaryDirectory()
+        let table = dir.path + "/bench.md"
+        let result = try run(
+            Products.path("planwatch"),
+            ["bench", "--events", "2000", "--latency-events", "200", "--daemon", Products.path("planwatchd"), "--markdown", table],
+            timeout: 600)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        for measure in ["(a) raw libzmq", "(b) pyzmq", "(c) planwatchd, fire-and-forget", "(c) planwatchd, acknowledged", "p99.9",
+            "peak RSS"]
+        {
+            #expect(result.stdout.contains(measure), "\(measure) missing")
+        }
+        #expect(try String(contentsOfFile: table, encoding: .utf8).hasPrefix("| measure | value |"))
+    }
 }

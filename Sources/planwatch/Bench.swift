@@ -1,0 +1,319 @@
+import ArgumentParser
+import Foundation
+import PlanWatchModel
+import Synchronization
+import ZeroMQ
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure throughput and latency side by side: raw libzmq, a pyzmq script, and planwatchd.",
+        discussion: """
+            With the same ~400-byte events, in one run on this machine: (a) raw libzmq PUB→SUB, the
+            receiver only counting; (b) a Python pyzmq subscriber that json-decodes each event and
+            updates a dict; (c) planwatchd end to end with all built-in handlers and the journal on
+            (synchronous NORMAL), over the fire-and-forget and the acknowledged paths; then the
+            latency from publish to alert at half of (c)'s rate, and planwatchd's peak RSS.
+            Build with -c release for figures worth writing down.
+            """)
+
+    @Option(help: "Events per throughput run.")
+    var events = 200_000
+
+    @Option(help: "Events for the latency run (each raises an alert).")
+    var latencyEvents = 20_000
+
+    @Option(help: "planwatchd to start (default: the one next to this planwatch).")
+    var daemon: String?
+
+    @Option(help: "Python with pyzmq, for (b); 'none' skips it.")
+    var python = "python3"
+
+    @Option(help: "Write the table (Markdown) to this file as well.")
+    var markdown: String?
+
+    func run() throws {
+        let body = Self.body(0, incident: "INC-0")
+        var rows: [(String, String)] = []
+        func row(_ name: String, _ value: String) {
+            rows.append((name, value))
+            emit("\(name): \(value)")
+        }
+        row("event size", "\(body.count) bytes")
+        let raw = try Self.rawZeroMQ(events: events)
+        row("(a) raw libzmq PUB→SUB", Self.rate(raw))
+        var python: Double?
+        if self.python != "none" {
+            python = try Self.pythonSubscriber(events: events, python: self.python)
+            row("(b) pyzmq subscriber, json + dict", Self.rate(python!))
+        }
+        let daemonPath = daemon ?? CommandLine.arguments[0].replacingOccurrences(of: "planwatch", with: "planwatchd", options: .backwards)
+        let d = try BenchDaemon(path: daemonPath)
+        defer { d.stop() }
+        let fire = try d.fireAndForget(events: events)
+        row("(c) planwatchd, fire-and-forget", Self.rate(fire))
+        let acked = try d.acknowledged(events: max(events / 4, 1))
+        row("(c) planwatchd, acknowledged (window 1000)", Self.rate(acked))
+        row("(c)/(a) fire-and-forget", String(format: "%.2f", fire / raw))
+        if let python { row("(c)/(b) fire-and-forget", String(format: "%.2f", fire / python)) }
+        let offered = fire / 2
+        let latencies = try d.latency(events: latencyEvents, rate: offered)
+        row("latency publish→alert at \(Int(offered)) events/s (half load)", Self.percentiles(latencies))
+        row("planwatchd peak RSS", "\(d.peakRSSKilobytes() / 1024) MiB")
+        if let markdown {
+            let table = "| measure | value |\n|---|---|\n" + rows.map { "| \($0.0) | \($0.1) |" }.joined(separator: "\n") + "\n"
+            try table.write(toFile: markdown, atomically: true, encoding: .utf8)
+        }
+    }
+
+    static func rate(_ r: Double) -> String { "\(Int(r)) events/s" }
+
+    static func percentiles(_ values: [Double]) -> String {
+        guard !values.isEmpty else { return "no alerts received" }
+        let sorted = values.sorted()
+        func p(_ q: Double) -> String {
+            String(format: "%.2f ms", sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] * 1000)
+        }
+        return "p50 \(p(0.5)), p99 \(p(0.99)), p99.9 \(p(0.999)) (\(sorted.count) alerts)"
+    }
+
+    /// A `safety.incident` of about 400 bytes.
+    static func body(_ i: Int, incident: String, at: String = "2026-03-11T12:30:00+08:00") -> [UInt8] {
+        let text = """
+            {"id":"bench-\(i)","type":"safety.incident","source":"bench","occurredAt":"\(at)","region":"370303",\
+            "schemaVersion":1,"payload":{"incidentId":"\(incident)","schoolId":"370303-0042","category":"traffic",\
+            "status":"reported","affected":\(i % 9),"injured":0,"deaths":0,"reportedAt":"\(at)",\
+            "description":"放学途中发生交通事故, 学生轻微擦伤, 已送医检查"}}
+            """
+        return Array(text.utf8)
+    }
+
+    static let topic = Array("safety.incident.370303".utf8)
+
+    /// (a): PUB→SUB over tcp loopback, the receiver only counting.
+    static func rawZeroMQ(events: Int) throws -> Double {
+        let context = ZMQContext()
+        let pub = try ZMQSocket(context: context, type: .xpub)
+        try pub.set(.sendHighWaterMark(0))
+        try pub.bind("tcp://127.0.0.1:*")
+        let endpoint = pub.lastEndpoint
+        let done = Mutex<Date?>(nil)
+        let receiver = Thread {
+            guard let sub = try? ZMQSocket(context: context, type: .sub) else { return }
+            try? sub.set(.receiveHighWaterMark(0))
+            try? sub.set(.subscribe(""))
+            try? sub.connect(endpoint)
+            var count = 0
+            while count < events, (try? sub.receive()) != nil { count += 1 }
+            done.withLock { $0 = Date() }
+            sub.close()
+        }
+        receiver.start()
+        guard try pub.receive() != nil else { throw CLIError("no subscription") }
+        let body = Self.body(0, incident: "INC-0")
+        let start = Date()
+        for _ in 0..<events { try pub.send([topic, body]) }
+        while done.withLock({ $0 }) == nil { Thread.sleep(forTimeInterval: 0.001) }
+        return Double(events) / done.withLock({ $0! }).timeIntervalSince(start)
+    }
+
+    /// (b): what an integrator would script.
+    static func pythonSubscriber(events: Int, python: String) throws -> Double {
+        let context = ZMQContext()
+        let pub = try ZMQSocket(context: context, type: .xpub)
+        try pub.set(.sendHighWaterMark(0))
+        try pub.bind("tcp://127.0.0.1:*")
+        let script = """
+            import json, sys, time, zmq
+            n = int(sys.argv[2]); s = zmq.Context().socket(zmq.SUB); s.setsockopt(zmq.RCVHWM, 0)
+            s.setsockopt(zmq.SUBSCRIBE, b""); s.connect(sys.argv[1]); state = {}
+            topic, body = s.recv_multipart(); t0 = time.perf_counter(); e = json.loads(body); state[e["payload"]["incidentId"]] = e
+            for _ in range(n - 1):
+                topic, body = s.recv_multipart(); e = json.loads(body); state[e["payload"]["incidentId"]] = e
+            print(n / (time.perf_counter() - t0))
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [python, "-c", script, pub.lastEndpoint, String(events)]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        guard try pub.receive() != nil else { throw CLIError("python subscriber did not subscribe") }
+        for i in 0..<events { try pub.send([topic, Self.body(i, incident: "INC-\(i % 1000)")]) }
+        process.waitUntilExit()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        guard let rate = Double(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw CLIError("python subscriber failed (is pyzmq installed?): \(text)")
+        }
+        return rate
+    }
+}
+
+/// planwatchd started for a benchmark, on free ports, with a throwaway journal.
+final class BenchDaemon {
+    let process = Process()
+    let directory: String
+    let ports: [Int]
+    var ingest: String { "tcp://127.0.0.1:\(ports[0])" }
+    var ack: String { "tcp://127.0.0.1:\(ports[1])" }
+    var publish: String { "tcp://127.0.0.1:\(ports[2])" }
+    var http: String { "http://127.0.0.1:\(ports[4])" }
+    let context = ZMQContext()
+    private var sent = 0
+
+    init(path: String) throws {
+        directory = NSTemporaryDirectory() + "planwatch-bench-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        ports = (0..<5).map { _ in BenchDaemon.freePort() }
+        try "storage:\n  synchronous: normal\n".write(toFile: directory + "/bench.yaml", atomically: true, encoding: .utf8)
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = [
+            "--config", directory + "/bench.yaml", "--journal", directory + "/journal.sqlite", "--log-level", "warning",
+            "--ingest-bind", "tcp://127.0.0.1:\(ports[0])", "--ack-bind", "tcp://127.0.0.1:\(ports[1])",
+            "--publish-bind", "tcp://127.0.0.1:\(ports[2])", "--snapshot-bind", "tcp://127.0.0.1:\(ports[3])",
+            "--http-bind", "127.0.0.1:\(ports[4])",
+        ]
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while (try? received()) == nil {
+            guard Date() < deadline, process.isRunning else { throw CLIError("planwatchd did not start (\(path))") }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p in
+                _ = bind(fd, p, len)
+                _ = getsockname(fd, p, &len)
+            }
+        }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    /// Events the daemon has accepted so far (its Prometheus counter).
+    func received() throws -> Int {
+        let text = try String(contentsOf: URL(string: http + "/metrics")!, encoding: .utf8)
+        for line in text.split(separator: "\n") where line.hasPrefix("planwatch_events_received_total{type=\"safety.incident\"}") {
+            return Int(Double(line.split(separator: " ").last ?? "0") ?? 0)
+        }
+        return 0
+    }
+
+    func fireAndForget(events: Int) throws -> Double {
+        let sender = try FireAndForgetSender(context: context, endpoint: ingest)
+        let before = try received()
+        let start = Date()
+        for i in 0..<events {
+            try sender.send([Bench.topic, Bench.body(sent + i, incident: "INC-\(i % 1000)")])
+        }
+        sent += events
+        while try received() < before + events {
+            guard Date().timeIntervalSince(start) < 600 else { throw CLIError("planwatchd accepted \(try received() - before) of \(events)") }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return Double(events) / Date().timeIntervalSince(start)
+    }
+
+    func acknowledged(events: Int, window: Int = 1000) throws -> Double {
+        let dealer = try ZMQSocket(context: context, type: .dealer)
+        try dealer.connect(ack)
+        var inFlight: [String: [[UInt8]]] = [:]
+        var done = 0
+        var next = 0
+        let start = Date()
+        while done < events {
+            while inFlight.count < window && next < events {
+                let frames = [Bench.topic, Bench.body(sent + next, incident: "INC-\(next % 1000)")]
+                inFlight["bench-\(sent + next)"] = frames
+                try dealer.send(frames)
+                next += 1
+            }
+            guard let reply = try dealer.receive(), reply.count == 3 else { continue }
+            let id = String(decoding: reply[1], as: UTF8.self)
+            if reply[0] == Array("busy".utf8), let frames = inFlight[id] {
+                try dealer.send(frames)  // not recorded: send it again
+                continue
+            }
+            if inFlight.removeValue(forKey: id) != nil { done += 1 }
+        }
+        sent += events
+        dealer.close()
+        return Double(events) / Date().timeIntervalSince(start)
+    }
+
+    /// Publish → alert received, at a fixed offered `rate`; every event is a new incident.
+    func latency(events: Int, rate: Double) throws -> [Double] {
+        let sub = try ZMQSocket(context: context, type: .sub)
+        try sub.set(.receiveHighWaterMark(0))
+        try sub.set(.subscribe("alert.safety"))
+        try sub.connect(publish)
+        let sender = try FireAndForgetSender(context: context, endpoint: ingest)
+        // Wait until the subscription works: a probe incident and its alert.
+        var probe = 0
+        var poller = Poller()
+        poller.add(sub)
+        while true {
+            probe += 1
+            try sender.send([Bench.topic, Bench.body(sent + 10_000_000 + probe, incident: "PROBE-\(probe)")])
+            if try poller.poll(timeoutMilliseconds: 200)[0] {
+                while (try sub.receive(wait: false)) != nil {}
+                break
+            }
+        }
+        var sentAt: [String: Date] = [:]
+        var latencies: [Double] = []
+        let interval = 1 / max(rate, 1)
+        let start = Date()
+        var i = 0
+        while i < events || (latencies.count < events && Date().timeIntervalSince(start) < Double(events) * interval + 10) {
+            if i < events {
+                let due = start.addingTimeInterval(Double(i) * interval)
+                if Date() >= due {
+                    let id = "lat-\(sent + i)"
+                    var body = Bench.body(sent + i, incident: "LAT-\(sent + i)")
+                    body = Array(String(decoding: body, as: UTF8.self).replacingOccurrences(of: "\"bench-\(sent + i)\"", with: "\"\(id)\"").utf8)
+                    sentAt[id] = Date()
+                    try sender.send([Bench.topic, body])
+                    i += 1
+                    continue
+                }
+            }
+            while let frames = try sub.receive(wait: false) {
+                guard frames.count == 2, case .object(let o)? = try? JSONParser.parse(frames[1]),
+                    case .array(let causes)? = o["causes"], case .string(let cause)? = causes.first, let t = sentAt[cause]
+                else { continue }
+                latencies.append(Date().timeIntervalSince(t))
+            }
+        }
+        sent += events
+        sub.close()
+        return latencies
+    }
+
+    func peakRSSKilobytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+        }
+        return 0
+    }
+}
