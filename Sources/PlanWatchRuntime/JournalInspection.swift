@@ -4,7 +4,8 @@ import Foundation
 public enum JournalInspection {
     /// How many times each `(source, id)` is recorded as an accepted event, keyed `source/id`.
     public static func eventCounts(journalPath: String) throws -> [String: Int] {
-        let journal = try Journal(path: journalPath, synchronous: .normal)
+        let journal = try JournalStore.open(journalPath, role: .reader)
+        defer { journal.close() }
         var counts: [String: Int] = [:]
         try journal.forEachEventKey { source, id in counts["\(source)/\(id)", default: 0] += 1 }
         return counts
@@ -14,6 +15,8 @@ public enum JournalInspection {
 extension JournalInspection {
     /// Entries in the journal now (after compaction).
     public static func entryCount(journalPath: String) throws -> Int {
-        try Journal(path: journalPath, synchronous: .normal).entryCount
+        let journal = try JournalStore.open(journalPath, role: .reader)
+        defer { journal.close() }
+        return try journal.entryCount
     }
 }

@@ -18,10 +18,8 @@ public enum Replay {
     /// Every output the journal at `journalPath` produces through `handlers`, from its start
     /// (the base checkpoint, if it was compacted).
     public static func outputs(journalPath: String, handlers: [any Handler], config: RuntimeConfig, logger: Logger) throws -> [Output] {
-        guard FileManager.default.fileExists(atPath: journalPath) else {
-            throw ReplayError(description: "no journal at \(journalPath)")
-        }
-        let journal = try Journal(path: journalPath, synchronous: .normal)
+        let journal = try JournalStore.open(journalPath, role: .reader)
+        defer { journal.close() }
         let processor = Processor(
             handlers: handlers, journal: journal, decoder: Runtime.decoder(for: handlers, config: config), clock: config.clock,
             logger: logger)
@@ -53,10 +51,8 @@ extension Replay {
     public static func verify(journalPath: String, handlers: [any Handler], config: RuntimeConfig, logger: Logger) throws
         -> Verification
     {
-        guard FileManager.default.fileExists(atPath: journalPath) else {
-            throw ReplayError(description: "no journal at \(journalPath)")
-        }
-        let journal = try Journal(path: journalPath, synchronous: .normal)
+        let journal = try JournalStore.open(journalPath, role: .reader)
+        defer { journal.close() }
         let checkpoint = try journal.loadCheckpoint()
         let processor = Processor(
             handlers: handlers, journal: journal, decoder: Runtime.decoder(for: handlers, config: config), clock: config.clock,
@@ -72,9 +68,4 @@ extension Replay {
         return Verification(
             checkpointPosition: checkpoint.position, replayed: replayed, differences: processor.differences(from: checkpoint))
     }
-}
-
-/// Why a replay could not run.
-public struct ReplayError: Error, CustomStringConvertible {
-    public let description: String
 }

@@ -53,6 +53,11 @@ public final class Runtime: Sendable {
             }
             logger.warning("binding beyond loopback without CURVE (allowPlaintext)", metadata: ["endpoints": "\(exposed)"])
         }
+        // The journal first: a standby daemon on a shared PostgreSQL journal waits here, before
+        // binding anything, until the daemon that holds the journal is gone.
+        let journal = try JournalStore.open(config.journalPath, role: .writer, synchronousFull: config.synchronousFull) {
+            [logger] message in logger.notice("\(message)")
+        }
         if let curve = config.curve {
             let (logger, stats) = (self.logger, self.stats)
             let authenticator = ZAPAuthenticator(context: context) { request in
@@ -63,7 +68,10 @@ public final class Runtime: Sendable {
                     metadata: ["peer.address": "\(request.address)", "client.key": "\(request.publicKey)"])
                 return nil
             }
-            try authenticator.start()
+            do { try authenticator.start() } catch {
+                journal.close()
+                throw error
+            }
             zap.withLock { $0 = authenticator }
         }
         let queue = BoundedQueue<IngestItem>(capacity: config.queueCapacity)
@@ -100,6 +108,7 @@ public final class Runtime: Sendable {
         } catch {
             finished.wait()
             stopZAP()
+            journal.close()
             throw error
         }
 
@@ -109,14 +118,16 @@ public final class Runtime: Sendable {
             let pipeline: Pipeline
             do {
                 pipeline = try Pipeline(
-                    config: config, context: context, handlers: handlers, plugins: plugins, queue: queue,
+                    config: config, journal: journal, context: context, handlers: handlers, plugins: plugins, queue: queue,
                     replyEndpoint: replyEndpoint, store: store, logger: logger)
             } catch {
+                journal.close()
                 pipelineReady.fail(error)
                 return
             }
             pipelineReady.succeed(pipeline.boundPublish)
             pipeline.run()
+            journal.close()
         }
         pipelineThread.name = "planwatch-pipeline"
         pipelineThread.start()

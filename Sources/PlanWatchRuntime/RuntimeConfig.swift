@@ -14,7 +14,7 @@ public struct RuntimeConfig: Sendable {
     public var publishBind: [String] = ["tcp://127.0.0.1:5560"]
     /// ROUTER endpoints for late joiners' snapshots.
     public var snapshotBind: [String] = ["tcp://127.0.0.1:5561"]
-    /// The SQLite journal file.
+    /// The journal: a SQLite file, or a `postgres://` URL.
     public var journalPath: String = "var/planwatch.sqlite"
     /// `FULL` survives power loss; `NORMAL` survives a crash of the process.
     public var synchronousFull: Bool = true

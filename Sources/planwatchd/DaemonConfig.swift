@@ -9,6 +9,7 @@ import ZeroMQ
 struct DaemonConfig: Decodable, Equatable {
     struct Storage: Decodable, Equatable {
         var path: String?
+        var url: String?
         var synchronous: String?
         var retentionHours: Double?
     }
@@ -75,7 +76,7 @@ struct DaemonConfig: Decodable, Equatable {
         "http": ["bind"],
         "alertmanager": ["url"],
         "curve": ["secretKeyFile", "clients"],
-        "storage": ["path", "synchronous", "retentionHours"],
+        "storage": ["path", "url", "synchronous", "retentionHours"],
         "ingest": ["bind", "connect", "topics", "maxBodyBytes", "receiveHighWaterMark"],
         "ack": ["bind", "sendHighWaterMark"],
         "publish": ["bind", "sendHighWaterMark"],
@@ -137,6 +138,12 @@ struct DaemonConfig: Decodable, Equatable {
     /// Applies this file over the embedded defaults.
     func apply(to runtime: inout RuntimeConfig) throws {
         if let v = storage?.path { runtime.journalPath = v }
+        if let v = storage?.url {
+            guard v.hasPrefix("postgres://") || v.hasPrefix("postgresql://") else {
+                throw Invalid(description: "storage.url must be a postgres:// URL, not '\(v)' (a SQLite file goes in storage.path)")
+            }
+            runtime.journalPath = v
+        }
         if let v = storage?.synchronous {
             switch v.lowercased() {
             case "full": runtime.synchronousFull = true

@@ -28,7 +28,9 @@ struct PlanWatchDaemon: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String?
 
-    @Option(name: .long, help: "SQLite journal file (storage.path).")
+    @Option(
+        name: .long,
+        help: "The journal: a SQLite file (storage.path) or a postgres://USER@HOST:PORT/DB URL (storage.url). A second daemon on the same PostgreSQL journal stands by and takes over when the first is gone.")
     var journal: String?
 
     @Option(name: .long, help: "Endpoint the ingest SUB binds (ingest.bind); repeat for several.")

@@ -75,9 +75,10 @@ import ZeroMQ
         dealer.close()
     }
 
-    @Test func killedAgainAndAgainItLosesNothingAcknowledgedAndCountsNothingTwice() throws {
+    @Test(arguments: JournalBackend.available)
+    func killedAgainAndAgainItLosesNothingAcknowledgedAndCountsNothingTwice(backend: JournalBackend) throws {
         let dir = TemporaryDirectory()
-        let journal = dir.path + "/journal.sqlite"
+        let journal = try backend.makeJournal(in: dir)
         let seen = Observations()
         var daemon = try DaemonProcess(journal: journal, logPath: dir.path + "/d0.log")
         let endpoints = daemon.endpoints
@@ -151,13 +152,13 @@ import ZeroMQ
         #expect(highest > 0)
 
         let figures = """
-            {"producers": \(producers), "eventsSent": \(total), "acknowledged": \(acked.count), "inJournal": \(counts.count), \
+            {"journal": "\(backend)", "producers": \(producers), "eventsSent": \(total), "acknowledged": \(acked.count), "inJournal": \(counts.count), \
             "lost": \(acked.subtracting(counts.keys).count), "duplicates": \(counts.values.filter { $0 > 1 }.count), \
             "restarts": \(recoveries.count), "secondsToReady": \(recoveries.map { (($0 * 1000).rounded()) / 1000 }), \
             "alertsReceived": \(received.count), "distinctSeqReceived": \(bySeq.count), "highestSeq": \(highest)}
             """
         try? FileManager.default.createDirectory(atPath: "artifacts", withIntermediateDirectories: true)
-        try? figures.write(toFile: "artifacts/reliability-crash.json", atomically: true, encoding: .utf8)
+        try? figures.write(toFile: "artifacts/reliability-crash-\(backend).json", atomically: true, encoding: .utf8)
         print("crash test figures: \(figures)")
     }
 }

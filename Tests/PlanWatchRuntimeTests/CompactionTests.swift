@@ -8,11 +8,13 @@ import Testing
 /// Retention: the journal is compacted up to a checkpoint, never past what the last
 /// checkpoint needs; state and verification survive it.
 @Suite struct CompactionTests {
-    @Test func compactionKeepsWhatTheCheckpointNeedsAndStateSurvivesARestart() throws {
+    @Test(arguments: JournalBackend.available)
+    func compactionKeepsWhatTheCheckpointNeedsAndStateSurvivesARestart(backend: JournalBackend) throws {
         let directory = TemporaryDirectory()
-        let path = directory.path + "/journal.sqlite"
+        let path = try backend.makeJournal(in: directory)
         func harness() throws -> Harness {
             try Harness(directory: directory) { config in
+                config.journalPath = path
                 config.retentionMilliseconds = 1
                 config.checkpointEvery = 20
                 config.checkpointIntervalMilliseconds = 1

@@ -20,11 +20,15 @@ import Testing
             ])
     ])
 
-    @Test func replayingTheSameJournalTwiceGivesByteIdenticalOutputsEqualToWhatWasPublished() throws {
+    @Test(arguments: JournalBackend.available)
+    func replayingTheSameJournalTwiceGivesByteIdenticalOutputsEqualToWhatWasPublished(backend: JournalBackend) throws {
         let directory = TemporaryDirectory()
+        let path = try backend.makeJournal(in: directory)
         var config = RuntimeConfig()
         config.clock = .event
-        let h = try Harness(directory: directory, handlers: HandlerCatalog.builtIn(plans: Self.zibo), clock: .event)
+        let h = try Harness(directory: directory, handlers: HandlerCatalog.builtIn(plans: Self.zibo), clock: .event) {
+            $0.journalPath = path
+        }
         let sub = try h.subscriber([""])
         let dealer = try h.dealer()
         let events = Simulator(seed: 11, schoolsPerDistrict: 8, days: 200).events()
@@ -37,7 +41,6 @@ import Testing
         h.stop()
         var logger = Logger(label: "replay")
         logger.logLevel = .critical
-        let path = directory.path + "/journal.sqlite"
         let first = try Replay.outputs(journalPath: path, handlers: HandlerCatalog.builtIn(plans: Self.zibo), config: config, logger: logger)
         let second = try Replay.outputs(journalPath: path, handlers: HandlerCatalog.builtIn(plans: Self.zibo), config: config, logger: logger)
         #expect(first == second)

@@ -50,8 +50,11 @@ public final class DaemonProcess {
     public let logPath: String
 
     /// Starts `planwatchd`; `endpoints` (ingest, ack, publish) reuses a stopped daemon's ports.
+    /// With `waitForReady: false` it returns once the process runs (a standby, say); call
+    /// ``waitUntilReady(seconds:)`` later.
     public init(
-        journal: String, extraArguments: [String] = [], logPath: String, endpoints: (String, String, String)? = nil
+        journal: String, extraArguments: [String] = [], logPath: String, endpoints: (String, String, String)? = nil,
+        waitForReady: Bool = true
     ) throws {
         ingest = endpoints?.0 ?? "tcp://127.0.0.1:\(FreePort.next())"
         ack = endpoints?.1 ?? "tcp://127.0.0.1:\(FreePort.next())"
@@ -71,9 +74,16 @@ public final class DaemonProcess {
             ] + extraArguments
         process.standardError = log
         process.standardOutput = log
-        let started = Date()
+        started = Date()
         try process.run()
-        guard Wait.until(seconds: 60, { self.log.contains("planwatchd ready") || !process.isRunning }),
+        if waitForReady { try waitUntilReady(seconds: 60) }
+    }
+
+    private let started: Date
+
+    /// Waits until the daemon logs that it is ready (journal recovered, sockets bound).
+    public func waitUntilReady(seconds: Double) throws {
+        guard Wait.until(seconds: seconds, { self.log.contains("planwatchd ready") || !process.isRunning }),
             process.isRunning
         else {
             throw TestFailure("planwatchd did not start:\n\(self.log)")

@@ -1,208 +1,87 @@
 import Foundation
-import GRDB
 import PlanWatchModel
 
-/// The SQLite journal (WAL): every accepted event, tick and rejected message in order,
-/// handler checkpoints, and the positions the pipeline needs to resume.
-final class Journal: Sendable {
-    enum Synchronous: String, Sendable, Codable { case full = "FULL", normal = "NORMAL" }
-
-    struct Checkpoint: Sendable {
-        var position: Int64
-        var seq: Int64
-        var watermark: Int64 = 0
-        var states: [String: Data]
-    }
-
-    private let pool: DatabasePool
-    let path: String
-
-    init(path: String, synchronous: Synchronous = .full) throws {
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        var config = Configuration()
-        config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
-        }
-        config.busyMode = .timeout(10)
-        pool = try DatabasePool(path: path, configuration: config)
-        self.path = path
-        try JournalSchema.migrator.migrate(pool)
-    }
+/// The journal: every accepted event, tick and rejected message in order, handler
+/// checkpoints, and the positions the pipeline needs to resume. Two stores implement it:
+/// ``SQLiteJournal`` (a file, one host) and ``PostgresJournal`` (state that outlives a host).
+///
+/// Used by one thread at a time (the pipeline, or a replay); every method blocks until the
+/// store has answered, and a write returns only once it is durable.
+protocol Journal: AnyObject, Sendable {
+    /// Where it is, for logs: a file path or a URL without its password.
+    var location: String { get }
 
     /// Appends entries in one transaction and records how far outputs have been published.
     /// Returns the entries with their positions.
-    func append(_ entries: [JournalEntry], publishedThrough: Int64) throws -> [JournalEntry] {
-        try pool.write { db in
-            let insert = try db.cachedStatement(
-                sql: """
-                    INSERT INTO journal(kind, received_at, source, event_id, type, topic, body, reason, detail)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-            var stored = entries
-            for i in stored.indices {
-                let e = stored[i]
-                try insert.execute(arguments: [
-                    e.kind.rawValue, e.receivedAt.epochMilliseconds, e.source, e.eventId, e.type,
-                    Data(e.topic), Data(e.body), e.reason?.rawValue, e.detail,
-                ])
-                stored[i].position = db.lastInsertedRowID
-            }
-            try Self.setMeta(db, "published_through", publishedThrough)
-            return stored
-        }
-    }
-
+    func append(_ entries: [JournalEntry], publishedThrough: Int64) throws -> [JournalEntry]
     /// Records how far outputs have been published, outside a batch (at shutdown).
-    func setPublishedThrough(_ position: Int64) throws {
-        try pool.write { db in try Self.setMeta(db, "published_through", position) }
-    }
-
-    var publishedThrough: Int64 {
-        get throws { try pool.read { db in try Self.meta(db, "published_through") } }
-    }
-
-    var lastPosition: Int64 {
-        get throws { try pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(pos) FROM journal") ?? 0 } }
-    }
-
+    func setPublishedThrough(_ position: Int64) throws
+    var publishedThrough: Int64 { get throws }
     /// Entries after `position`, in order, handed to `body` one at a time.
-    func forEachEntry(after position: Int64, _ body: (JournalEntry) throws -> Void) throws {
-        try pool.read { db in
-            let rows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT pos, kind, received_at, source, event_id, type, topic, body, reason, detail
-                    FROM journal WHERE pos > ? ORDER BY pos
-                    """, arguments: [position])
-            while let row = try rows.next() {
-                try body(Self.entry(row))
-            }
-        }
-    }
-
+    func forEachEntry(after position: Int64, _ body: (JournalEntry) throws -> Void) throws
     /// Every `(source, id)` of an accepted event still in the journal.
-    func forEachEventKey(_ body: (String, String) -> Void) throws {
-        try pool.read { db in
-            let rows = try Row.fetchCursor(db, sql: "SELECT source, event_id FROM journal WHERE kind = 0")
-            while let row = try rows.next() {
-                body(row[0], row[1])
-            }
-        }
-    }
+    func forEachEventKey(_ body: (String, String) -> Void) throws
+    /// Entries in the journal now (after compaction).
+    var entryCount: Int { get throws }
 
-    /// The number of accepted events with this `(source, id)`; used by tests and `replay --verify`.
-    func count(source: String, id: String) throws -> Int {
-        try pool.read { db in
-            try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM journal WHERE kind = 0 AND source = ? AND event_id = ?",
-                arguments: [source, id]) ?? 0
-        }
-    }
-
-    func loadCheckpoint() throws -> Checkpoint {
-        try pool.read { db in
-            var states: [String: Data] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT handler, state FROM checkpoint") {
-                states[row[0]] = row[1]
-            }
-            return Checkpoint(
-                position: try Self.meta(db, "checkpoint_pos"), seq: try Self.meta(db, "checkpoint_seq"),
-                watermark: try Self.meta(db, "checkpoint_watermark"), states: states)
-        }
-    }
-
-    func saveCheckpoint(_ checkpoint: Checkpoint) throws {
-        try pool.write { db in
-            try db.execute(sql: "DELETE FROM checkpoint")
-            for (handler, state) in checkpoint.states.sorted(by: { $0.key < $1.key }) {
-                try db.execute(sql: "INSERT INTO checkpoint(handler, state) VALUES (?, ?)", arguments: [handler, state])
-            }
-            try Self.setMeta(db, "checkpoint_pos", checkpoint.position)
-            try Self.setMeta(db, "checkpoint_seq", checkpoint.seq)
-            try Self.setMeta(db, "checkpoint_watermark", checkpoint.watermark)
-        }
-    }
-
-    /// A checkpoint kept for compaction: `candidate` (waiting to age) or `base` (where the
-    /// journal now starts). `createdAt` is in milliseconds since 1970.
-    enum Retained: String { case candidate, base }
-
-    func loadRetained(_ kind: Retained) throws -> (checkpoint: Checkpoint, createdAt: Int64)? {
-        try pool.read { db in
-            guard try Self.meta(db, "\(kind.rawValue)_created_at") > 0 else { return nil }
-            var states: [String: Data] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT handler, state FROM retained_checkpoint WHERE kind = ?", arguments: [kind.rawValue]) {
-                states[row[0]] = row[1]
-            }
-            let cp = Checkpoint(
-                position: try Self.meta(db, "\(kind.rawValue)_pos"), seq: try Self.meta(db, "\(kind.rawValue)_seq"),
-                watermark: try Self.meta(db, "\(kind.rawValue)_watermark"), states: states)
-            return (cp, try Self.meta(db, "\(kind.rawValue)_created_at"))
-        }
-    }
-
-    func saveCandidate(_ checkpoint: Checkpoint, createdAt: Int64) throws {
-        try pool.write { db in try Self.store(db, checkpoint, as: .candidate, createdAt: createdAt) }
-    }
-
-    /// Makes the candidate the base and deletes every journal entry up to it, in one transaction.
+    func loadCheckpoint() throws -> JournalCheckpoint
+    func saveCheckpoint(_ checkpoint: JournalCheckpoint) throws
+    /// A checkpoint kept for compaction, with when it was made (ms since 1970).
+    func loadRetained(_ kind: RetainedCheckpoint) throws -> (checkpoint: JournalCheckpoint, createdAt: Int64)?
+    func saveCandidate(_ checkpoint: JournalCheckpoint, createdAt: Int64) throws
+    /// Makes the candidate the base and deletes every entry up to it, in one transaction.
     /// Returns how many entries were deleted.
-    func compactToCandidate() throws -> Int {
-        try pool.write { db in
-            guard try Self.meta(db, "candidate_created_at") > 0 else { return 0 }
-            let position = try Self.meta(db, "candidate_pos")
-            try db.execute(sql: "DELETE FROM retained_checkpoint WHERE kind = 'base'")
-            try db.execute(sql: "UPDATE retained_checkpoint SET kind = 'base' WHERE kind = 'candidate'")
-            for key in ["pos", "seq", "watermark", "created_at"] {
-                try Self.setMeta(db, "base_\(key)", try Self.meta(db, "candidate_\(key)"))
-                try Self.setMeta(db, "candidate_\(key)", 0)
-            }
-            try db.execute(sql: "DELETE FROM journal WHERE pos <= ?", arguments: [position])
-            return db.changesCount
-        }
-    }
+    func compactToCandidate() throws -> Int
+    /// Lets go of the store (and, for a writer, of its lock).
+    func close()
+}
 
-    private static func store(_ db: Database, _ cp: Checkpoint, as kind: Retained, createdAt: Int64) throws {
-        try db.execute(sql: "DELETE FROM retained_checkpoint WHERE kind = ?", arguments: [kind.rawValue])
-        for (handler, state) in cp.states.sorted(by: { $0.key < $1.key }) {
-            try db.execute(
-                sql: "INSERT INTO retained_checkpoint(kind, handler, state) VALUES (?, ?, ?)", arguments: [kind.rawValue, handler, state])
-        }
-        try setMeta(db, "\(kind.rawValue)_pos", cp.position)
-        try setMeta(db, "\(kind.rawValue)_seq", cp.seq)
-        try setMeta(db, "\(kind.rawValue)_watermark", cp.watermark)
-        try setMeta(db, "\(kind.rawValue)_created_at", createdAt)
-    }
+/// The handlers' states as of a journal position, with the output `seq` and the event-time
+/// watermark reached there.
+struct JournalCheckpoint: Sendable {
+    var position: Int64
+    var seq: Int64
+    var watermark: Int64 = 0
+    var states: [String: Data]
+}
 
+/// A checkpoint kept besides the live one: `candidate` (waiting to age past the retention)
+/// or `base` (where the journal now starts).
+enum RetainedCheckpoint: String, Sendable { case candidate, base }
+
+extension Journal {
     /// Where a replay from the start begins: the base checkpoint if the journal was
     /// compacted, else an empty state at position 0.
-    func replayBase() throws -> Checkpoint {
-        try loadRetained(.base)?.checkpoint ?? Checkpoint(position: 0, seq: 0, states: [:])
+    func replayBase() throws -> JournalCheckpoint {
+        try loadRetained(.base)?.checkpoint ?? JournalCheckpoint(position: 0, seq: 0, states: [:])
+    }
+}
+
+/// Opens the journal a location names: a `postgres://` (or `postgresql://`) URL, else a
+/// SQLite file path.
+enum JournalStore {
+    /// Who opens it: the one writer (the daemon's pipeline, which holds the store's writer
+    /// lock while it runs), or a reader (replay, inspection) that may run beside it.
+    enum Role: Sendable { case writer, reader }
+
+    static func isPostgres(_ location: String) -> Bool {
+        location.hasPrefix("postgres://") || location.hasPrefix("postgresql://")
     }
 
-    var entryCount: Int {
-        get throws { try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM journal") ?? 0 } }
+    static func open(
+        _ location: String, role: Role, synchronousFull: Bool = true, onWait: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws -> any Journal {
+        if isPostgres(location) {
+            return try PostgresJournal(url: location, role: role, onWait: onWait)
+        }
+        if role == .reader && !FileManager.default.fileExists(atPath: location) {
+            throw JournalError(description: "no journal at \(location)")
+        }
+        return try SQLiteJournal(path: location, synchronous: synchronousFull ? .full : .normal)
     }
+}
 
-    private static func meta(_ db: Database, _ key: String) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) ?? 0
-    }
-
-    private static func setMeta(_ db: Database, _ key: String, _ value: Int64) throws {
-        try db.execute(
-            sql: "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            arguments: [key, value])
-    }
-
-    private static func entry(_ row: Row) -> JournalEntry {
-        let topic: Data = row[6]
-        let body: Data = row[7]
-        let reason: String? = row[8]
-        return JournalEntry(
-            position: row[0], kind: JournalEntry.Kind(rawValue: row[1]) ?? .tick,
-            receivedAt: Timestamp(epochMilliseconds: row[2]), source: row[3], eventId: row[4], type: row[5],
-            topic: [UInt8](topic), body: [UInt8](body), reason: reason.flatMap(RejectionReason.init(rawValue:)),
-            detail: row[9])
-    }
+/// Why the journal could not be opened or written.
+struct JournalError: Error, CustomStringConvertible {
+    let description: String
 }

@@ -7,7 +7,7 @@ import ZeroMQ
 /// publish and acknowledge after the commit. Owns the PUB sockets and the reply PUSH.
 final class Pipeline {
     private let config: RuntimeConfig
-    private let journal: Journal
+    private let journal: any Journal
     private let processor: Processor
     private let queue: BoundedQueue<IngestItem>
     private let logger: Logger
@@ -23,14 +23,14 @@ final class Pipeline {
     let boundPublish: [String]
 
     init(
-        config: RuntimeConfig, context: ZMQContext, handlers: [any Handler], plugins: [PluginLibrary],
+        config: RuntimeConfig, journal: any Journal, context: ZMQContext, handlers: [any Handler], plugins: [PluginLibrary],
         queue: BoundedQueue<IngestItem>, replyEndpoint: String, store: OutputStore, logger: Logger
     ) throws {
         self.config = config
         self.store = store
         self.queue = queue
         self.logger = logger
-        journal = try Journal(path: config.journalPath, synchronous: config.synchronousFull ? .full : .normal)
+        self.journal = journal
         processor = Processor(
             handlers: handlers, plugins: plugins, journal: journal,
             decoder: Runtime.decoder(for: handlers, plugins: plugins, config: config), clock: config.clock, logger: logger)
@@ -79,7 +79,7 @@ final class Pipeline {
         logger.info(
             "journal recovered",
             metadata: [
-                "journal.path": "\(journal.path)", "checkpoint.position": "\(checkpoint.position)",
+                "journal": "\(journal.location)", "checkpoint.position": "\(checkpoint.position)",
                 "replayed": "\(replayed)", "republished": "\(republished)", "seq": "\(processor.seq)",
                 "events.known": "\(dedupe.count)", "ms": "\(Int(Date().timeIntervalSince(started) * 1000))",
             ])
@@ -202,7 +202,7 @@ final class Pipeline {
 
     /// Retention: the first checkpoint after a compaction waits as the candidate; once it is
     /// older than the retention, the journal up to it is deleted and it becomes the base.
-    private func compactIfDue(_ checkpoint: Journal.Checkpoint) throws {
+    private func compactIfDue(_ checkpoint: JournalCheckpoint) throws {
         guard config.retentionMilliseconds > 0 else { return }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         guard let candidate = try journal.loadRetained(.candidate) else {

@@ -19,7 +19,7 @@ final class Processor {
     private let journal: Journal
     private let logger: Logger
     /// The last checkpoint, kept to rebuild a handler whose call failed.
-    private var checkpoint: Journal.Checkpoint
+    private var checkpoint: JournalCheckpoint
     private(set) var handlerFailures = 0
     /// Set by the live pipeline; replays run without.
     var metrics: RuntimeMetrics?
@@ -36,12 +36,12 @@ final class Processor {
         self.journal = journal
         self.decoder = decoder
         self.logger = logger
-        checkpoint = Journal.Checkpoint(position: 0, seq: 0, states: [:])
+        checkpoint = JournalCheckpoint(position: 0, seq: 0, states: [:])
     }
 
     /// Loads the last checkpoint into the handlers. A state that no longer decodes (its
     /// type changed) starts empty and is rebuilt from the journal entries that follow.
-    func restore(_ checkpoint: Journal.Checkpoint) {
+    func restore(_ checkpoint: JournalCheckpoint) {
         self.checkpoint = checkpoint
         seq = checkpoint.seq
         watermark = checkpoint.watermark
@@ -58,16 +58,16 @@ final class Processor {
     }
 
     /// The handlers' states as of the entries processed so far.
-    func makeCheckpoint(position: Int64) throws -> Journal.Checkpoint {
+    func makeCheckpoint(position: Int64) throws -> JournalCheckpoint {
         var states: [String: Data] = [:]
         for slot in slots { states[slot.name] = try slot.encodeState() }
-        let cp = Journal.Checkpoint(position: position, seq: seq, watermark: watermark, states: states)
+        let cp = JournalCheckpoint(position: position, seq: seq, watermark: watermark, states: states)
         return cp
     }
 
     /// The names of the handlers whose state differs from `checkpoint`'s, plus `seq` and
     /// `watermark` when those differ.
-    func differences(from checkpoint: Journal.Checkpoint) -> [String] {
+    func differences(from checkpoint: JournalCheckpoint) -> [String] {
         var names = slots.filter { !$0.stateMatches(checkpoint.states[$0.name]) }.map(\.name)
         if seq != checkpoint.seq { names.append("seq (replayed \(seq), checkpoint \(checkpoint.seq))") }
         if watermark != checkpoint.watermark { names.append("watermark") }
@@ -75,7 +75,7 @@ final class Processor {
     }
 
     /// Remembers a checkpoint that was saved, as the base for rebuilding a failed handler.
-    func checkpointSaved(_ cp: Journal.Checkpoint) { checkpoint = cp }
+    func checkpointSaved(_ cp: JournalCheckpoint) { checkpoint = cp }
 
     /// Processes one journal entry. `event` is the already-decoded event, when the caller has it.
     func process(_ entry: JournalEntry, event decoded: Event? = nil) -> [OutboundMessage] {
