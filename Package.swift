@@ -62,9 +62,12 @@ let package = Package(
             name: "IngestMonitor", dependencies: ["HandlerKit"],
             path: "Sources/Handlers/IngestMonitor", swiftSettings: strict),
         .target(
+            name: "ProvinceRollup", dependencies: ["HandlerKit"],
+            path: "Sources/Handlers/ProvinceRollup", swiftSettings: strict),
+        .target(
             name: "HandlerCatalog",
             dependencies: [
-                "HandlerKit", "CampusSafety", "Enrolment", "CapitalProjects", "IngestMonitor", "Teachers",
+                "HandlerKit", "CampusSafety", "Enrolment", "CapitalProjects", "IngestMonitor", "Teachers", "ProvinceRollup",
                 // new-handler: catalog dependencies
             ],
             swiftSettings: strict),
@@ -114,6 +117,7 @@ let package = Package(
         .testTarget(name: "TeachersTests", dependencies: ["Teachers", "HandlerKitTesting"], swiftSettings: strict),
         .testTarget(name: "FinanceTests", dependencies: ["Finance", "HandlerKitTesting"], swiftSettings: strict),
         .testTarget(name: "IngestMonitorTests", dependencies: ["IngestMonitor", "HandlerKitTesting"], swiftSettings: strict),
+        .testTarget(name: "ProvinceRollupTests", dependencies: ["ProvinceRollup", "HandlerKitTesting"], swiftSettings: strict),
         .testTarget(name: "PlanFilesTests", dependencies: ["PlanFiles"], swiftSettings: strict),
         .testTarget(
             name: "PlanWatchRuntimeTests",

@@ -3,6 +3,7 @@ import CapitalProjects
 import Enrolment
 import HandlerKit
 import IngestMonitor
+import ProvinceRollup
 import Teachers
 // new-handler: imports
 
@@ -17,6 +18,7 @@ public enum HandlerCatalog {
             CampusSafetyHandler(),
             TeachersHandler(),
             SequenceGapHandler(),
+            ProvinceRollupHandler(),
             // new-handler: handlers
         ]
     }

@@ -57,13 +57,20 @@ public struct IndicatorBook: Codable, Sendable, Equatable {
     /// Moves an indicator of `district` (and so of its city) by the given deltas.
     public mutating func add(_ indicator: String, kind: Kind, district: RegionCode, numerator: Int64 = 0, denominator: Int64 = 0) {
         for region in district.isDistrict ? [district, district.city] : [district] {
-            let key = "\(indicator)|\(region.code)"
-            var entry = entries[key] ?? Entry(indicator: indicator, region: region, kind: kind)
-            entry.numerator += numerator
-            entry.denominator += denominator
-            entries[key] = entry
-            dirty.insert(key)
+            add(indicator, kind: kind, only: region, numerator: numerator, denominator: denominator)
         }
+    }
+
+    /// Moves an indicator of exactly `region` (a district, a city or a province) by the given
+    /// deltas, and of no other region: for values that arrive already summed, such as the
+    /// city totals a province rolls up.
+    public mutating func add(_ indicator: String, kind: Kind, only region: RegionCode, numerator: Int64 = 0, denominator: Int64 = 0) {
+        let key = "\(indicator)|\(region.code)"
+        var entry = entries[key] ?? Entry(indicator: indicator, region: region, kind: kind)
+        entry.numerator += numerator
+        entry.denominator += denominator
+        entries[key] = entry
+        dirty.insert(key)
     }
 
     /// The current value at `region`, if the indicator is known there.
@@ -99,7 +106,7 @@ public struct IndicatorBook: Codable, Sendable, Equatable {
                 continue
             }
             let update = IndicatorUpdate(
-                indicator: entry.indicator, scope: entry.region.isDistrict ? .district : .city, region: entry.region,
+                indicator: entry.indicator, scope: entry.region.scope, region: entry.region,
                 value: value, numerator: entry.numerator, denominator: entry.kind == .ratio ? entry.denominator : nil,
                 target: match?.target.target, status: status, asOf: now)
             if entry.lastStatus != status {

@@ -26,7 +26,8 @@ public struct Scenario<H: Handler> {
         self.handler = handler
         state = handler.makeInitialState()
         self.now = Timestamp(rfc3339: now) ?? Timestamp(epochMilliseconds: 0)
-        decoder = EventDecoder(extraTypes: handler.payloadValidators)
+        decoder = EventDecoder(
+            extraTypes: handler.payloadValidators, acceptsIndicators: handler.eventTypes.contains(IndicatorFeed.type))
     }
 
     /// Sends an event built from an envelope around `payload`, validated as the daemon would.
@@ -55,6 +56,17 @@ public struct Scenario<H: Handler> {
             throw Rejection(.schemaViolation, "the envelope needs type and region")
         }
         let event = try decoder.decode(topic: Array("\(type).\(region)".utf8), body: JSONWriter.bytes(.object(envelope))).get()
+        if event.occurredAt > now { now = event.occurredAt.inChinaTime }
+        let out = try handler.handle(event, state: &state, context: HandlerContext(now: now))
+        outputs += out
+        return out
+    }
+
+    /// Sends a wire message `[topic, body]` exactly as it would reach the daemon (an
+    /// indicator update from another daemon, say), decoded and validated as the daemon would.
+    @discardableResult
+    public mutating func sendMessage(topic: String, body: JSONValue) throws -> [HandlerOutput] {
+        let event = try decoder.decode(topic: Array(topic.utf8), body: JSONWriter.bytes(body)).get()
         if event.occurredAt > now { now = event.occurredAt.inChinaTime }
         let out = try handler.handle(event, state: &state, context: HandlerContext(now: now))
         outputs += out

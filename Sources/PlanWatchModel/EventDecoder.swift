@@ -8,10 +8,13 @@ public struct EventDecoder: Sendable {
     public var maxBodyBytes: Int
     /// Types beyond the contract's four, with their payload validators.
     public var extraTypes: [String: PayloadValidator]
+    /// Also accept other daemons' indicator updates, as ``IndicatorFeed`` events.
+    public var acceptsIndicators: Bool
 
-    public init(maxBodyBytes: Int = 65_536, extraTypes: [String: PayloadValidator] = [:]) {
+    public init(maxBodyBytes: Int = 65_536, extraTypes: [String: PayloadValidator] = [:], acceptsIndicators: Bool = false) {
         self.maxBodyBytes = maxBodyBytes
         self.extraTypes = extraTypes
+        self.acceptsIndicators = acceptsIndicators
     }
 
     /// Every type this decoder accepts.
@@ -47,6 +50,9 @@ public struct EventDecoder: Sendable {
         }
         guard case .object(let object) = root else {
             throw Rejection(.malformedJson, "body must be a JSON object, got \(root.typeName)")
+        }
+        if acceptsIndicators && IndicatorFeed.matches(topicBytes) {
+            return try IndicatorFeed.decode(topic: topicBytes, object: object)
         }
         let r = FieldReader(object)
         let type = try r.string("type", length: 1...128)

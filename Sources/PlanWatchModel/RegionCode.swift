@@ -18,6 +18,8 @@ public struct RegionCode: Sendable, Hashable, Comparable, Codable, CustomStringC
     public var isCity: Bool { code.hasSuffix("00") && !code.hasSuffix("0000") }
     /// True for a district or county (last two digits not `00`).
     public var isDistrict: Bool { !code.hasSuffix("00") }
+    /// The scope of an indicator kept at this region: district, city or province.
+    public var scope: IndicatorScope { isDistrict ? .district : isCity ? .city : .province }
 
     init(unchecked code: String) { self.code = code }
 

@@ -36,7 +36,7 @@ public final class Runtime: Sendable {
         var extra: [String: EventDecoder.PayloadValidator] = [:]
         for handler in handlers { extra.merge(handler.payloadValidators) { first, _ in first } }
         for plugin in plugins { extra.merge(plugin.payloadValidators) { first, _ in first } }
-        return EventDecoder(maxBodyBytes: config.maxBodyBytes, extraTypes: extra)
+        return EventDecoder(maxBodyBytes: config.maxBodyBytes, extraTypes: extra, acceptsIndicators: config.acceptsIndicators)
     }
 
     /// The endpoints bound, once started.
@@ -45,6 +45,11 @@ public final class Runtime: Sendable {
     /// Recovers the journal and binds all sockets; throws on a bad endpoint or journal.
     public func start() throws {
         let exposed = config.exposedEndpoints
+        if config.curve != nil && !config.publishConnect.isEmpty {
+            throw RuntimeError(
+                description: "publish.connect cannot be combined with curve: the PUB would connect as a CURVE server. "
+                    + "Run the proxy on a trusted network (allowPlaintext) or publish on bound endpoints only")
+        }
         if config.curve == nil && !exposed.isEmpty {
             guard config.allowPlaintext else {
                 throw RuntimeError(
@@ -78,8 +83,8 @@ public final class Runtime: Sendable {
         let replyEndpoint = "inproc://planwatch-replies-\(UUID().uuidString)"
         let pipelineReady = StartupSignal<[String]>()
         let ingestReady = StartupSignal<([String], [String])>()
-        let (config, handlers, plugins, logger, context, stopFlag, store) = (
-            self.config, self.handlers, self.plugins, self.logger, self.context, self.stopFlag, self.outputs
+        let (config, handlers, plugins, logger, context, stopFlag, store, stats) = (
+            self.config, self.handlers, self.plugins, self.logger, self.context, self.stopFlag, self.outputs, self.stats
         )
         let decoder = Self.decoder(for: handlers, plugins: plugins, config: config)
 
@@ -119,7 +124,7 @@ public final class Runtime: Sendable {
             do {
                 pipeline = try Pipeline(
                     config: config, journal: journal, context: context, handlers: handlers, plugins: plugins, queue: queue,
-                    replyEndpoint: replyEndpoint, store: store, logger: logger)
+                    replyEndpoint: replyEndpoint, store: store, stats: stats, logger: logger)
             } catch {
                 journal.close()
                 pipelineReady.fail(error)

@@ -8,10 +8,19 @@ public struct RuntimeConfig: Sendable {
     public var ingestConnect: [String] = []
     /// Topic prefixes the SUB subscribes to (`""`: everything).
     public var ingestTopics: [String] = [""]
+    /// Region prefixes this daemon owns, e.g. `["3703"]` (a shard of the bus): the SUB then
+    /// subscribes to `<type>.<prefix>` for every event type it knows, plus any non-empty
+    /// ``ingestTopics``.
+    public var ingestRegions: [String] = []
+    /// Also ingest other daemons' indicator updates (`indicator.<id>.<region>`) and roll
+    /// their cities up to the province.
+    public var acceptsIndicators = false
     /// ROUTER endpoints for acknowledged ingest.
     public var ackBind: [String] = ["tcp://127.0.0.1:5551"]
     /// PUB endpoints for alerts, indicators and dead letters.
     public var publishBind: [String] = ["tcp://127.0.0.1:5560"]
+    /// Endpoints the PUB connects to as well, e.g. the frontend of `planwatch proxy`.
+    public var publishConnect: [String] = []
     /// ROUTER endpoints for late joiners' snapshots.
     public var snapshotBind: [String] = ["tcp://127.0.0.1:5561"]
     /// The journal: a SQLite file, or a `postgres://` URL.
@@ -61,9 +70,17 @@ public enum ClockMode: String, Sendable, CaseIterable {
 }
 
 extension RuntimeConfig {
-    /// The endpoints bound on something other than loopback (or ipc/inproc).
+    /// What the ingest SUB subscribes to, given the event types the daemon knows.
+    func subscriptions(knownTypes: [String]) -> [String] {
+        guard !ingestRegions.isEmpty else { return ingestTopics }
+        var topics = knownTypes.flatMap { type in ingestRegions.map { "\(type).\($0)" } }
+        if acceptsIndicators { topics.append("indicator.") }
+        return topics + ingestTopics.filter { !$0.isEmpty }
+    }
+
+    /// The endpoints bound or connected to on something other than loopback (or ipc/inproc).
     var exposedEndpoints: [String] {
-        (ingestBind + ackBind + publishBind + snapshotBind).filter { endpoint in
+        (ingestBind + ingestConnect + ackBind + publishBind + publishConnect + snapshotBind).filter { endpoint in
             guard endpoint.hasPrefix("tcp://") else { return false }
             let host = endpoint.dropFirst(6).split(separator: ":").dropLast().joined(separator: ":")
             return !(host.hasPrefix("127.") || host == "localhost" || host == "[::1]" || host == "lo")
@@ -74,6 +91,11 @@ extension RuntimeConfig {
 /// Counters the runtime keeps while it runs.
 public final class RuntimeStats: Sendable {
     private let zapDeniedCount = Atomic<Int>(0)
+    private let journalFailingFlag = Atomic<Bool>(false)
+    /// True while the last journal write failed (a full disk, a lost database, a lost writer
+    /// lock): nothing is being accepted.
+    public var journalFailing: Bool { journalFailingFlag.load(ordering: .relaxed) }
+    func journalWrite(succeeded: Bool) { journalFailingFlag.store(!succeeded, ordering: .relaxed) }
     /// CURVE handshakes refused because the client's key is not allowed.
     public var zapDenied: Int { zapDeniedCount.load(ordering: .relaxed) }
     func countZapDenied() {

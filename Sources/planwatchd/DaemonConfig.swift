@@ -17,11 +17,14 @@ struct DaemonConfig: Decodable, Equatable {
         var bind: [String]?
         var connect: [String]?
         var topics: [String]?
+        var regions: [String]?
+        var indicators: Bool?
         var maxBodyBytes: Int?
         var receiveHighWaterMark: Int32?
     }
     struct Endpoints: Decodable, Equatable {
         var bind: [String]?
+        var connect: [String]?
         var sendHighWaterMark: Int32?
     }
     struct Pipeline: Decodable, Equatable {
@@ -77,9 +80,9 @@ struct DaemonConfig: Decodable, Equatable {
         "alertmanager": ["url"],
         "curve": ["secretKeyFile", "clients"],
         "storage": ["path", "url", "synchronous", "retentionHours"],
-        "ingest": ["bind", "connect", "topics", "maxBodyBytes", "receiveHighWaterMark"],
+        "ingest": ["bind", "connect", "topics", "regions", "indicators", "maxBodyBytes", "receiveHighWaterMark"],
         "ack": ["bind", "sendHighWaterMark"],
-        "publish": ["bind", "sendHighWaterMark"],
+        "publish": ["bind", "connect", "sendHighWaterMark"],
         "snapshot": ["bind"],
         "pipeline": ["maxBatch", "queueCapacity", "tickIntervalMs", "checkpointEvery", "checkpointIntervalMs"],
     ]
@@ -109,6 +112,14 @@ struct DaemonConfig: Decodable, Equatable {
         } catch {
             throw Invalid(description: "\(path): not valid YAML: \(error)")
         }
+    }
+
+    /// Region prefixes a shard owns: 2 to 6 digits (a province, a city, a district).
+    static func checkRegions(_ prefixes: [String], what: String) throws -> [String] {
+        for p in prefixes where !(2...6).contains(p.count) || !p.allSatisfy(\.isASCII) || !p.allSatisfy(\.isNumber) {
+            throw Invalid(description: "\(what): '\(p)' is not a region prefix (2 to 6 digits, e.g. 3703 for Zibo)")
+        }
+        return prefixes
     }
 
     private static func checkKeys(_ map: [String: Any], section: String, file: String) throws {
@@ -158,10 +169,13 @@ struct DaemonConfig: Decodable, Equatable {
         if let v = ingest?.bind { runtime.ingestBind = v }
         if let v = ingest?.connect { runtime.ingestConnect = v }
         if let v = ingest?.topics { runtime.ingestTopics = v }
+        if let v = ingest?.regions { runtime.ingestRegions = try Self.checkRegions(v, what: "ingest.regions") }
+        if let v = ingest?.indicators { runtime.acceptsIndicators = v }
         if let v = ingest?.maxBodyBytes { runtime.maxBodyBytes = v }
         if let v = ingest?.receiveHighWaterMark { runtime.receiveHighWaterMark = v }
         if let v = ack?.bind { runtime.ackBind = v }
         if let v = publish?.bind { runtime.publishBind = v }
+        if let v = publish?.connect { runtime.publishConnect = v }
         if let v = publish?.sendHighWaterMark { runtime.sendHighWaterMark = v }
         if let v = snapshot?.bind { runtime.snapshotBind = v }
         if let v = allowPlaintext { runtime.allowPlaintext = v }

@@ -42,11 +42,22 @@ struct PlanWatchDaemon: AsyncParsableCommand {
     @Option(name: .long, help: "Topic prefix the ingest SUB subscribes to (ingest.topics); repeatable.")
     var ingestTopic: [String] = []
 
+    @Option(
+        name: .long,
+        help: "Region prefix this daemon owns as a shard, e.g. 3703 (ingest.regions); repeatable. The SUB then takes <type>.<prefix> for every event type.")
+    var ingestRegion: [String] = []
+
+    @Flag(name: .long, help: "Also ingest other daemons' indicator updates and roll cities up to their province (ingest.indicators).")
+    var ingestIndicators = false
+
     @Option(name: .long, help: "Endpoint the acknowledged-ingest ROUTER binds (ack.bind); repeatable.")
     var ackBind: [String] = []
 
     @Option(name: .long, help: "Endpoint the output PUB binds (publish.bind); repeatable.")
     var publishBind: [String] = []
+
+    @Option(name: .long, help: "Endpoint the output PUB connects to as well (publish.connect), e.g. a planwatch proxy's frontend; repeatable.")
+    var publishConnect: [String] = []
 
     @Option(name: .long, help: "Hours of journal kept (storage.retentionHours; 0: for ever). Default 168.")
     var retentionHours: Double?
@@ -87,6 +98,13 @@ struct PlanWatchDaemon: AsyncParsableCommand {
         if !ingestTopic.isEmpty { runtimeConfig.ingestTopics = ingestTopic }
         if !ackBind.isEmpty { runtimeConfig.ackBind = ackBind }
         if !publishBind.isEmpty { runtimeConfig.publishBind = publishBind }
+        if !publishConnect.isEmpty { runtimeConfig.publishConnect = publishConnect }
+        if !ingestRegion.isEmpty {
+            do {
+                runtimeConfig.ingestRegions = try DaemonConfig.checkRegions(ingestRegion, what: "--ingest-region")
+            } catch { throw ValidationError("\(error)") }
+        }
+        if ingestIndicators { runtimeConfig.acceptsIndicators = true }
         if !snapshotBind.isEmpty { runtimeConfig.snapshotBind = snapshotBind }
         if let tickIntervalMs { runtimeConfig.tickIntervalMilliseconds = tickIntervalMs }
         if let retentionHours {

@@ -37,7 +37,7 @@ public struct Target: Sendable, Equatable, Codable {
 }
 
 /// The scope an indicator value is kept at.
-public enum IndicatorScope: String, Sendable, Codable { case school, district, city, province }
+public enum IndicatorScope: String, Sendable, Codable, CaseIterable { case school, district, city, province }
 
 /// An indicator value as published on `indicator.<id>.<region>`.
 public struct IndicatorUpdate: Sendable, Equatable, Codable {

@@ -36,7 +36,7 @@ final class Ingest {
         // Frames above the limit are refused by the decoder with `tooLarge`; the socket's own
         // limit only stops a peer from making the daemon allocate without bound.
         try sub.set(.maxMessageSize(Int64(max(config.maxBodyBytes * 16, 1 << 20))))
-        for topic in config.ingestTopics { try sub.set(.subscribe(topic)) }
+        for topic in config.subscriptions(knownTypes: decoder.knownTypes) { try sub.set(.subscribe(topic)) }
         if let curve = config.curve { try sub.makeCurveServer(secretKey: curve.secretKey) }
         var ingest: [String] = []
         for endpoint in config.ingestBind {

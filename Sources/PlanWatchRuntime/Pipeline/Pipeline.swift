@@ -14,6 +14,7 @@ final class Pipeline {
     private let publisher: ZMQSocket
     private let replies: ZMQSocket
     private let store: OutputStore
+    private let stats: RuntimeStats
     private var dedupe = Set<String>()
     private var publishedThrough: Int64 = 0
     private var lastCheckpointPosition: Int64 = 0
@@ -24,8 +25,9 @@ final class Pipeline {
 
     init(
         config: RuntimeConfig, journal: any Journal, context: ZMQContext, handlers: [any Handler], plugins: [PluginLibrary],
-        queue: BoundedQueue<IngestItem>, replyEndpoint: String, store: OutputStore, logger: Logger
+        queue: BoundedQueue<IngestItem>, replyEndpoint: String, store: OutputStore, stats: RuntimeStats, logger: Logger
     ) throws {
+        self.stats = stats
         self.config = config
         self.store = store
         self.queue = queue
@@ -43,6 +45,7 @@ final class Pipeline {
             bound.append(publisher.lastEndpoint)
         }
         boundPublish = bound
+        for endpoint in config.publishConnect { try publisher.connect(endpoint) }
         replies = try ZMQSocket(context: context, type: .push)
         try replies.set(.sendHighWaterMark(0))
         try replies.connect(replyEndpoint)
@@ -152,12 +155,14 @@ final class Pipeline {
         let commitStarted = DispatchTime.now().uptimeNanoseconds
         do {
             stored = try journal.append(entries, publishedThrough: publishedThrough)
+            stats.journalWrite(succeeded: true)
             metrics.commit.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - commitStarted))
             if let oldest = items.first {
                 metrics.lag.record(Double(Int64(now.timeIntervalSince1970 * 1000) - oldest.receivedAt.epochMilliseconds) / 1000)
             }
         } catch {
             metrics.journalFailures.increment()
+            stats.journalWrite(succeeded: false)
             // Nothing of this batch was recorded: take the keys back and tell acknowledged
             // producers to retry. Fire-and-forget events of this batch are lost, and counted.
             for key in newKeys { dedupe.remove(key) }

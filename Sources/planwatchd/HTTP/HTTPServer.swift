@@ -24,7 +24,9 @@ enum HTTPServer {
         router.get("/readyz") { _, _ -> Response in
             var problems: [String] = []
             if runtime.endpoints == nil { problems.append("sockets not bound or replay not done") }
-            if access(journalPath, W_OK) != 0 { problems.append("journal \(journalPath) not writable") }
+            if runtime.stats.journalFailing { problems.append("journal writes are failing (see the log)") }
+            let isFile = !journalPath.hasPrefix("postgres://") && !journalPath.hasPrefix("postgresql://")
+            if isFile && access(journalPath, W_OK) != 0 { problems.append("journal \(journalPath) not writable") }
             let text = problems.isEmpty ? "ready\n" : problems.joined(separator: "\n") + "\n"
             return Response(
                 status: problems.isEmpty ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8"],
