@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(name: "PlanFilesTests", dependencies: ["PlanFiles"], swiftSettings: strict),
         .testTarget(
             name: "PlanWatchRuntimeTests",
-            dependencies: ["PlanWatchRuntime", "HandlerCatalog", "ZeroMQ", "PlanWatchTestSupport", "PlanWatchSimulator"],
+            dependencies: ["PlanWatchRuntime", "HandlerCatalog", "ZeroMQ", "PlanWatchTestSupport", "PlanWatchSimulator", "PlanFiles"],
             swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",

@@ -43,9 +43,22 @@ extension Handler {
 public struct HandlerContext: Sendable {
     /// The logical time: when the host received the event, or the tick's time, as journaled.
     public var now: Timestamp
+    /// Working days and holidays, for deadlines stated in working days.
+    public var calendar: WorkCalendar
+    /// The deadlines this deployment configured for its rules (defaults otherwise).
+    public var timings: RuleTimings
 
     /// A context at `now`.
-    public init(now: Timestamp) { self.now = now }
+    public init(now: Timestamp, calendar: WorkCalendar = WorkCalendar(), timings: RuleTimings = RuleTimings()) {
+        self.now = now
+        self.calendar = calendar
+        self.timings = timings
+    }
+
+    /// When `rule`'s `deadline` (configured, else `fallback`) ends, counted from `start`.
+    public func due(_ rule: String, _ deadline: String, default fallback: RuleDuration, from start: Timestamp) -> Timestamp {
+        calendar.end(of: timings.duration(rule, deadline, default: fallback), from: start)
+    }
 }
 
 /// Something a handler asks the host to publish.

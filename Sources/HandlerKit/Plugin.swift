@@ -29,14 +29,14 @@
 /// ``version`` differs from its own, naming both.
 public enum HandlerKitPlugin {
     /// The HandlerKit (and plugin ABI) version this library was built as.
-    public static let versionString = "1.0.0"
+    public static let versionString = "1.1.0"
 
     /// ``versionString`` as a C string, for `planwatch_plugin_handlerkit_version`.
     public static var version: UnsafePointer<CChar> { versionCString }
 
     /// The operations of `planwatch_plugin_call`.
     public enum Operation: Int32 {
-        case create = 0, info = 1, handle = 2, tick = 3, encodeState = 4, restoreState = 5, destroy = 6, validate = 7
+        case create = 0, info = 1, handle = 2, tick = 3, encodeState = 4, restoreState = 5, destroy = 6, validate = 7, configure = 8
     }
 
     /// Serves one call of the C ABI for handler `handler`. Output buffers are `malloc`ed;
@@ -79,6 +79,17 @@ public enum HandlerKitPlugin {
         let handler: H
         var state: H.State
         let decoder: EventDecoder
+        /// The host's holiday calendar and rule deadlines, sent once by `configure`.
+        var settings = Settings()
+
+        struct Settings: Codable {
+            var calendar = WorkCalendar()
+            var timings = RuleTimings()
+        }
+
+        func context(_ request: JSONObject) throws -> HandlerContext {
+            HandlerContext(now: try Self.now(request), calendar: settings.calendar, timings: settings.timings)
+        }
 
         init(handler: H) {
             self.handler = handler
@@ -102,15 +113,18 @@ public enum HandlerKitPlugin {
                         return Self.failure("handle needs topic and body")
                     }
                     let event = try decoder.decode(topic: Array(topic.utf8), body: Array(body.utf8)).get()
-                    let outputs = try handler.handle(event, state: &state, context: HandlerContext(now: try Self.now(request)))
+                    let outputs = try handler.handle(event, state: &state, context: try context(request))
                     return Self.success(outputs)
                 case .tick:
-                    let outputs = try handler.tick(state: &state, context: HandlerContext(now: try Self.now(try Self.request(input))))
+                    let outputs = try handler.tick(state: &state, context: try context(try Self.request(input)))
                     return Self.success(outputs)
                 case .encodeState:
                     return try JSONCoding.encode(state)
                 case .restoreState:
                     state = input.isEmpty ? handler.makeInitialState() : try JSONCoding.decode(H.State.self, from: input)
+                    return Self.success([])
+                case .configure:
+                    settings = try JSONCoding.decode(Settings.self, from: input)
                     return Self.success([])
                 case .create, .destroy, .validate:
                     return []

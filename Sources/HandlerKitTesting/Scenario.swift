@@ -18,6 +18,12 @@ public struct Scenario<H: Handler> {
     public private(set) var now: Timestamp
     /// Every output so far, in order.
     public private(set) var outputs: [HandlerOutput] = []
+    /// The holiday calendar the handler sees (weekends only unless set).
+    public var calendar = WorkCalendar()
+    /// Rule deadlines the deployment changed (none unless set).
+    public var timings = RuleTimings()
+    /// The context the handler is called with: the clock, the calendar and the timings.
+    public var context: HandlerContext { HandlerContext(now: now, calendar: calendar, timings: timings) }
     private var counter = 0
     private let decoder: EventDecoder
 
@@ -44,7 +50,7 @@ public struct Scenario<H: Handler> {
         ])
         let event = try decoder.decode(topic: Array("\(type).\(region)".utf8), body: JSONWriter.bytes(body)).get()
         if event.occurredAt > now { now = event.occurredAt.inChinaTime }
-        let out = try handler.handle(event, state: &state, context: HandlerContext(now: now))
+        let out = try handler.handle(event, state: &state, context: context)
         outputs += out
         return out
     }
@@ -57,7 +63,7 @@ public struct Scenario<H: Handler> {
         }
         let event = try decoder.decode(topic: Array("\(type).\(region)".utf8), body: JSONWriter.bytes(.object(envelope))).get()
         if event.occurredAt > now { now = event.occurredAt.inChinaTime }
-        let out = try handler.handle(event, state: &state, context: HandlerContext(now: now))
+        let out = try handler.handle(event, state: &state, context: context)
         outputs += out
         return out
     }
@@ -68,7 +74,7 @@ public struct Scenario<H: Handler> {
     public mutating func sendMessage(topic: String, body: JSONValue) throws -> [HandlerOutput] {
         let event = try decoder.decode(topic: Array(topic.utf8), body: JSONWriter.bytes(body)).get()
         if event.occurredAt > now { now = event.occurredAt.inChinaTime }
-        let out = try handler.handle(event, state: &state, context: HandlerContext(now: now))
+        let out = try handler.handle(event, state: &state, context: context)
         outputs += out
         return out
     }
@@ -77,7 +83,7 @@ public struct Scenario<H: Handler> {
     @discardableResult
     public mutating func advance(seconds: Int64) throws -> [HandlerOutput] {
         now = now.adding(seconds: seconds)
-        let out = try handler.tick(state: &state, context: HandlerContext(now: now))
+        let out = try handler.tick(state: &state, context: context)
         outputs += out
         return out
     }

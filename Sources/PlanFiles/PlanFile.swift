@@ -5,20 +5,9 @@ import Yams
 /// Reads and checks plan files (YAML), saying exactly what is wrong and where.
 public enum PlanFile {
     /// One problem in a plan file: file, line and column, the key's path, and what is wrong.
-    public struct Problem: Sendable, Equatable, CustomStringConvertible {
-        public var file: String
-        public var line: Int
-        public var column: Int
-        public var path: String
-        public var message: String
-        public var description: String { "\(file):\(line):\(column): \(path.isEmpty ? "" : path + ": ")\(message)" }
-    }
-
+    public typealias Problem = FileProblem
     /// A plan file with problems; `description` lists them all.
-    public struct Invalid: Error, CustomStringConvertible {
-        public var problems: [Problem]
-        public var description: String { problems.map(\.description).joined(separator: "\n") }
-    }
+    public typealias Invalid = InvalidFile
 
     /// Loads a plan, or throws ``Invalid`` with every problem found.
     public static func load(path: String) throws -> Plan {
@@ -37,90 +26,14 @@ public enum PlanFile {
 
     /// Checks the text of a plan file; returns the plan when there is no problem.
     public static func check(text: String, file: String) -> (Plan?, [Problem]) {
-        var checker = Checker(file: file)
-        let node: Node?
-        do {
-            node = try Yams.compose(yaml: text)
-        } catch let error as YamlError {
-            return (nil, [checker.problem(from: error)])
-        } catch {
-            return (nil, [Problem(file: file, line: 0, column: 0, path: "", message: "not YAML: \(error)")])
-        }
-        guard let node else { return (nil, [Problem(file: file, line: 1, column: 1, path: "", message: "the file is empty")]) }
+        var checker = YAMLChecker(file: file)
+        guard let node = checker.compose(text) else { return (nil, checker.problems) }
         let plan = checker.plan(node)
         return (checker.problems.isEmpty ? plan : nil, checker.problems)
     }
 }
 
-private struct Checker {
-    let file: String
-    var problems: [PlanFile.Problem] = []
-
-    mutating func report(_ node: Node?, _ path: String, _ message: String) {
-        problems.append(
-            PlanFile.Problem(file: file, line: node?.mark?.line ?? 0, column: node?.mark?.column ?? 0, path: path, message: message))
-    }
-
-    func problem(from error: YamlError) -> PlanFile.Problem {
-        switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
-            return PlanFile.Problem(file: file, line: mark.line, column: mark.column, path: "", message: "not valid YAML: \(problem)")
-        default:
-            return PlanFile.Problem(file: file, line: 0, column: 0, path: "", message: "not valid YAML: \(error)")
-        }
-    }
-
-    mutating func mapping(_ node: Node, _ path: String, allowed: [String]) -> [String: Node]? {
-        guard let map = node.mapping else {
-            report(node, path, "expected a mapping of keys to values")
-            return nil
-        }
-        var result: [String: Node] = [:]
-        for (key, value) in map {
-            let name = key.string ?? "?"
-            let keyPath = path.isEmpty ? name : "\(path).\(name)"
-            if !allowed.contains(name) {
-                report(key, keyPath, "unknown key (allowed: \(allowed.joined(separator: ", ")))")
-            } else if result[name] != nil {
-                report(key, keyPath, "appears twice")
-            } else {
-                result[name] = value
-            }
-        }
-        return result
-    }
-
-    mutating func string(_ map: [String: Node], _ key: String, _ path: String, required: Bool = true, parent: Node) -> String? {
-        let keyPath = path.isEmpty ? key : "\(path).\(key)"
-        guard let node = map[key] else {
-            if required { report(parent, keyPath, "required key is missing") }
-            return nil
-        }
-        guard let s = node.scalar?.string, !s.isEmpty else {
-            report(node, keyPath, "expected a non-empty text")
-            return nil
-        }
-        return s
-    }
-
-    mutating func date(_ map: [String: Node], _ key: String, _ path: String, parent: Node) -> LocalDate? {
-        guard let s = string(map, key, path, parent: parent) else { return nil }
-        guard let d = LocalDate(iso: s) else {
-            report(map[key], path.isEmpty ? key : "\(path).\(key)", "'\(s)' is not a YYYY-MM-DD date")
-            return nil
-        }
-        return d
-    }
-
-    mutating func number(_ map: [String: Node], _ key: String, _ path: String) -> Double? {
-        guard let node = map[key] else { return nil }
-        guard let s = node.scalar?.string, let v = Double(s), v.isFinite else {
-            report(node, "\(path).\(key)", "expected a number, got '\(node.scalar?.string ?? "a collection")'")
-            return nil
-        }
-        return v
-    }
-
+extension YAMLChecker {
     mutating func plan(_ root: Node) -> Plan? {
         guard
             let map = mapping(root, "", allowed: ["plan", "title", "city", "source", "period", "targets"])

@@ -50,4 +50,8 @@ public enum EventType {
     public static let safetyIncident = "safety.incident"
     /// The four inbound types of CONTRACT.md.
     public static let contract: [String] = [projectMilestone, enrolmentCensus, enrolmentChange, safetyIncident]
+    /// An operator acknowledges a firing alert (``OperatorAck``); the host's alert desk takes it.
+    public static let operatorAck = "operator.ack"
+    /// Every type the daemon itself reads: the contract's four and ``operatorAck``.
+    public static let builtIn: [String] = contract + [operatorAck]
 }

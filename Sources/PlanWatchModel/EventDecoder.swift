@@ -18,7 +18,7 @@ public struct EventDecoder: Sendable {
     }
 
     /// Every type this decoder accepts.
-    public var knownTypes: [String] { EventType.contract + extraTypes.keys.sorted() }
+    public var knownTypes: [String] { EventType.builtIn + extraTypes.keys.sorted() }
 
     /// Decodes a multipart message, which must be exactly `[topic, body]`.
     public func decode(frames: [[UInt8]]) -> Result<Event, Rejection> {
@@ -57,7 +57,7 @@ public struct EventDecoder: Sendable {
         let r = FieldReader(object)
         let type = try r.string("type", length: 1...128)
         let extraValidator = extraTypes[type]
-        guard EventType.contract.contains(type) || extraValidator != nil else {
+        guard EventType.builtIn.contains(type) || extraValidator != nil else {
             throw Rejection(.unknownType, "\"\(type)\" is not one of \(knownTypes.joined(separator: ", "))")
         }
         let regionText = try r.string("region")
@@ -85,6 +85,9 @@ public struct EventDecoder: Sendable {
         case EventType.enrolmentCensus: payload = .enrolmentCensus(try EnrolmentCensus(p))
         case EventType.enrolmentChange: payload = .enrolmentChange(try EnrolmentChange(p))
         case EventType.safetyIncident: payload = .safetyIncident(try SafetyIncident(p))
+        case EventType.operatorAck:
+            _ = try OperatorAck(p)
+            payload = .other(p.object)
         default:
             try extraValidator?(p)
             payload = .other(p.object)

@@ -20,9 +20,7 @@ public enum Replay {
     public static func outputs(journalPath: String, handlers: [any Handler], config: RuntimeConfig, logger: Logger) throws -> [Output] {
         let journal = try JournalStore.open(journalPath, role: .reader)
         defer { journal.close() }
-        let processor = Processor(
-            handlers: handlers, journal: journal, decoder: Runtime.decoder(for: handlers, config: config), clock: config.clock,
-            logger: logger)
+        let processor = Processor(handlers: handlers, journal: journal, config: config, logger: logger)
         let base = try journal.replayBase()
         processor.restore(base)
         var outputs: [Output] = []
@@ -54,9 +52,7 @@ extension Replay {
         let journal = try JournalStore.open(journalPath, role: .reader)
         defer { journal.close() }
         let checkpoint = try journal.loadCheckpoint()
-        let processor = Processor(
-            handlers: handlers, journal: journal, decoder: Runtime.decoder(for: handlers, config: config), clock: config.clock,
-            logger: logger)
+        let processor = Processor(handlers: handlers, journal: journal, config: config, logger: logger)
         let base = try journal.replayBase()
         processor.restore(base)
         var replayed = 0

@@ -10,7 +10,7 @@ import ZeroMQ
 /// ready (or throws why not). ``stop()`` stops reading, drains and commits what was
 /// accepted, sends the last replies, checkpoints and closes the sockets.
 public final class Runtime: Sendable {
-    private let config: RuntimeConfig
+    let config: RuntimeConfig
     private let handlers: [any Handler]
     private let plugins: [PluginLibrary]
     private let logger: Logger
@@ -19,6 +19,10 @@ public final class Runtime: Sendable {
     private let finished = DispatchGroup()
     private let state = Mutex<BoundEndpoints?>(nil)
     private let zap = Mutex<ZAPAuthenticator?>(nil)
+    /// Where operators' acknowledgements enter the pipeline, while it runs.
+    private let acks = Mutex<(BoundedQueue<IngestItem>, EventDecoder)?>(nil)
+    /// A reader of the journal, opened on first use, for the alerts' audit trail.
+    let historyReader = Mutex<(any Journal)?>(nil)
     /// Counters, readable while it runs.
     public let stats = RuntimeStats()
     /// The current indicators and firing alerts, readable while it runs.
@@ -87,6 +91,7 @@ public final class Runtime: Sendable {
             self.config, self.handlers, self.plugins, self.logger, self.context, self.stopFlag, self.outputs, self.stats
         )
         let decoder = Self.decoder(for: handlers, plugins: plugins, config: config)
+        acks.withLock { $0 = (queue, decoder) }
 
         // Ingest binds the reply channel first, so the pipeline's PUSH connects to a bound endpoint.
         finished.enter()
@@ -151,7 +156,8 @@ public final class Runtime: Sendable {
         let snapshotThread = Thread { [finished] in
             defer { finished.leave() }
             do {
-                let server = try SnapshotServer(config: config, context: context, store: store, stopFlag: stopFlag, logger: logger)
+                let server = try SnapshotServer(
+                    config: config, context: context, store: store, runtime: self, stopFlag: stopFlag, logger: logger)
                 snapshotReady.succeed(server.bound)
                 server.run()
             } catch {
@@ -181,15 +187,23 @@ public final class Runtime: Sendable {
 
     /// Stops reading, drains what was accepted, checkpoints, closes. Blocks until done.
     public func stop() {
+        acks.withLock { $0 = nil }
         stopFlag.set()
         finished.wait()
         stopZAP()
         outputs.finishFollowers()
+        historyReader.withLock { reader in
+            reader?.close()
+            reader = nil
+        }
         logger.info("planwatch runtime stopped")
     }
 }
 
 extension Runtime {
+    /// The queue and decoder acknowledgements go through; nil once stopping.
+    func ackRoute() -> (BoundedQueue<IngestItem>, EventDecoder)? { acks.withLock { $0 } }
+
     private func stopZAP() {
         guard let authenticator = zap.withLock({ $0 }) else { return }
         context.shutdown()

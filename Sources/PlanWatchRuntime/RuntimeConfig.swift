@@ -1,3 +1,5 @@
+import HandlerKit
+import PlanWatchModel
 import Synchronization
 
 /// Everything the runtime needs to know; `planwatchd` fills it from YAML and flags.
@@ -55,6 +57,13 @@ public struct RuntimeConfig: Sendable {
 
     /// What "now" is for the handlers.
     public var clock: ClockMode = .wall
+
+    /// Working days and holidays, for deadlines and escalation limits in working days.
+    public var calendar = WorkCalendar()
+    /// Deadlines of rules, where the deployment changes DOMAIN.md's (`rules.<rule>.deadlines`).
+    public var timings = RuleTimings()
+    /// Who owns each rule's alerts and how long they have to acknowledge (`rules.<rule>.owner`, `.ackWithin`).
+    public var alertPolicy = AlertPolicy()
 
     public init() {}
 }
@@ -140,4 +149,17 @@ public struct CurveConfig: Sendable {
 
     /// The client named `name`, if allowed.
     func client(named name: String) -> Client? { clients.first { $0.name == name } }
+
+    /// Why the sender `userId` (its ZAP User-Id) may not publish `topic`; nil if it may.
+    func authorize(_ topic: [UInt8], userId: String?) -> Rejection? {
+        let text = String(decoding: topic.prefix(256), as: UTF8.self)
+        guard let name = userId, let client = client(named: name) else {
+            return Rejection(.unauthorized, "the sender is not an allowed client (topic \(text))")
+        }
+        guard client.publish.contains(where: { topic.starts(with: $0.utf8) }) else {
+            let allowed = client.publish.isEmpty ? "nothing (subscribe only)" : "only " + client.publish.joined(separator: ", ")
+            return Rejection(.unauthorized, "client '\(name)' may publish \(allowed); topic \(text)")
+        }
+        return nil
+    }
 }

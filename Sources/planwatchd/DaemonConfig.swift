@@ -1,4 +1,5 @@
 import Foundation
+import HandlerKit
 import Logging
 import PlanWatchRuntime
 import Yams
@@ -52,6 +53,12 @@ struct DaemonConfig: Decodable, Equatable {
         var required: [String]?
     }
     struct Alertmanager: Decodable, Equatable { var url: String? }
+    /// One rule's settings: its owner, how long to acknowledge, and its deadlines.
+    struct Rule: Decodable, Equatable {
+        var owner: String?
+        var ackWithin: String?
+        var deadlines: [String: String]?
+    }
 
     var logLevel: String?
     var http: HTTP?
@@ -68,12 +75,14 @@ struct DaemonConfig: Decodable, Equatable {
     var plans: [String]?
     var clock: String?
     var atRiskMarginPoints: Double?
+    var calendars: [String]?
+    var rules: [String: Rule]?
 
     /// Every key the file may hold, for a clear error on a misspelt one.
     static let knownKeys: [String: Set<String>] = [
         "": [
             "logLevel", "storage", "ingest", "ack", "publish", "snapshot", "pipeline", "plans", "clock", "atRiskMarginPoints", "curve",
-            "allowPlaintext", "http", "alertmanager", "plugins",
+            "allowPlaintext", "http", "alertmanager", "plugins", "calendars", "rules",
         ],
         "plugins": ["directory", "required"],
         "http": ["bind"],
@@ -123,6 +132,18 @@ struct DaemonConfig: Decodable, Equatable {
     }
 
     private static func checkKeys(_ map: [String: Any], section: String, file: String) throws {
+        if section == "rules" {
+            // Rule names are open (plugins add rules); each rule's own keys are not.
+            for (rule, value) in map {
+                guard let settings = value as? [String: Any] else {
+                    throw Invalid(description: "\(file): 'rules.\(rule)' must be a mapping (owner, ackWithin, deadlines)")
+                }
+                for key in settings.keys.sorted() where !["owner", "ackWithin", "deadlines"].contains(key) {
+                    throw Invalid(description: "\(file): unknown key 'rules.\(rule).\(key)' (known here: ackWithin, deadlines, owner)")
+                }
+            }
+            return
+        }
         guard let known = knownKeys[section] else { return }
         for key in map.keys.sorted() {
             let path = section.isEmpty ? key : "\(section).\(key)"
@@ -146,8 +167,48 @@ struct DaemonConfig: Decodable, Equatable {
         }
     }
 
+    /// The deadlines each built-in rule has, by rule (DOMAIN.md's defaults in parentheses).
+    static let ruleDeadlines: [String: [String]] = [
+        "safety.incident_overdue": ["redOrange", "yellowBlue"],  // 24 hours, 72 hours
+        "enrolment.dropout_open": ["yellow", "orange"],  // 30 days, 90 days
+        "projects.milestone_overdue": ["orange"],  // 30 days after the planned date
+    ]
+
+    /// Reads `rules:` into the alert policy and the rule deadlines.
+    static func rules(_ rules: [String: Rule]) throws -> (AlertPolicy, RuleTimings) {
+        var owners: [String: AlertPolicy.Rule] = [:]
+        var timings: [String: RuleDuration] = [:]
+        func duration(_ text: String, _ path: String) throws -> RuleDuration {
+            guard let d = RuleDuration(text: text) else {
+                throw Invalid(description: "\(path): '\(text)' is not a duration: write e.g. 24 hours, 30 days or 5 workingDays")
+            }
+            return d
+        }
+        for (name, rule) in rules.sorted(by: { $0.key < $1.key }) {
+            let base = AlertPolicy().rule(name)
+            var owner = base.owner
+            if let text = rule.owner {
+                guard let level = OwnerLevel(rawValue: text) else {
+                    throw Invalid(description: "rules.\(name).owner: '\(text)' is not school, district or city")
+                }
+                owner = level
+            }
+            let ackWithin = try rule.ackWithin.map { try duration($0, "rules.\(name).ackWithin") } ?? base.ackWithin
+            if rule.owner != nil || rule.ackWithin != nil { owners[name] = AlertPolicy.Rule(owner: owner, ackWithin: ackWithin) }
+            for (deadline, text) in rule.deadlines ?? [:] {
+                guard let known = ruleDeadlines[name], known.contains(deadline) else {
+                    let list = ruleDeadlines[name].map { $0.joined(separator: ", ") } ?? "none"
+                    throw Invalid(description: "rules.\(name).deadlines.\(deadline): \(name) has no such deadline (it has: \(list))")
+                }
+                timings["\(name).\(deadline)"] = try duration(text, "rules.\(name).deadlines.\(deadline)")
+            }
+        }
+        return (AlertPolicy(overrides: owners), RuleTimings(timings))
+    }
+
     /// Applies this file over the embedded defaults.
     func apply(to runtime: inout RuntimeConfig) throws {
+        if let rules { (runtime.alertPolicy, runtime.timings) = try Self.rules(rules) }
         if let v = storage?.path { runtime.journalPath = v }
         if let v = storage?.url {
             guard v.hasPrefix("postgres://") || v.hasPrefix("postgresql://") else {

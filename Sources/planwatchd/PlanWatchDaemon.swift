@@ -80,6 +80,11 @@ struct PlanWatchDaemon: AsyncParsableCommand {
     @Option(name: .long, help: "Plan file to load (plans); repeatable.")
     var plan: [String] = []
 
+    @Option(
+        name: .long,
+        help: "Holiday calendar file, one year each (calendars); repeatable. Default: every Plans/calendar/*.yaml, if that folder exists.")
+    var calendar: [String] = []
+
     @Option(name: .long, help: "Milliseconds between clock ticks (pipeline.tickIntervalMs).")
     var tickIntervalMs: Int?
 
@@ -128,6 +133,13 @@ struct PlanWatchDaemon: AsyncParsableCommand {
             throw ValidationError("plan files are not valid:\n\(error)")
         }
 
+        let calendarPaths = !calendar.isEmpty ? calendar : (file?.calendars ?? CalendarFile.files(in: "Plans/calendar"))
+        do {
+            runtimeConfig.calendar = try CalendarFile.loadCalendar(paths: calendarPaths)
+        } catch {
+            throw ValidationError("calendar files are not valid:\n\(error)")
+        }
+
         let httpText = httpBind ?? file?.http?.bind ?? "127.0.0.1:8080"
         var http: (host: String, port: Int)?
         if httpText != "off" {
@@ -154,6 +166,14 @@ struct PlanWatchDaemon: AsyncParsableCommand {
         logger.info(
             "plans loaded",
             metadata: ["plans": "\(plans.plans.map { "\($0.plan) (\($0.targets.count) targets)" })", "clock": "\(clockMode.rawValue)"])
+        let thisYear = Timestamp(epochMilliseconds: Int64(Date().timeIntervalSince1970 * 1000)).inChinaTime.localDate.year
+        if runtimeConfig.calendar.years.contains(thisYear) {
+            logger.info("holiday calendar loaded", metadata: ["years": "\(runtimeConfig.calendar.years.sorted())"])
+        } else {
+            logger.warning(
+                "no holiday calendar for this year: working days count Monday to Friday only (add one with --calendar)",
+                metadata: ["year": "\(thisYear)", "loaded": "\(runtimeConfig.calendar.years.sorted())"])
+        }
         let plugins = try PluginLoading.load(
             directory: pluginDir ?? file?.plugins?.directory, required: requirePlugin.isEmpty ? (file?.plugins?.required ?? []) : requirePlugin,
             logger: logger)

@@ -147,3 +147,31 @@ import Testing
         #expect(s.indicator("safety.incidents_30d", "370300")?.value == 0)
     }
 }
+
+/// A deployment states the overdue limit in working days: the Spring Festival week does not count.
+@Suite struct IncidentOverdueInWorkingDaysTests {
+    @Test func aYellowIncidentBeforeSpringFestivalIsOverdueTwoWorkingDaysLater() throws {
+        var s = Scenario(CampusSafetyHandler(), now: "2026-02-13T10:00:00+08:00")
+        s.calendar = WorkCalendar(years: [
+            .init(year: 2026, holidays: [
+                .init(name: "春节", from: LocalDate(iso: "2026-02-15")!, to: LocalDate(iso: "2026-02-23")!,
+                      makeUpWorkdays: [LocalDate(iso: "2026-02-14")!, LocalDate(iso: "2026-02-28")!])
+            ])
+        ])
+        s.timings = RuleTimings(["safety.incident_overdue.yellowBlue": RuleDuration(2, .workingDays)])
+        try s.send(
+            EventType.safetyIncident, region: "370303",
+            payload: .object([
+                "incidentId": "INC-SF", "schoolId": "370303-0042", "category": "bullying", "status": "reported", "affected": 1,
+                "injured": 0, "deaths": 0, "reportedAt": "2026-02-13T10:00:00+08:00",
+            ]))
+        // Working days after Friday the 13th: Saturday the 14th (调休), then the 24th.
+        try s.advance(seconds: (11 * 24 + 13) * 3600)  // 2026-02-24T23:00
+        #expect(s.firing("safety.incident_overdue/INC-SF") == nil)
+        try s.advance(hours: 2)
+        let overdue = try #require(s.firing("safety.incident_overdue/INC-SF"))
+        #expect(overdue.level == .orange)
+        #expect(overdue.summary.contains("超过2个工作日仍未处置完毕"))
+        #expect(overdue.startsAt.description == "2026-02-25T00:00:00+08:00")
+    }
+}

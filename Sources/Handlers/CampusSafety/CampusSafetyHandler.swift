@@ -48,7 +48,7 @@ public struct CampusSafetyHandler: Handler {
     static let foodWindowHours: Int64 = 48
 
     public func handle(_ event: Event, state: inout State, context: HandlerContext) throws -> [HandlerOutput] {
-        var out = expire(&state, now: context.now)
+        var out = expire(&state, context: context)
         guard case .safetyIncident(let incident) = event.payload else { return out }
         let level = severity.level(for: incident)
         let known = state.incidents[incident.incidentId]
@@ -80,7 +80,7 @@ public struct CampusSafetyHandler: Handler {
         if !record.open || record.level != level {
             record.level = level
             openCount(record, 1, state: &state)
-            state.deadlines.schedule("overdue|\(level.rawValue)|\(incident.incidentId)", at: overdueAt(record))
+            state.deadlines.schedule("overdue|\(level.rawValue)|\(incident.incidentId)", at: overdueAt(record, context))
         }
         record.open = true
         record.category = incident.category
@@ -98,19 +98,28 @@ public struct CampusSafetyHandler: Handler {
         {
             out.append(o)
         }
-        out += expire(&state, now: context.now)
+        out += expire(&state, context: context)
         flush(&state, now: context.now, tick: false, out: &out)
         return out
     }
 
     public func tick(state: inout State, context: HandlerContext) throws -> [HandlerOutput] {
-        var out = expire(&state, now: context.now)
+        var out = expire(&state, context: context)
         flush(&state, now: context.now, tick: true, out: &out)
         return out
     }
 
-    private func overdueAt(_ i: Incident) -> Timestamp {
-        i.reportedAt.adding(seconds: (i.level >= .orange ? 24 : 72) * Self.hour)
+    /// How long an incident of `level` may stay unresolved: 24 hours for red and orange, 72
+    /// for yellow and blue (DOMAIN.md); `rules.safety.incident_overdue.deadlines.redOrange` and
+    /// `.yellowBlue` change it, in hours, days or working days.
+    static func overdueLimit(_ level: Alert.Level, _ context: HandlerContext) -> RuleDuration {
+        level >= .orange
+            ? context.timings.duration("safety.incident_overdue", "redOrange", default: RuleDuration(24, .hours))
+            : context.timings.duration("safety.incident_overdue", "yellowBlue", default: RuleDuration(72, .hours))
+    }
+
+    private func overdueAt(_ i: Incident, _ context: HandlerContext) -> Timestamp {
+        context.calendar.end(of: Self.overdueLimit(i.level, context), from: i.reportedAt)
     }
 
     private func openCount(_ i: Incident, _ delta: Int64, state: inout State) {
@@ -184,19 +193,20 @@ public struct CampusSafetyHandler: Handler {
         }
     }
 
-    private func expire(_ state: inout State, now: Timestamp) -> [HandlerOutput] {
+    private func expire(_ state: inout State, context: HandlerContext) -> [HandlerOutput] {
+        let now = context.now
         var out: [HandlerOutput] = []
         for entry in state.deadlines.popDue(now: now) {
             let parts = entry.key.split(separator: "|", maxSplits: 2).map(String.init)
             switch parts.first {
             case "overdue":
                 guard parts.count == 3, let i = state.incidents[parts[2]], i.open, i.level.rawValue == parts[1] else { continue }
-                let hours = i.level >= .orange ? 24 : 72
+                let limit = Self.overdueLimit(i.level, context)
                 if let o = state.alerts.fire(
                     AlertBook.Firing(
                         rule: "safety.incident_overdue", subjectKey: parts[2], region: i.region,
                         subject: ["incidentId": parts[2], "schoolId": i.schoolId], level: i.level.raised,
-                        summary: "\(i.schoolId) \(i.category.chinese)事件(\(parts[2])) \(i.level.chinese)超过\(hours)小时仍未处置完毕",
+                        summary: "\(i.schoolId) \(i.category.chinese)事件(\(parts[2])) \(i.level.chinese)超过\(limit.chinese)仍未处置完毕",
                         planRef: Self.planRef, at: Timestamp(epochMilliseconds: entry.due), causes: []))
                 {
                     out.append(o)

@@ -58,7 +58,7 @@ public struct CapitalProjectsHandler: Handler {
     }
 
     public func handle(_ event: Event, state: inout State, context: HandlerContext) throws -> [HandlerOutput] {
-        var out = expire(&state, now: context.now)
+        var out = expire(&state, context: context)
         guard case .projectMilestone(let m) = event.payload else { return out }
         var project =
             state.projects[m.projectId]
@@ -101,18 +101,19 @@ public struct CapitalProjectsHandler: Handler {
             }
         }
         state.projects[m.projectId] = project
-        out += expire(&state, now: context.now)
+        out += expire(&state, context: context)
         flush(&state, now: context.now, tick: false, out: &out)
         return out
     }
 
     public func tick(state: inout State, context: HandlerContext) throws -> [HandlerOutput] {
-        var out = expire(&state, now: context.now)
+        var out = expire(&state, context: context)
         flush(&state, now: context.now, tick: true, out: &out)
         return out
     }
 
-    private func expire(_ state: inout State, now: Timestamp) -> [HandlerOutput] {
+    private func expire(_ state: inout State, context: HandlerContext) -> [HandlerOutput] {
+        let now = context.now
         var out: [HandlerOutput] = []
         for entry in state.deadlines.popDue(now: now) {
             let parts = entry.key.split(separator: "|", maxSplits: 3).map(String.init)
@@ -123,7 +124,10 @@ public struct CapitalProjectsHandler: Handler {
             if !project.overdue.contains(milestone) {
                 project.overdue.insert(milestone)
                 state.indicators.add("projects.overdue_milestones", kind: .count, district: project.region, numerator: 1)
-                state.deadlines.schedule("orange|\(parts[1])|\(parts[2])|\(parts[3])", at: planned.adding(days: 31).startInChina)
+                // Orange 30 days (rules.projects.milestone_overdue.deadlines.orange) after the planned day ends.
+                let orangeAt = context.due(
+                    "projects.milestone_overdue", "orange", default: RuleDuration(30, .days), from: planned.adding(days: 1).startInChina)
+                state.deadlines.schedule("orange|\(parts[1])|\(parts[2])|\(parts[3])", at: orangeAt)
             }
             let days = now.localDate.dayNumber - planned.dayNumber
             if let o = state.alerts.fire(

@@ -51,10 +51,10 @@ public struct EnrolmentHandler: Handler {
     static let superOversizedLimit: Int64 = 65
 
     public func handle(_ event: Event, state: inout State, context: HandlerContext) throws -> [HandlerOutput] {
-        var out = expire(&state, now: context.now)
+        var out = expire(&state, context: context)
         switch event.payload {
         case .enrolmentCensus(let census): applyCensus(census, event: event, state: &state, out: &out)
-        case .enrolmentChange(let change): applyChange(change, event: event, state: &state, out: &out, now: context.now)
+        case .enrolmentChange(let change): applyChange(change, event: event, state: &state, out: &out, context: context)
         default: break
         }
         flush(&state, now: context.now, tick: false, out: &out)
@@ -62,7 +62,7 @@ public struct EnrolmentHandler: Handler {
     }
 
     public func tick(state: inout State, context: HandlerContext) throws -> [HandlerOutput] {
-        var out = expire(&state, now: context.now)
+        var out = expire(&state, context: context)
         flush(&state, now: context.now, tick: true, out: &out)
         return out
     }
@@ -94,7 +94,9 @@ public struct EnrolmentHandler: Handler {
         state.schools[schoolKey] = school
     }
 
-    private func applyChange(_ change: EnrolmentChange, event: Event, state: inout State, out: inout [HandlerOutput], now: Timestamp) {
+    private func applyChange(
+        _ change: EnrolmentChange, event: Event, state: inout State, out: inout [HandlerOutput], context: HandlerContext
+    ) {
         let schoolKey = "\(change.schoolId)|\(change.level.rawValue)"
         let old = state.schools[schoolKey]
         var school = old ?? SchoolInfo(region: event.region, level: change.level, ownership: change.ownership)
@@ -115,7 +117,7 @@ public struct EnrolmentHandler: Handler {
         guard let student = change.studentRef else { return }
         switch change.change {
         case .droppedOut:
-            openCase(student, change: change, event: event, state: &state, out: &out)
+            openCase(student, change: change, event: event, state: &state, out: &out, context: context)
         case .returned, .withdrawn, .transferredOut:
             // Returning, or a recorded lawful reason (withdrawal, transfer elsewhere), closes the case.
             closeCase(student, event: event, state: &state, out: &out, how: change.change)
@@ -201,7 +203,17 @@ public struct EnrolmentHandler: Handler {
 
     private static let day: Int64 = 86_400
 
-    private func openCase(_ student: String, change: EnrolmentChange, event: Event, state: inout State, out: inout [HandlerOutput]) {
+    /// Yellow after 30 days open, orange after 90 (DOMAIN.md); configurable per deployment as
+    /// `rules.enrolment.dropout_open.deadlines.yellow` / `.orange`, in days or working days.
+    static func escalation(_ level: Alert.Level, _ context: HandlerContext) -> RuleDuration {
+        level == .orange
+            ? context.timings.duration("enrolment.dropout_open", "orange", default: RuleDuration(90, .days))
+            : context.timings.duration("enrolment.dropout_open", "yellow", default: RuleDuration(30, .days))
+    }
+
+    private func openCase(
+        _ student: String, change: EnrolmentChange, event: Event, state: inout State, out: inout [HandlerOutput], context: HandlerContext
+    ) {
         guard state.cases[student] == nil else { return }
         let c = DropoutCase(
             studentRef: student, schoolId: change.schoolId, region: event.region, level: change.level,
@@ -211,9 +223,11 @@ public struct EnrolmentHandler: Handler {
             state.indicators.add("compulsory.open_dropout_cases", kind: .count, district: c.region, numerator: 1)
         }
         let opened = c.openedAt.epochMilliseconds
-        state.deadlines.schedule("30|\(opened)|\(student)", at: c.openedAt.adding(seconds: 30 * Self.day))
-        state.deadlines.schedule("90|\(opened)|\(student)", at: c.openedAt.adding(seconds: 90 * Self.day))
-        if let o = state.alerts.fire(caseFiring(c, level: .blue, days: 0, at: event.occurredAt, causes: [event.id])) { out.append(o) }
+        for level in [Alert.Level.yellow, .orange] {
+            state.deadlines.schedule(
+                "\(level.rawValue)|\(opened)|\(student)", at: context.calendar.end(of: Self.escalation(level, context), from: c.openedAt))
+        }
+        if let o = state.alerts.fire(caseFiring(c, level: .blue, open: nil, at: event.occurredAt, causes: [event.id])) { out.append(o) }
     }
 
     private func closeCase(_ student: String, event: Event, state: inout State, out: inout [HandlerOutput], how: EnrolmentChange.Kind) {
@@ -230,27 +244,31 @@ public struct EnrolmentHandler: Handler {
         }
     }
 
-    private func caseFiring(_ c: DropoutCase, level: Alert.Level, days: Int64, at: Timestamp, causes: [String]) -> AlertBook.Firing {
+    private func caseFiring(_ c: DropoutCase, level: Alert.Level, open: RuleDuration?, at: Timestamp, causes: [String]) -> AlertBook.Firing {
         let reason = c.reason.map { ", 原因: \($0)" } ?? ""
         let summary =
-            days == 0
-            ? "\(c.schoolId) 学生\(c.studentRef)辍学\(reason), 需落实控辍保学"
-            : "\(c.schoolId) 学生\(c.studentRef)辍学已\(days)天未复学\(reason)"
+            open.map { "\(c.schoolId) 学生\(c.studentRef)辍学已\($0.chinese)未复学\(reason)" }
+            ?? "\(c.schoolId) 学生\(c.studentRef)辍学\(reason), 需落实控辍保学"
         return AlertBook.Firing(
             rule: "enrolment.dropout_open", subjectKey: c.studentRef, region: c.region,
             subject: ["schoolId": c.schoolId, "studentRef": c.studentRef], level: level, summary: summary,
             planRef: "Zibo 2020 §9", at: at, causes: causes)
     }
 
-    private func expire(_ state: inout State, now: Timestamp) -> [HandlerOutput] {
+    private func expire(_ state: inout State, context: HandlerContext) -> [HandlerOutput] {
         var out: [HandlerOutput] = []
-        for entry in state.deadlines.popDue(now: now) {
+        for entry in state.deadlines.popDue(now: context.now) {
             let parts = entry.key.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+            // Keys of checkpoints written before levels were named: "30|…" and "90|…".
+            let named = ["30": "yellow", "90": "orange"][parts[0]] ?? parts[0]
             guard parts.count == 3, let c = state.cases[parts[2]], String(c.openedAt.epochMilliseconds) == parts[1],
-                let days = Int64(parts[0])
+                let level = Alert.Level(rawValue: named)
             else { continue }
+            // Never step down: with both limits configured, the later one wins.
+            let fingerprint = "enrolment.dropout_open/\(c.studentRef)"
+            if let current = state.alerts.firing[fingerprint]?.level, current >= level { continue }
             let due = Timestamp(epochMilliseconds: entry.due)
-            if let o = state.alerts.fire(caseFiring(c, level: days >= 90 ? .orange : .yellow, days: days, at: due, causes: [])) {
+            if let o = state.alerts.fire(caseFiring(c, level: level, open: Self.escalation(level, context), at: due, causes: [])) {
                 out.append(o)
             }
         }

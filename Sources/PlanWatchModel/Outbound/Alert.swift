@@ -38,6 +38,15 @@ public struct Alert: Sendable, Equatable, Codable {
     public var endsAt: Timestamp?
     /// Ids of the events that caused the alert or its last change.
     public var causes: [String]
+    /// Who must act on it, set by the host's alert desk: `school:<schoolId>`,
+    /// `district:<code>` or `city:<code>`.
+    public var owner: String?
+    /// The operator who acknowledged it, and when, with their note.
+    public var ackedBy: String?
+    public var ackedAt: Timestamp?
+    public var ackNote: String?
+    /// Set when it was escalated for want of an acknowledgement: the owner it went to.
+    public var escalatedTo: String?
 
     public init(
         fingerprint: String, rule: String, status: Status, level: Level, previousLevel: Level? = nil,
@@ -81,6 +90,11 @@ public struct Alert: Sendable, Equatable, Codable {
             "updatedAt": .string(updatedAt.description),
             "endsAt": .optional(endsAt?.description),
             "causes": .array(causes.map { .string($0) }),
+            "owner": .optional(owner),
+            "ackedBy": .optional(ackedBy),
+            "ackedAt": .optional(ackedAt?.description),
+            "ackNote": .optional(ackNote),
+            "escalatedTo": .optional(escalatedTo),
             "seq": .integer(seq),
         ])
     }

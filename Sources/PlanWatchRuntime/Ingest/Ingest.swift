@@ -101,16 +101,7 @@ final class Ingest {
 
     /// With CURVE, the sender's name (ZAP User-Id) must be allowed to publish the topic.
     private func authorize(_ topic: [UInt8], userId: String?) -> Rejection? {
-        guard let curve = config.curve else { return nil }
-        let text = String(decoding: topic.prefix(256), as: UTF8.self)
-        guard let name = userId, let client = curve.client(named: name) else {
-            return Rejection(.unauthorized, "the sender is not an allowed client (topic \(text))")
-        }
-        guard client.publish.contains(where: { topic.starts(with: $0.utf8) }) else {
-            let allowed = client.publish.isEmpty ? "nothing (subscribe only)" : "only " + client.publish.joined(separator: ", ")
-            return Rejection(.unauthorized, "client '\(name)' may publish \(allowed); topic \(text)")
-        }
-        return nil
+        config.curve?.authorize(topic, userId: userId)
     }
 
     private func item(frames: [[UInt8]], replyTo: [[UInt8]]?, userId: String? = nil) -> IngestItem {

@@ -32,6 +32,11 @@ protocol Journal: AnyObject, Sendable {
     /// Makes the candidate the base and deletes every entry up to it, in one transaction.
     /// Returns how many entries were deleted.
     func compactToCandidate() throws -> Int
+    /// Adds changes to the alerts' audit trail; a change already there (the same `seq`, as
+    /// after a replay) is kept as it was. The trail is never compacted.
+    func appendHistory(_ changes: [AlertChange]) throws
+    /// The audit trail of one alert, oldest first.
+    func history(fingerprint: String) throws -> [AlertChange]
     /// Lets go of the store (and, for a writer, of its lock).
     func close()
 }

@@ -33,6 +33,14 @@ enum JournalSchema {
                         kind TEXT NOT NULL, handler TEXT NOT NULL, state BLOB NOT NULL, PRIMARY KEY(kind, handler));
                     """)
         }
+        migrator.registerMigration("v3-alert-history") { db in
+            // The alerts' audit trail, one row per published change, kept through compaction.
+            try db.execute(
+                sql: """
+                    CREATE TABLE alert_history(seq INTEGER PRIMARY KEY, fingerprint TEXT NOT NULL, body BLOB NOT NULL);
+                    CREATE INDEX alert_history_by_fingerprint ON alert_history(fingerprint, seq);
+                    """)
+        }
         return migrator
     }
 }

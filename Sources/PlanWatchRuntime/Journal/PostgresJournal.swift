@@ -166,6 +166,8 @@ final class PostgresJournal: Journal, Sendable {
         "CREATE TABLE meta(key TEXT PRIMARY KEY, value BIGINT NOT NULL)",
         "CREATE TABLE checkpoint(handler TEXT PRIMARY KEY, state BYTEA NOT NULL)",
         "CREATE TABLE retained_checkpoint(kind TEXT NOT NULL, handler TEXT NOT NULL, state BYTEA NOT NULL, PRIMARY KEY(kind, handler))",
+        "CREATE TABLE alert_history(seq BIGINT PRIMARY KEY, fingerprint TEXT NOT NULL, body BYTEA NOT NULL)",
+        "CREATE INDEX alert_history_by_fingerprint ON alert_history(fingerprint, seq)",
     ]
 
     private func migrate(_ c: PostgresConnection) throws {
@@ -317,6 +319,25 @@ final class PostgresJournal: Journal, Sendable {
                 try setMeta(c, "candidate_\(key)", 0)
             }
             return try run("DELETE FROM journal WHERE pos <= \(position)", on: c).metadata.rows ?? 0
+        }
+    }
+
+    func appendHistory(_ changes: [AlertChange]) throws {
+        guard !changes.isEmpty else { return }
+        let seqs = changes.map(\.seq)
+        let fingerprints = changes.map(\.fingerprint)
+        let bodies = changes.map { ByteBuffer(bytes: JSONWriter.bytes($0.json)) }
+        try run(
+            """
+            INSERT INTO alert_history(seq, fingerprint, body)
+            SELECT s, f, b FROM unnest(\(seqs)::BIGINT[], \(fingerprints)::TEXT[], \(bodies)::BYTEA[]) AS u(s, f, b)
+            ON CONFLICT (seq) DO NOTHING
+            """)
+    }
+
+    func history(fingerprint: String) throws -> [AlertChange] {
+        try run("SELECT body FROM alert_history WHERE fingerprint = \(fingerprint) ORDER BY seq").rows.compactMap { row in
+            AlertChange(json: Array(buffer: try row.decode(ByteBuffer.self)))
         }
     }
 

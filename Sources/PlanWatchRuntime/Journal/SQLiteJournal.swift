@@ -155,6 +155,21 @@ final class SQLiteJournal: Journal {
         get throws { try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM journal") ?? 0 } }
     }
 
+    func appendHistory(_ changes: [AlertChange]) throws {
+        guard !changes.isEmpty else { return }
+        try pool.write { db in
+            let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO alert_history(seq, fingerprint, body) VALUES (?, ?, ?)")
+            for c in changes { try insert.execute(arguments: [c.seq, c.fingerprint, Data(JSONWriter.bytes(c.json))]) }
+        }
+    }
+
+    func history(fingerprint: String) throws -> [AlertChange] {
+        try pool.read { db in
+            try Data.fetchAll(db, sql: "SELECT body FROM alert_history WHERE fingerprint = ? ORDER BY seq", arguments: [fingerprint])
+                .compactMap { AlertChange(json: [UInt8]($0)) }
+        }
+    }
+
     func close() {
         try? pool.close()
     }

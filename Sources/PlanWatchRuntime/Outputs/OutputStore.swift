@@ -77,6 +77,9 @@ public final class OutputStore: Sendable {
         }
     }
 
+    /// The firing alert with this fingerprint, as last published.
+    public func firingAlert(_ fingerprint: String) -> Entry? { state.withLock { $0.alerts[fingerprint] } }
+
     /// The firing alerts, newest first.
     public var firingAlerts: [Entry] { state.withLock { Array($0.alerts.values) }.sorted { $0.seq > $1.seq } }
 

@@ -16,6 +16,7 @@ final class Pipeline {
     private let store: OutputStore
     private let stats: RuntimeStats
     private var dedupe = Set<String>()
+    private var pendingHistory: [AlertChange] = []
     private var publishedThrough: Int64 = 0
     private var lastCheckpointPosition: Int64 = 0
     private var lastCheckpointTime = Date()
@@ -33,9 +34,7 @@ final class Pipeline {
         self.queue = queue
         self.logger = logger
         self.journal = journal
-        processor = Processor(
-            handlers: handlers, plugins: plugins, journal: journal,
-            decoder: Runtime.decoder(for: handlers, plugins: plugins, config: config), clock: config.clock, logger: logger)
+        processor = Processor(handlers: handlers, plugins: plugins, journal: journal, config: config, logger: logger)
         publisher = try ZMQSocket(context: context, type: .pub)
         try publisher.set(.sendHighWaterMark(config.sendHighWaterMark))
         if let curve = config.curve { try publisher.makeCurveServer(secretKey: curve.secretKey) }
@@ -79,6 +78,8 @@ final class Pipeline {
         publishedThrough = last
         lastCheckpointPosition = checkpoint.position
         if replayed > 0 { try journal.setPublishedThrough(last) }
+        // The audit trail of what was replayed: rows already written are kept as they were.
+        try journal.appendHistory(processor.takeHistory())
         logger.info(
             "journal recovered",
             metadata: [
@@ -178,6 +179,7 @@ final class Pipeline {
         for (entry, event) in zip(stored, decoded) {
             outputs += processor.process(entry, event: event)
         }
+        recordHistory()
         for message in outputs { send(message) }
         metrics.published.increment(by: outputs.count)
         store.apply(outputs)
@@ -194,7 +196,23 @@ final class Pipeline {
         }
     }
 
+    /// Writes the batch's alert changes to the audit trail before they are published. If
+    /// that fails they wait for the next batch; a crash before then is covered by the replay
+    /// at start, which writes the changes of everything after the checkpoint again.
+    private func recordHistory() {
+        pendingHistory += processor.takeHistory()
+        guard !pendingHistory.isEmpty else { return }
+        do {
+            try journal.appendHistory(pendingHistory)
+            pendingHistory.removeAll()
+        } catch {
+            logger.error("alert history write failed; retrying with the next batch", metadata: ["error": "\(error)"])
+        }
+    }
+
     private func saveCheckpoint() throws {
+        recordHistory()
+        guard pendingHistory.isEmpty else { throw JournalError(description: "alert history not written; checkpoint postponed") }
         lastCheckpointTime = Date()
         guard publishedThrough > lastCheckpointPosition else { return }
         var checkpoint = try processor.makeCheckpoint(position: publishedThrough)

@@ -16,7 +16,7 @@ final class Processor {
     private(set) var slots: [HandlerSlot]
     private(set) var seq: Int64 = 0
     let decoder: EventDecoder
-    private let journal: Journal
+    private let journal: any Journal
     private let logger: Logger
     /// The last checkpoint, kept to rebuild a handler whose call failed.
     private var checkpoint: JournalCheckpoint
@@ -26,13 +26,29 @@ final class Processor {
     let clock: ClockMode
     /// The latest `occurredAt` processed (ms), the clock in `event` mode.
     private(set) var watermark: Int64 = 0
+    /// Owners, acknowledgements and escalation of every alert.
+    private var desk: AlertDesk
+    /// Alert changes numbered since the last ``takeHistory()``, for the audit trail.
+    private var history: [AlertChange] = []
+    private let calendar: WorkCalendar
+    private let timings: RuleTimings
+
+    convenience init(handlers: [any Handler], plugins: [PluginLibrary] = [], journal: any Journal, config: RuntimeConfig, logger: Logger) {
+        self.init(
+            handlers: handlers, plugins: plugins, journal: journal, decoder: Runtime.decoder(for: handlers, plugins: plugins, config: config),
+            clock: config.clock, calendar: config.calendar, timings: config.timings, policy: config.alertPolicy, logger: logger)
+    }
 
     init(
-        handlers: [any Handler], plugins: [PluginLibrary] = [], journal: Journal, decoder: EventDecoder, clock: ClockMode = .wall,
+        handlers: [any Handler], plugins: [PluginLibrary] = [], journal: any Journal, decoder: EventDecoder, clock: ClockMode = .wall,
+        calendar: WorkCalendar = WorkCalendar(), timings: RuleTimings = RuleTimings(), policy: AlertPolicy = AlertPolicy(),
         logger: Logger
     ) {
         self.clock = clock
-        slots = handlers.map(HandlerSlot.make) + plugins.map(PluginSlot.init)
+        self.calendar = calendar
+        self.timings = timings
+        desk = AlertDesk(policy: policy)
+        slots = handlers.map(HandlerSlot.make) + plugins.map { PluginSlot($0, calendar: calendar, timings: timings) }
         self.journal = journal
         self.decoder = decoder
         self.logger = logger
@@ -45,6 +61,7 @@ final class Processor {
         self.checkpoint = checkpoint
         seq = checkpoint.seq
         watermark = checkpoint.watermark
+        desk.state = checkpoint.states[Self.deskKey].flatMap { try? JSONCoding.decode(AlertDesk.State.self, from: [UInt8]($0)) } ?? AlertDesk.State()
         for slot in slots {
             do {
                 try slot.restoreState(checkpoint.states[slot.name])
@@ -61,6 +78,7 @@ final class Processor {
     func makeCheckpoint(position: Int64) throws -> JournalCheckpoint {
         var states: [String: Data] = [:]
         for slot in slots { states[slot.name] = try slot.encodeState() }
+        states[Self.deskKey] = Data(try JSONCoding.encode(desk.state))
         let cp = JournalCheckpoint(position: position, seq: seq, watermark: watermark, states: states)
         return cp
     }
@@ -71,7 +89,18 @@ final class Processor {
         var names = slots.filter { !$0.stateMatches(checkpoint.states[$0.name]) }.map(\.name)
         if seq != checkpoint.seq { names.append("seq (replayed \(seq), checkpoint \(checkpoint.seq))") }
         if watermark != checkpoint.watermark { names.append("watermark") }
+        let saved = checkpoint.states[Self.deskKey].flatMap { try? JSONCoding.decode(AlertDesk.State.self, from: [UInt8]($0)) }
+        if (saved ?? AlertDesk.State()) != desk.state { names.append("alert desk") }
         return names
+    }
+
+    /// The checkpoint key of the alert desk's state (not a handler's name).
+    static let deskKey = "_desk"
+
+    /// The alert changes numbered since the last call, oldest first.
+    func takeHistory() -> [AlertChange] {
+        defer { history.removeAll() }
+        return history
     }
 
     /// Remembers a checkpoint that was saved, as the base for rebuilding a failed handler.
@@ -79,8 +108,17 @@ final class Processor {
 
     /// Processes one journal entry. `event` is the already-decoded event, when the caller has it.
     func process(_ entry: JournalEntry, event decoded: Event? = nil) -> [OutboundMessage] {
+        var context = HandlerContext(now: entry.receivedAt.inChinaTime, calendar: calendar, timings: timings)
+        var out = process(entry, event: decoded, context: &context)
+        // Escalations come due with time, whatever the entry; none before the first event in event time.
+        if clock == .wall || watermark > 0 {
+            for alert in desk.escalations(context: context) { emit(alert, change: .escalated, into: &out) }
+        }
+        return out
+    }
+
+    private func process(_ entry: JournalEntry, event decoded: Event?, context: inout HandlerContext) -> [OutboundMessage] {
         var out: [OutboundMessage] = []
-        var context = HandlerContext(now: entry.receivedAt.inChinaTime)
         if clock == .event { context.now = Timestamp(epochMilliseconds: watermark) }
         switch entry.kind {
         case .rejected:
@@ -93,7 +131,7 @@ final class Processor {
             if clock == .event && watermark == 0 { return [] }
             for slot in slots {
                 do {
-                    append(try slot.tick(context: context), into: &out)
+                    append(try slot.tick(context: context), context: context, into: &out)
                 } catch {
                     fail(slot, entry: entry, error: error, into: &out)
                 }
@@ -113,13 +151,20 @@ final class Processor {
                 }
             }
             if clock == .event {
-                watermark = max(watermark, event.occurredAt.epochMilliseconds)
+                // An operator acts in wall time; only the domain's events move event time.
+                if event.type != EventType.operatorAck { watermark = max(watermark, event.occurredAt.epochMilliseconds) }
                 context.now = Timestamp(epochMilliseconds: watermark)
+            }
+            if event.type == EventType.operatorAck, case .other(let payload) = event.payload,
+                let ack = try? OperatorAck(FieldReader(payload)),
+                let alert = desk.acknowledge(ack, at: event.occurredAt.inChinaTime, cause: event.id)
+            {
+                emit(alert, change: .acknowledged, by: ack.by, note: ack.note, into: &out)
             }
             for slot in slots where slot.accepts(event.type) {
                 do {
                     let started = DispatchTime.now().uptimeNanoseconds
-                    append(try slot.handle(event, entry: entry, context: context), into: &out)
+                    append(try slot.handle(event, entry: entry, context: context), context: context, into: &out)
                     metrics?.handlerDuration(slot.name, nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
                 } catch {
                     fail(slot, entry: entry, error: error, into: &out)
@@ -139,13 +184,25 @@ final class Processor {
         out.append(OutboundMessage(topic: topic, body: JSONWriter.bytes(body), seq: s))
     }
 
-    private func append(_ outputs: [HandlerOutput], into out: inout [OutboundMessage]) {
+    private func append(_ outputs: [HandlerOutput], context: HandlerContext, into out: inout [OutboundMessage]) {
         for output in outputs {
             switch output {
-            case .alert(let alert): emit(topic: alert.topic, alert.body(seq: nextSeq()), into: &out)
+            case .alert(let alert):
+                let (routed, change) = desk.route(alert, context: context)
+                emit(routed, change: change, into: &out)
             case .indicator(let update): emit(topic: update.topic, update.body(seq: nextSeq()), into: &out)
             }
         }
+    }
+
+    /// Publishes an alert and records the change in the audit trail.
+    private func emit(_ alert: Alert, change: AlertChange.Kind, by: String? = nil, note: String? = nil, into out: inout [OutboundMessage]) {
+        let seq = nextSeq()
+        emit(topic: alert.topic, alert.body(seq: seq), into: &out)
+        history.append(
+            AlertChange(
+                seq: seq, fingerprint: alert.fingerprint, change: change, at: alert.updatedAt, level: alert.level,
+                previousLevel: alert.previousLevel, owner: alert.owner, by: by, note: note, summary: alert.summary))
     }
 
     /// A handler threw: dead-letter the entry for this handler only, and put the handler's
@@ -169,7 +226,7 @@ final class Processor {
             var mark = checkpoint.watermark
             try journal.forEachEntry(after: checkpoint.position) { entry in
                 guard entry.position < position else { return }
-                var context = HandlerContext(now: entry.receivedAt.inChinaTime)
+                var context = HandlerContext(now: entry.receivedAt.inChinaTime, calendar: calendar, timings: timings)
                 if clock == .event { context.now = Timestamp(epochMilliseconds: mark) }
                 switch entry.kind {
                 case .tick:
@@ -178,7 +235,7 @@ final class Processor {
                 case .event:
                     guard case .success(let event) = decoder.decode(topic: entry.topic, body: entry.body) else { return }
                     if clock == .event {
-                        mark = max(mark, event.occurredAt.epochMilliseconds)
+                        if event.type != EventType.operatorAck { mark = max(mark, event.occurredAt.epochMilliseconds) }
                         context.now = Timestamp(epochMilliseconds: mark)
                     }
                     if slot.accepts(event.type) { _ = try? slot.handle(event, entry: entry, context: context) }

@@ -8,10 +8,17 @@ final class PluginSlot: HandlerSlot {
 
     struct Failure: Error, CustomStringConvertible { let description: String }
 
-    init(_ library: PluginLibrary) {
+    init(_ library: PluginLibrary, calendar: WorkCalendar, timings: RuleTimings) {
         self.library = library
         instance = library.makeInstance()
         super.init(name: library.name, eventTypes: Set(library.eventTypes))
+        struct Settings: Codable {
+            var calendar: WorkCalendar
+            var timings: RuleTimings
+        }
+        if let settings = try? JSONCoding.encode(Settings(calendar: calendar, timings: timings)) {
+            _ = library.invoke(.configure, instance, settings)
+        }
     }
 
     deinit { _ = library.invoke(.destroy, instance, []) }

@@ -28,6 +28,17 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Appends `element` if there is room and the queue is open; false otherwise. For a
+    /// second, occasional producer (an operator's acknowledgement).
+    func tryPush(_ element: Element) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !closed, items.count - head < capacity else { return false }
+        items.append(element)
+        condition.signal()
+        return true
+    }
+
     /// No more elements will come; wakes the consumer.
     func close() {
         condition.lock()

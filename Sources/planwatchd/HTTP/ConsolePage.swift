@@ -43,6 +43,12 @@ enum ConsolePage {
   .status.atRisk { background:#fffde7; color:#8d6e00; } .status.offTrack { background:#fdecea; color:var(--red); } .status.none { background:#eef1f4; color:var(--muted); }
   svg.spark { width:100%; height:28px; }
   .empty { color:var(--muted); padding:12px; }
+  .desk { display:flex; gap:8px; align-items:center; font-size:12px; color:var(--muted); margin-top:3px; flex-wrap:wrap; }
+  .desk .esc { color:#fff; background:#6a1b9a; padding:0 5px; border-radius:3px; }
+  .desk .acked { color:#2e7d32; }
+  .desk button { font:inherit; font-size:12px; padding:0 8px; border:1px solid #17324d; background:#fff; color:#17324d; border-radius:3px; cursor:pointer; }
+  .desk a { color:#17324d; }
+  .trail { font-size:12px; color:#37474f; margin:4px 0 0 4px; border-left:2px solid #cfd8dc; padding-left:8px; }
 </style>
 </head>
 <body>
@@ -69,7 +75,9 @@ const NAMES = {
   "safety.open_incidents":"未结安全事件", "safety.incidents_30d":"近30天安全事件",
   "safety.open_incidents.red":"未结红色事件", "safety.open_incidents.orange":"未结橙色事件",
   "safety.open_incidents.yellow":"未结黄色事件", "safety.open_incidents.blue":"未结蓝色事件"};
-const alerts = new Map(), indicators = new Map(), history = new Map();
+const OWNERS = {school:"学校", district:"区县教育局", city:"市教育局"};
+const CHANGES = {fired:"触发", levelChanged:"级别变化", acknowledged:"确认", escalated:"升级", resolved:"解除"};
+const alerts = new Map(), indicators = new Map(), history = new Map(), trails = new Map();
 let lastSeq = 0;
 const $ = id => document.getElementById(id);
 function regionName(code) { return REGIONS[code] || code; }
@@ -78,6 +86,28 @@ function fmt(id, v) { if (v === null || v === undefined) return "-"; return isSh
 function age(ts) {
   const s = Math.max(0, (Date.now() - Date.parse(ts)) / 1000);
   if (s < 3600) return Math.floor(s/60) + " 分钟前"; if (s < 86400) return Math.floor(s/3600) + " 小时前"; return Math.floor(s/86400) + " 天前";
+}
+function owner(o) { if (!o) return "—"; const [lvl, id] = o.split(":"); return (OWNERS[lvl] || lvl) + " " + (lvl === "school" ? id : regionName(id)); }
+function desk(a) {
+  const acked = a.ackedBy ? `<span class="acked">已确认: ${esc(a.ackedBy)} · ${age(a.ackedAt)}${a.ackNote ? " — " + esc(a.ackNote) : ""}</span>`
+    : `<button class="ack" data-fingerprint="${esc(a.fingerprint)}">确认</button>`;
+  return `<div class="desk"><span>责任: ${esc(owner(a.owner))}</span>${a.escalatedTo ? `<span class="esc">已升级</span>` : ""}${acked}` +
+    `<a href="#" class="trail-link" data-fingerprint="${esc(a.fingerprint)}">处置记录</a></div>` + (trails.get(a.fingerprint) || "");
+}
+async function acknowledge(fp) {
+  const by = prompt("确认人(姓名及单位):", localStorage.getItem("planwatch.by") || ""); if (!by) return;
+  localStorage.setItem("planwatch.by", by);
+  const note = prompt("处置说明(可空):", "") || "";
+  const r = await fetch("/api/alerts/ack", {method: "POST", headers: {"content-type": "application/json"}, body: JSON.stringify({fingerprint: fp, by, note})});
+  if (r.ok) { const body = await r.json(); if (body.seq > lastSeq) apply(`alert.${body.rule.split(".")[0]}.${body.region}`, body); }
+  else alert("确认失败: " + await r.text());
+}
+async function showTrail(fp) {
+  if (trails.has(fp)) { trails.delete(fp); render(); return; }
+  const rows = await fetch("/api/alerts/history?fingerprint=" + encodeURIComponent(fp)).then(r => r.json());
+  trails.set(fp, `<div class="trail">` + rows.map(c => `<div>${esc(c.at.slice(0,16).replace("T"," "))} ${CHANGES[c.change] || c.change} · ${LEVELS[c.level] || c.level}` +
+    ` · ${esc(owner(c.owner))}${c.by ? " · " + esc(c.by) : ""}${c.note ? " — " + esc(c.note) : ""}</div>`).join("") + `</div>`);
+  render();
 }
 function esc(t) { return String(t).replace(/[&<>"]/g, c => ({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;"}[c])); }
 function filters() { return {level:$("f-level").value, domain:$("f-domain").value, region:$("f-region").value}; }
@@ -93,7 +123,7 @@ function renderAlerts() {
     const school = a.subject.schoolId || a.subject.projectId || a.subject.source || "";
     return `<div class="alert ${a.level}" data-fingerprint="${esc(a.fingerprint)}"><div class="head"><span class="level ${a.level}">${LEVELS[a.level]}</span>` +
       `<span>${esc(a.rule)}</span><span>${esc(regionName(a.region))}</span><span>${esc(school)}</span><span class="age">${age(a.startsAt)}</span></div>` +
-      `<div class="summary">${esc(a.summary)}</div><div class="head"><span>${esc(a.planRef || "")}</span></div></div>`; }).join("")
+      `<div class="summary">${esc(a.summary)}</div><div class="head"><span>${esc(a.planRef || "")}</span></div>${desk(a)}</div>`; }).join("")
     : `<div class="empty">没有正在触发的预警</div>`;
 }
 function spark(topic) {
@@ -131,6 +161,10 @@ function apply(topic, body) {
 async function start() {
   for (const code of Object.keys(REGIONS)) $("f-region").insertAdjacentHTML("beforeend", `<option value="${code}">${REGIONS[code]}</option>`);
   for (const id of ["f-level","f-domain","f-region"]) $(id).addEventListener("change", render);
+  $("alerts").addEventListener("click", e => {
+    const t = e.target; if (!t.dataset || !t.dataset.fingerprint) return; e.preventDefault();
+    if (t.classList.contains("ack")) acknowledge(t.dataset.fingerprint); else if (t.classList.contains("trail-link")) showTrail(t.dataset.fingerprint);
+  });
   const [a, i] = await Promise.all([fetch("/api/alerts").then(r => r.json()), fetch("/api/indicators").then(r => r.json())]);
   for (const x of a) { alerts.set(x.fingerprint, x); lastSeq = Math.max(lastSeq, x.seq); }
   for (const x of i) { const topic = `indicator.${x.indicator}.${x.region}`; indicators.set(topic, x); lastSeq = Math.max(lastSeq, x.seq); }

@@ -64,6 +64,7 @@ enum HTTPServer {
             }
             return json("[" + points.joined(separator: ",") + "]")
         }
+        addAlertRoutes(to: router, runtime: runtime)
         router.get("/events") { _, _ -> Response in
             let stream = runtime.outputs.follow()
             return Response(

@@ -1,0 +1,32 @@
+import ArgumentParser
+import HandlerKit
+import PlanFiles
+
+struct CheckCalendar: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-calendar",
+        abstract: "Validate holiday calendar files (one year each: days off and make-up working days).",
+        discussion: "Prints every problem as FILE:LINE:COLUMN: key.path: what is wrong; exits 1 if any.")
+
+    @Argument(help: "Calendar files, e.g. Plans/calendar/cn-2026.yaml.")
+    var files: [String]
+
+    func run() throws {
+        var failed = false
+        for file in files {
+            do {
+                let year = try CalendarFile.load(path: file)
+                let calendar = WorkCalendar(years: [year])
+                let first = LocalDate(year: year.year, month: 1, day: 1)!
+                let last = LocalDate(year: year.year, month: 12, day: 31)!
+                let working = calendar.workingDays(from: first.adding(days: -1), to: last)
+                let off = year.holidays.map { "\($0.name) \($0.from)…\($0.to)" }.joined(separator: ", ")
+                print("\(file): ok — \(year.year), \(year.holidays.count) holidays, \(working) working days: \(off)")
+            } catch let invalid as InvalidFile {
+                failed = true
+                print(invalid.description)
+            }
+        }
+        if failed { throw ExitCode(1) }
+    }
+}
