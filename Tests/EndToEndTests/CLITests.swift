@@ -92,4 +92,59 @@ import ZeroMQ
         }
         #expect(try String(contentsOfFile: table, encoding: .utf8).hasPrefix("| measure | value |"))
     }
+
+    /// An operator acknowledges with `planwatch ack`, the daemon is killed, and the alert, its
+    /// acknowledgement and its history are all still there after the restart.
+    @Test func ackAndHistorySurviveAKill() throws {
+        let dir = TemporaryDirectory()
+        let journal = dir.path + "/j.sqlite"
+        let daemon = try DaemonProcess(journal: journal, logPath: dir.path + "/d1.log")
+        let file = dir.path + "/events.jsonl"
+        try lines([Fixtures.incident(id: "ack-1", incidentId: "INC-CLI").body]).write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try run(Products.path("planwatch"), ["publish", "--ack", file, "--ack-endpoint", daemon.ack]).status == 0)
+        let fingerprint = "safety.incident/INC-CLI"
+        let ack = try run(
+            Products.path("planwatch"),
+            ["ack", fingerprint, "--by", "张店区教育局 王敏", "--note", "已派人到校", "--snapshot-endpoint", daemon.snapshot])
+        #expect(ack.status == 0, "\(ack.stdout)\(ack.stderr)")
+        #expect(ack.stdout.contains("\"ackedBy\":\"张店区教育局 王敏\""), "\(ack.stdout)")
+        let missing = try run(Products.path("planwatch"), ["ack", "safety.incident/NONE", "--by", "王敏", "--snapshot-endpoint", daemon.snapshot])
+        #expect(missing.status == 2)
+        #expect(missing.stdout.contains("no alert with fingerprint safety.incident/NONE is firing"))
+        try daemon.kill()
+
+        let again = try DaemonProcess(journal: journal, logPath: dir.path + "/d2.log")
+        let history = try run(Products.path("planwatch"), ["history", fingerprint, "--json", "--snapshot-endpoint", again.snapshot])
+        #expect(history.status == 0, "\(history.stderr)")
+        let changes = history.stdout.split(separator: "\n").compactMap { Fixtures.object(Array($0.utf8)) }
+        #expect(changes.map { $0["change"] } == [.string("fired"), .string("acknowledged")])
+        #expect(changes.last?["by"] == .string("张店区教育局 王敏"))
+        let snapshot = try run(
+            Products.path("planwatch"),
+            ["tail", "alert.", "--snapshot", "--json", "--count", "1", "--seconds", "60", "--output-endpoint", again.publish,
+             "--snapshot-endpoint", again.snapshot])
+        #expect(snapshot.stdout.contains("\"ackedBy\":\"张店区教育局 王敏\""), "\(snapshot.stdout)")
+        #expect(try again.terminate() == 0)
+        // Offline, from the journal itself.
+        let offline = try run(Products.path("planwatch"), ["history", fingerprint, "--journal", journal])
+        #expect(offline.stdout.contains("acknowledged") && offline.stdout.contains("已派人到校"), "\(offline.stdout)")
+    }
+
+    @Test func checkCalendarSaysWhatIsWrongAndWhere() throws {
+        let dir = TemporaryDirectory()
+        let bad = dir.path + "/cn-2027.yaml"
+        try "year: 2027\nholidays:\n  - name: 春节\n    from: 2027-02-05\n    to: 2027-02-03\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let result = try run(Products.path("planwatch"), ["check-calendar", bad])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("cn-2027.yaml:5:9: holidays[0].to: 2027-02-03 is before 2027-02-05"), "\(result.stdout)")
+        let shipped = CalendarPaths.shipped
+        let ok = try run(Products.path("planwatch"), ["check-calendar"] + shipped)
+        #expect(ok.status == 0, "\(ok.stdout)")
+        #expect(ok.stdout.contains("2026, 7 holidays, 248 working days"), "\(ok.stdout)")
+    }
+}
+
+enum CalendarPaths {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var shipped: [String] { ["cn-2025.yaml", "cn-2026.yaml"].map { root.path + "/Plans/calendar/" + $0 } }
 }

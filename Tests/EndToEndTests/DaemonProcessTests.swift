@@ -96,4 +96,38 @@ import ZeroMQ
         #expect(result.status != 0)
         #expect(result.stderr.contains("bind \(taken)"), "\(result.stderr)")
     }
+
+    @Test func rulesInTheConfigSetOwnersAndAreChecked() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.path + "/planwatchd.yaml"
+        try """
+            rules:
+              safety.incident:
+                owner: district
+                ackWithin: 4 hours
+              safety.incident_overdue:
+                deadlines:
+                  yellowBlue: 2 workingDays
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let daemon = try DaemonProcess(journal: dir.path + "/j.sqlite", extraArguments: ["--config", path], logPath: dir.path + "/d.log")
+        let peer = Peer()
+        let sub = try peer.subscriber(to: daemon.publish, prefixes: ["alert.safety"], probeAck: daemon.ack)
+        #expect(try peer.ack(try peer.dealer(to: daemon.ack), Fixtures.incident(id: "r-1", incidentId: "INC-RULE"))[0] == "ok")
+        let alert = try #require(try sub.receive(within: 30) { Published($0)?.string("fingerprint") == "safety.incident/INC-RULE" })
+        #expect(Published(alert)?.string("owner") == "district:370303")
+        #expect(try daemon.terminate() == 0)
+
+        for (yaml, message) in [
+            ("rules:\n  safety.incident:\n    ackWithin: 4 weeks\n", "rules.safety.incident.ackWithin: '4 weeks' is not a duration"),
+            ("rules:\n  safety.incident:\n    owner: province\n", "rules.safety.incident.owner: 'province' is not school, district or city"),
+            ("rules:\n  safety.incident_overdue:\n    deadlines:\n      redorange: 1 hours\n",
+             "safety.incident_overdue has no such deadline (it has: redOrange, yellowBlue)"),
+            ("rules:\n  safety.incident:\n    ackwithin: 4 hours\n", "unknown key 'rules.safety.incident.ackwithin'"),
+        ] {
+            try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+            let result = try run(Products.path("planwatchd"), ["--config", path, "--journal", dir.path + "/bad.sqlite", "--http-bind", "off"])
+            #expect(result.status != 0)
+            #expect(result.stderr.contains(message), "\(result.stderr)")
+        }
+    }
 }

@@ -10,6 +10,8 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -77,6 +79,31 @@ def test_health_readiness_metrics_and_json_apis(ctx, daemon):
     for name in ("planwatch_handler_duration_seconds_bucket", "planwatch_journal_commit_seconds_bucket",
                  "planwatch_batch_size", "planwatch_ingest_lag_seconds"):
         assert name in metrics, name
+
+
+def post(url, payload, timeout=20):
+    request = urllib.request.Request(url, data=json.dumps(payload).encode(), headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_acknowledging_over_http_publishes_and_is_kept_in_the_history(ctx, daemon):
+    wait_for(lambda: get(daemon.http + "/healthz")[0] == 200, what="/healthz")
+    send_incident(ctx, daemon, incidentId="INC-ACK", affected=35)
+    fingerprint = "safety.incident/INC-ACK"
+    wait_for(lambda: [a for a in json.loads(get(daemon.http + "/api/alerts")[1]) if a["fingerprint"] == fingerprint], what="alert")
+    status, body = post(daemon.http + "/api/alerts/ack", {"fingerprint": fingerprint, "by": "张店区教育局 王敏", "note": "已派人到校"})
+    assert status == 200, body
+    alert = json.loads(body)
+    assert alert["ackedBy"] == "张店区教育局 王敏" and alert["ackNote"] == "已派人到校" and alert["ackedAt"]
+    assert post(daemon.http + "/api/alerts/ack", {"fingerprint": "safety.incident/NONE", "by": "王敏"})[0] == 404
+    assert post(daemon.http + "/api/alerts/ack", {"fingerprint": fingerprint, "by": ""})[0] == 400
+    history = json.loads(get(daemon.http + "/api/alerts/history?fingerprint=" + urllib.parse.quote(fingerprint))[1])
+    assert [c["change"] for c in history] == ["fired", "acknowledged"]
+    assert history[1]["by"] == "张店区教育局 王敏" and history[0]["owner"] == "school:370303-0042"
 
 
 def test_server_sent_events_carry_new_outputs(ctx, daemon):
@@ -198,6 +225,19 @@ def test_console_shows_a_published_event_live_in_headless_chromium(ctx, daemon):
                 "[...document.querySelectorAll('.alert')].some(a => a.dataset.fingerprint === 'safety.incident/INC-LIVE')"),
                 what="live alert on the page")
             assert cdp.evaluate("document.querySelector('.alert.yellow .summary').textContent.includes('溺水')")
+            # An operator acknowledges it from the console (the prompts answered as a person would).
+            cdp.evaluate("window.prompt = (q) => q.startsWith('确认人') ? '张店区教育局 王敏' : '已联系学校'; true")
+            cdp.evaluate("document.querySelector('.ack[data-fingerprint=\"safety.incident/INC-LIVE\"]').click(); true")
+            wait_for(lambda: cdp.evaluate(
+                "[...document.querySelectorAll('.alert')].some(a => a.dataset.fingerprint === 'safety.incident/INC-LIVE'"
+                " && a.querySelector('.acked') && a.querySelector('.acked').textContent.includes('王敏'))"),
+                what="acknowledgement shown on the page")
+            acked = [a for a in json.loads(get(daemon.http + "/api/alerts")[1]) if a["fingerprint"] == "safety.incident/INC-LIVE"][0]
+            assert acked["ackedBy"] == "张店区教育局 王敏" and acked["ackNote"] == "已联系学校"
+            assert acked["owner"] == "school:370303-0042"
+            cdp.evaluate("document.querySelector('.trail-link[data-fingerprint=\"safety.incident/INC-LIVE\"]').click(); true")
+            wait_for(lambda: cdp.evaluate("(document.querySelector('.trail') || {textContent: ''}).textContent.includes('确认')"),
+                     what="history shown on the page")
             wait_for(lambda: cdp.evaluate("document.querySelectorAll('.tile').length") > 0, what="indicator tiles")
             assert cdp.evaluate("document.title") == "PlanWatch 教育工作要点监测台"
             os.makedirs(ARTIFACTS, exist_ok=True)
