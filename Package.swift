@@ -81,10 +81,17 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict),
+        .target(
+            name: "PlanWatchConfig",
+            dependencies: [
+                "PlanWatchRuntime", "PlanFiles", "HandlerKit", "ZeroMQ", .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .executableTarget(
             name: "planwatchd",
             dependencies: [
-                "PlanWatchRuntime", "HandlerCatalog", "PlanFiles", "PlanWatchModel", "ZeroMQ",
+                "PlanWatchRuntime", "PlanWatchConfig", "HandlerCatalog", "PlanFiles", "PlanWatchModel", "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -97,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "planwatch",
             dependencies: [
-                "ZeroMQ", "PlanWatchModel", "PlanWatchSimulator", "PlanFiles", "PlanWatchRuntime", "HandlerCatalog",
+                "ZeroMQ", "PlanWatchModel", "PlanWatchSimulator", "PlanFiles", "PlanWatchRuntime", "PlanWatchConfig", "HandlerCatalog",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -29,6 +29,10 @@ public protocol Handler: Sendable {
 
     /// Handles a clock tick: deadlines that pass with no event at all.
     func tick(state: inout State, context: HandlerContext) throws -> [HandlerOutput]
+
+    /// What makes up one of this handler's indicator values (`planwatch explain`): usually
+    /// `state.indicators.explain(indicator, region: region)`. Nil: not this handler's.
+    func explain(_ indicator: String, region: RegionCode, state: State) -> IndicatorExplanation?
 }
 
 extension Handler {
@@ -37,6 +41,9 @@ extension Handler {
 
     /// Nothing happens on a tick.
     public func tick(state: inout State, context: HandlerContext) throws -> [HandlerOutput] { [] }
+
+    /// No explanations.
+    public func explain(_ indicator: String, region: RegionCode, state: State) -> IndicatorExplanation? { nil }
 }
 
 /// What the host tells a handler besides the event.

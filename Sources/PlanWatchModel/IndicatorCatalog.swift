@@ -21,4 +21,11 @@ public enum IndicatorCatalog {
         "safety.open_incidents.blue": false,
         "safety.incidents_30d": false,
     ]
+
+    /// The version of each indicator's definition, raised when how it is counted changes (so
+    /// that a consumer comparing values across a change can tell). 1 for all built-ins so far.
+    public static let definitionVersions: [String: Int64] = [:]
+
+    /// The definition version of `indicator` (1 unless raised).
+    public static func definitionVersion(of indicator: String) -> Int64 { definitionVersions[indicator] ?? 1 }
 }

@@ -65,3 +65,19 @@ extension Replay {
             checkpointPosition: checkpoint.position, replayed: replayed, differences: processor.differences(from: checkpoint))
     }
 }
+
+extension Replay {
+    /// What makes up an indicator value now: the live checkpoint, plus the journal entries
+    /// after it, as the daemon holds them. Nil when no handler keeps that indicator at `region`.
+    public static func explain(
+        indicator: String, region: RegionCode, journalPath: String, handlers: [any Handler], config: RuntimeConfig, logger: Logger
+    ) throws -> IndicatorExplanation? {
+        let journal = try JournalStore.open(journalPath, role: .reader)
+        defer { journal.close() }
+        let processor = Processor(handlers: handlers, journal: journal, config: config, logger: logger)
+        let checkpoint = try journal.loadCheckpoint()
+        processor.restore(checkpoint)
+        try journal.forEachEntry(after: checkpoint.position) { entry in _ = processor.process(entry) }
+        return processor.slots.lazy.compactMap { $0.explain(indicator, region: region) }.first
+    }
+}

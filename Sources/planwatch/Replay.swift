@@ -10,28 +10,19 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay",
         abstract: "Rebuild all handler state from a journal; with --verify, compare it with the live checkpoint.",
         discussion: """
-            Give the same --plan files and --clock as the daemon that wrote the journal. Without
-            --verify, prints every output the journal produces (topic and body), one per line.
-            Reading is safe while the daemon runs (SQLite WAL).
+            Give the daemon's --config (or the same --plan, --clock and --calendar) as the daemon
+            that wrote the journal. Without --verify, prints every output the journal produces
+            (topic and body), one per line. Reading is safe while the daemon runs.
             """)
 
-    @Option(help: "The journal file (the daemon's storage.path).")
-    var journal = "var/planwatch.sqlite"
-
-    @Option(help: "Plan file the daemon loaded; repeatable.")
-    var plan: [String] = []
-
-    @Option(help: "The daemon's clock: wall or event.")
-    var clock = "wall"
+    @OptionGroup var settings: HandlerOptions
 
     @Flag(help: "Compare the rebuilt state with the daemon's last checkpoint; exit 1 if they differ.")
     var verify = false
 
     func run() throws {
-        guard let mode = ClockMode(rawValue: clock) else { throw ValidationError("clock must be wall or event") }
-        var config = RuntimeConfig()
-        config.clock = mode
-        let handlers = HandlerCatalog.builtIn(plans: try PlanFile.loadSet(paths: plan))
+        let (handlers, config) = try settings.load()
+        let journal = settings.journal
         var logger = Logger(label: "planwatch.replay")
         logger.logLevel = .warning
         if verify {

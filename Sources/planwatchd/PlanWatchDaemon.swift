@@ -5,6 +5,7 @@ import Prometheus
 import HandlerCatalog
 import Logging
 import PlanFiles
+import PlanWatchConfig
 import PlanWatchModel
 import PlanWatchRuntime
 import ServiceLifecycle
@@ -94,7 +95,8 @@ struct PlanWatchDaemon: AsyncParsableCommand {
     var clock: String?
 
     func run() async throws {
-        let file = try config.map(DaemonConfig.load(path:))
+        let file: DaemonConfig?
+        do { file = try config.map(DaemonConfig.load(path:)) } catch { throw ValidationError("\(error)") }
         var runtimeConfig = RuntimeConfig()
         try file?.apply(to: &runtimeConfig)
         if let journal { runtimeConfig.journalPath = journal }
@@ -120,25 +122,15 @@ struct PlanWatchDaemon: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
             throw ValidationError("log level '\(levelText)' is not one of trace, debug, info, notice, warning, error, critical")
         }
-        let clockText = clock ?? file?.clock ?? "wall"
-        guard let clockMode = ClockMode(rawValue: clockText) else {
-            throw ValidationError("clock '\(clockText)' is not wall or event")
-        }
-        runtimeConfig.clock = clockMode
-        let planPaths = plan.isEmpty ? (file?.plans ?? []) : plan
-        let plans: PlanSet
+        let settings: HandlerSettings
         do {
-            plans = try PlanFile.loadSet(paths: planPaths, atRiskMarginPoints: file?.atRiskMarginPoints ?? 10)
+            settings = try HandlerSettings.load(file: file, plans: plan, clock: clock, calendars: calendar)
         } catch {
-            throw ValidationError("plan files are not valid:\n\(error)")
+            throw ValidationError("\(error)")
         }
-
-        let calendarPaths = !calendar.isEmpty ? calendar : (file?.calendars ?? CalendarFile.files(in: "Plans/calendar"))
-        do {
-            runtimeConfig.calendar = try CalendarFile.loadCalendar(paths: calendarPaths)
-        } catch {
-            throw ValidationError("calendar files are not valid:\n\(error)")
-        }
+        settings.apply(to: &runtimeConfig)
+        let plans = settings.plans
+        let clockMode = settings.clock
 
         let httpText = httpBind ?? file?.http?.bind ?? "127.0.0.1:8080"
         var http: (host: String, port: Int)?

@@ -175,3 +175,25 @@ import Testing
         #expect(overdue.startsAt.description == "2026-02-25T00:00:00+08:00")
     }
 }
+
+/// An incident update that arrives after a newer one does not undo it.
+@Suite struct LateIncidentUpdateTests {
+    @Test func aStaleReportedUpdateDoesNotReopenAResolvedIncident() throws {
+        var s = Scenario(CampusSafetyHandler(), now: "2026-03-11T12:30:00+08:00")
+        func update(_ status: String, at: String, id: String) throws {
+            try s.send(
+                EventType.safetyIncident, region: "370303",
+                payload: .object([
+                    "incidentId": "INC-LATE", "schoolId": "370303-0042", "category": "foodPoisoning", "status": .string(status),
+                    "affected": 35, "injured": 0, "deaths": 0, "reportedAt": "2026-03-11T12:30:00+08:00",
+                ]), occurredAt: at, id: id)
+        }
+        try update("reported", at: "2026-03-11T12:30:00+08:00", id: "r")
+        try update("resolved", at: "2026-03-12T09:00:00+08:00", id: "x")
+        try update("responding", at: "2026-03-11T15:00:00+08:00", id: "stale")
+        #expect(s.firing("safety.incident/INC-LATE") == nil)
+        #expect(s.indicator("safety.open_incidents", "370303")?.value == 0)
+        let explained = try #require(s.handler.explain("safety.incidents_30d", region: RegionCode("370300")!, state: s.state))
+        #expect(explained.contributions.map(\.subject) == ["INC-LATE"])
+    }
+}

@@ -30,10 +30,13 @@ import ZeroMQ
         #expect(viaPub.body["endsAt"] == .null)
         #expect(viaPub.body["causes"] == .array(["pub-1"]))
         #expect(viaPub.seq > 0)
+        // Every field of CONTRACT.md, plus only the fields added since (docs/contract.md: the alert desk's).
         #expect(Set(viaPub.body.members.map(\.key)) == [
             "fingerprint", "rule", "status", "level", "previousLevel", "region", "subject", "summary", "planRef",
             "startsAt", "updatedAt", "endsAt", "causes", "seq",
+            "owner", "ackedBy", "ackedAt", "ackNote", "escalatedTo",
         ])
+        #expect(viaPub.string("owner") == "school:370303-0042")
 
         let dealer = try h.dealer()
         let reply = try h.peer.ack(dealer, Fixtures.incident(id: "dealer-1", incidentId: "INC-DEALER", deaths: 3))

@@ -35,6 +35,9 @@ public struct CampusSafetyHandler: Handler {
         var level: Alert.Level
         var reportedAt: Timestamp
         var open: Bool
+        /// The event time of the latest update applied (ms); an older update arriving late
+        /// does not undo a newer one.
+        var lastAt: Int64?
     }
 
     struct FoodCase: Codable, Sendable, Equatable {
@@ -57,12 +60,19 @@ public struct CampusSafetyHandler: Handler {
             ?? Incident(
                 schoolId: incident.schoolId, region: event.region, category: incident.category, level: level,
                 reportedAt: incident.reportedAt, open: false)
-        if known == nil { firstReport(record, id: incident.incidentId, state: &state, now: context.now, out: &out) }
+        let at = event.occurredAt.epochMilliseconds
+        if let last = known?.lastAt, at < last {
+            // Superseded: a newer update of this incident was applied already.
+            flush(&state, now: context.now, tick: false, out: &out)
+            return out
+        }
+        record.lastAt = at
+        if known == nil { firstReport(record, id: incident.incidentId, cause: event.id, state: &state, now: context.now, out: &out) }
 
         if incident.status == .resolved {
             if record.open {
                 record.open = false
-                openCount(record, -1, state: &state)
+                openCount(record, -1, id: incident.incidentId, cause: event.id, state: &state)
             }
             state.incidents[incident.incidentId] = record
             let at = incident.resolvedAt ?? event.occurredAt
@@ -76,10 +86,10 @@ public struct CampusSafetyHandler: Handler {
             return out
         }
 
-        if record.open && record.level != level { openCount(record, -1, state: &state) }
+        if record.open && record.level != level { openCount(record, -1, id: incident.incidentId, cause: event.id, state: &state) }
         if !record.open || record.level != level {
             record.level = level
-            openCount(record, 1, state: &state)
+            openCount(record, 1, id: incident.incidentId, cause: event.id, state: &state)
             state.deadlines.schedule("overdue|\(level.rawValue)|\(incident.incidentId)", at: overdueAt(record, context))
         }
         record.open = true
@@ -109,6 +119,10 @@ public struct CampusSafetyHandler: Handler {
         return out
     }
 
+    public func explain(_ indicator: String, region: RegionCode, state: State) -> IndicatorExplanation? {
+        state.indicators.explain(indicator, region: region)
+    }
+
     /// How long an incident of `level` may stay unresolved: 24 hours for red and orange, 72
     /// for yellow and blue (DOMAIN.md); `rules.safety.incident_overdue.deadlines.redOrange` and
     /// `.yellowBlue` change it, in hours, days or working days.
@@ -122,18 +136,23 @@ public struct CampusSafetyHandler: Handler {
         context.calendar.end(of: Self.overdueLimit(i.level, context), from: i.reportedAt)
     }
 
-    private func openCount(_ i: Incident, _ delta: Int64, state: inout State) {
-        state.indicators.add("safety.open_incidents", kind: .count, district: i.region, numerator: delta)
-        state.indicators.add("safety.open_incidents.\(i.level.rawValue)", kind: .count, district: i.region, numerator: delta)
+    private func openCount(_ i: Incident, _ delta: Int64, id: String, cause: String, state: inout State) {
+        for indicator in ["safety.open_incidents", "safety.open_incidents.\(i.level.rawValue)"] {
+            state.indicators.add(indicator, kind: .count, district: i.region, numerator: delta, subject: id, cause: cause)
+        }
     }
 
-    /// The windows count each incident once, by its report time.
-    private func firstReport(_ i: Incident, id: String, state: inout State, now: Timestamp, out: inout [HandlerOutput]) {
+    /// The windows count each incident once, by its report time: one reported late lands in
+    /// the window of its own time (or in none, if that window has closed), and a count it
+    /// changes after a later report at its school is published as a revision.
+    private func firstReport(_ i: Incident, id: String, cause: String, state: inout State, now: Timestamp, out: inout [HandlerOutput]) {
         let at = i.reportedAt.epochMilliseconds
         let windowEnd = i.reportedAt.adding(seconds: Self.windowDays * 24 * Self.hour)
         if windowEnd > now {
-            state.indicators.add("safety.incidents_30d", kind: .count, district: i.region, numerator: 1)
-            state.deadlines.schedule("window|\(i.region.code)", at: windowEnd)
+            let late = (state.schoolWindows[i.schoolId]?.last).map { at < $0 } ?? false
+            state.indicators.add(
+                "safety.incidents_30d", kind: .count, district: i.region, numerator: 1, subject: id, cause: cause, late: late)
+            state.deadlines.schedule("window|\(i.region.code)|\(id)", at: windowEnd)
             state.schoolWindows[i.schoolId, default: []].append(at)
             state.schoolWindows[i.schoolId]!.sort()
             state.deadlines.schedule("repeat|\(i.region.code)|\(i.schoolId)", at: windowEnd)
@@ -212,8 +231,9 @@ public struct CampusSafetyHandler: Handler {
                     out.append(o)
                 }
             case "window":
-                guard parts.count == 2, let region = RegionCode(parts[1]) else { continue }
-                state.indicators.add("safety.incidents_30d", kind: .count, district: region, numerator: -1)
+                guard parts.count >= 2, let region = RegionCode(parts[1]) else { continue }
+                state.indicators.add(
+                    "safety.incidents_30d", kind: .count, district: region, numerator: -1, subject: parts.count == 3 ? parts[2] : nil)
             case "repeat":
                 guard parts.count == 3, let region = RegionCode(parts[1]) else { continue }
                 evaluateRepeat(parts[2], region: region, state: &state, now: now, out: &out, cause: nil)

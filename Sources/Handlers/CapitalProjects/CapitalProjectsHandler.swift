@@ -32,6 +32,8 @@ public struct CapitalProjectsHandler: Handler {
         var overdue: Set<Milestone> = []
         var seatsAdded: Int64 = 0
         var planRef: String?
+        /// The latest event time seen for it (ms): an older event arriving late is a revision.
+        var lastAt: Int64?
 
         func hasReached(_ m: Milestone) -> Bool { reached.map { m <= $0 } ?? false }
     }
@@ -67,6 +69,13 @@ public struct CapitalProjectsHandler: Handler {
         project.planRef = m.planRef ?? project.planRef
         if let seats = m.seatsAdded { project.seatsAdded = seats }
         let before = project.reached
+        let at = event.occurredAt.epochMilliseconds
+        let late = project.lastAt.map { at < $0 } ?? false
+        project.lastAt = max(project.lastAt ?? at, at)
+        func add(_ indicator: String, _ delta: Int64) {
+            state.indicators.add(
+                indicator, kind: .count, district: project.region, numerator: delta, subject: project.projectId, cause: event.id, late: late)
+        }
         if project.reached.map({ m.milestone > $0 }) ?? true { project.reached = m.milestone }
         if let schedule = m.schedule {
             for (milestone, date) in schedule where project.schedule[milestone] != date {
@@ -78,20 +87,18 @@ public struct CapitalProjectsHandler: Handler {
         }
         // Reaching a milestone counts once, and reaches every earlier one.
         if !(before.map { $0 >= .completed } ?? false) && project.hasReached(.completed) {
-            state.indicators.add("projects.completed", kind: .count, district: project.region, numerator: 1)
-            if let g = Self.group(project.category) {
-                state.indicators.add("projects.completed.\(g)", kind: .count, district: project.region, numerator: 1)
-            }
+            add("projects.completed", 1)
+            if let g = Self.group(project.category) { add("projects.completed.\(g)", 1) }
         }
         if !(before.map { $0 >= .inUse } ?? false) && project.hasReached(.inUse) {
-            state.indicators.add("projects.seats_added", kind: .count, district: project.region, numerator: project.seatsAdded)
+            add("projects.seats_added", project.seatsAdded)
         }
         for milestone in project.overdue.sorted(by: <) {
             let planned = project.schedule[milestone]
             let stillDue = planned.map { $0.adding(days: 1).startInChina <= context.now } ?? false
             guard project.hasReached(milestone) || !stillDue else { continue }
             project.overdue.remove(milestone)
-            state.indicators.add("projects.overdue_milestones", kind: .count, district: project.region, numerator: -1)
+            add("projects.overdue_milestones", -1)
             let how = project.hasReached(milestone) ? "已于\(m.actualDate)\(Self.chinese(milestone))" : "计划日期已调整"
             if let o = state.alerts.resolve(
                 fingerprint: "projects.milestone_overdue/\(project.projectId)/\(milestone.rawValue)", at: event.occurredAt,
@@ -112,6 +119,10 @@ public struct CapitalProjectsHandler: Handler {
         return out
     }
 
+    public func explain(_ indicator: String, region: RegionCode, state: State) -> IndicatorExplanation? {
+        state.indicators.explain(indicator, region: region)
+    }
+
     private func expire(_ state: inout State, context: HandlerContext) -> [HandlerOutput] {
         let now = context.now
         var out: [HandlerOutput] = []
@@ -123,7 +134,8 @@ public struct CapitalProjectsHandler: Handler {
             let orange = parts[0] == "orange"
             if !project.overdue.contains(milestone) {
                 project.overdue.insert(milestone)
-                state.indicators.add("projects.overdue_milestones", kind: .count, district: project.region, numerator: 1)
+                state.indicators.add(
+                    "projects.overdue_milestones", kind: .count, district: project.region, numerator: 1, subject: project.projectId)
                 // Orange 30 days (rules.projects.milestone_overdue.deadlines.orange) after the planned day ends.
                 let orangeAt = context.due(
                     "projects.milestone_overdue", "orange", default: RuleDuration(30, .days), from: planned.adding(days: 1).startInChina)

@@ -19,7 +19,22 @@ public struct EnrolmentHandler: Handler {
         var deadlines = DeadlineQueue()
         var alerts = AlertBook()
         var indicators = IndicatorBook()
+        var timelines: [String: Timeline] = [:]
         public init() {}
+
+        enum CodingKeys: String, CodingKey { case classes, schools, cases, deadlines, alerts, indicators, timelines }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            classes = try c.decode([String: ClassInfo].self, forKey: .classes)
+            schools = try c.decode([String: SchoolInfo].self, forKey: .schools)
+            cases = try c.decode([String: DropoutCase].self, forKey: .cases)
+            deadlines = try c.decode(DeadlineQueue.self, forKey: .deadlines)
+            alerts = try c.decode(AlertBook.self, forKey: .alerts)
+            indicators = try c.decode(IndicatorBook.self, forKey: .indicators)
+            // Absent from checkpoints written before late events were placed by event time.
+            timelines = try c.decodeIfPresent([String: Timeline].self, forKey: .timelines) ?? [:]
+        }
     }
 
     struct ClassInfo: Codable, Sendable, Equatable {
@@ -67,10 +82,46 @@ public struct EnrolmentHandler: Handler {
         return out
     }
 
+    public func explain(_ indicator: String, region: RegionCode, state: State) -> IndicatorExplanation? {
+        state.indicators.explain(indicator, region: region)
+    }
+
     // MARK: Census and changes
+
+    /// Why counts move: the event (its id for `changedBy`, its time for alerts) and whether
+    /// it arrived after later events of the same school (a revision).
+    struct Cause {
+        var id: String
+        var at: Timestamp
+        var late: Bool
+    }
+
+    /// Event time per school and level, so that events arriving late land in the right place:
+    /// a census counts what happened before it; a change older than the school's census is in
+    /// it already; a census older than changes already applied is applied with them re-applied.
+    struct Timeline: Codable, Sendable, Equatable {
+        /// When the census in force was taken (ms); nil before the first.
+        var censusAt: Int64?
+        /// The latest event time applied (ms).
+        var lastAt: Int64 = .min
+        /// Changes applied since the census in force, to re-apply over a census that comes late.
+        var changes: [Logged] = []
+    }
+
+    struct Logged: Codable, Sendable, Equatable {
+        var at: Int64
+        var id: String
+        var classId: String?
+        var delta: Int64
+    }
 
     private func applyCensus(_ census: EnrolmentCensus, event: Event, state: inout State, out: inout [HandlerOutput]) {
         let schoolKey = "\(census.schoolId)|\(census.level.rawValue)"
+        var timeline = state.timelines[schoolKey] ?? Timeline()
+        let at = event.occurredAt.epochMilliseconds
+        // An older census than the one in force changes nothing: the newer one counted more.
+        if let current = timeline.censusAt, at < current { return }
+        let cause = Cause(id: event.id, at: event.occurredAt, late: at < timeline.lastAt)
         let old = state.schools[schoolKey]
         var school = SchoolInfo(region: event.region, level: census.level, ownership: census.ownership)
         // The census replaces every class of the school and level.
@@ -78,41 +129,51 @@ public struct EnrolmentHandler: Handler {
         for classId in old?.classIds ?? [] where !newIds.contains(classId) {
             let key = "\(census.schoolId)|\(classId)"
             if var info = state.classes.removeValue(forKey: key) {
-                setSize(&info, to: 0, event: event, state: &state, out: &out)
+                setSize(&info, to: 0, cause: cause, state: &state, out: &out)
             }
         }
         for c in census.classes {
             let key = "\(census.schoolId)|\(c.classId)"
             var info = state.classes[key]
                 ?? ClassInfo(schoolId: census.schoolId, classId: c.classId, region: event.region, level: census.level, size: 0)
-            setSize(&info, to: c.size, event: event, state: &state, out: &out)
+            setSize(&info, to: c.size, cause: cause, state: &state, out: &out)
             state.classes[key] = info
             school.total += c.size
         }
         school.classIds = census.classes.map(\.classId)
-        moveShares(from: old, to: school, state: &state)
+        moveShares(from: old, to: school, schoolId: census.schoolId, cause: cause, state: &state)
         state.schools[schoolKey] = school
+        // Changes that happened after this census (they arrived before it) still count.
+        timeline.changes.removeAll { $0.at <= at }
+        timeline.censusAt = at
+        timeline.lastAt = max(timeline.lastAt, at)
+        state.timelines[schoolKey] = timeline
+        for logged in timeline.changes {
+            move(
+                schoolKey, schoolId: census.schoolId, classId: logged.classId, delta: logged.delta, region: event.region,
+                level: census.level, ownership: census.ownership, cause: Cause(id: logged.id, at: event.occurredAt, late: true),
+                state: &state, out: &out)
+        }
     }
 
     private func applyChange(
         _ change: EnrolmentChange, event: Event, state: inout State, out: inout [HandlerOutput], context: HandlerContext
     ) {
         let schoolKey = "\(change.schoolId)|\(change.level.rawValue)"
-        let old = state.schools[schoolKey]
-        var school = old ?? SchoolInfo(region: event.region, level: change.level, ownership: change.ownership)
-        school.ownership = change.ownership
-        let delta = max(change.change.sign * change.count, -school.total)
-        school.total += delta
-        if let classId = change.classId {
-            let key = "\(change.schoolId)|\(classId)"
-            var info = state.classes[key]
-                ?? ClassInfo(schoolId: change.schoolId, classId: classId, region: event.region, level: change.level, size: 0)
-            if state.classes[key] == nil { school.classIds.append(classId) }
-            setSize(&info, to: max(0, info.size + change.change.sign * change.count), event: event, state: &state, out: &out)
-            state.classes[key] = info
+        var timeline = state.timelines[schoolKey] ?? Timeline()
+        let at = event.occurredAt.epochMilliseconds
+        // A change from before the census in force is in its counts already; its case still
+        // matters. (One at the census's own time that arrives after it is counted.)
+        if timeline.censusAt.map({ at >= $0 }) ?? true {
+            let delta = change.change.sign * change.count
+            move(
+                schoolKey, schoolId: change.schoolId, classId: change.classId, delta: delta, region: event.region, level: change.level,
+                ownership: change.ownership, cause: Cause(id: event.id, at: event.occurredAt, late: at < timeline.lastAt),
+                state: &state, out: &out)
+            timeline.changes.append(Logged(at: at, id: event.id, classId: change.classId, delta: delta))
+            timeline.lastAt = max(timeline.lastAt, at)
+            state.timelines[schoolKey] = timeline
         }
-        moveShares(from: old, to: school, state: &state)
-        state.schools[schoolKey] = school
 
         guard let student = change.studentRef else { return }
         switch change.change {
@@ -125,26 +186,62 @@ public struct EnrolmentHandler: Handler {
         }
     }
 
-    /// Moves the share indicators from a school's old contribution to its new one.
-    private func moveShares(from old: SchoolInfo?, to new: SchoolInfo, state: inout State) {
-        if let old { contribute(old, sign: -1, state: &state) }
-        contribute(new, sign: 1, state: &state)
+    /// Moves a school's total (and a class's size) by `delta` pupils.
+    private func move(
+        _ schoolKey: String, schoolId: String, classId: String?, delta signed: Int64, region: RegionCode, level: SchoolLevel,
+        ownership: Ownership, cause: Cause, state: inout State, out: inout [HandlerOutput]
+    ) {
+        let old = state.schools[schoolKey]
+        var school = old ?? SchoolInfo(region: region, level: level, ownership: ownership)
+        school.ownership = ownership
+        school.total += max(signed, -school.total)
+        if let classId {
+            let key = "\(schoolId)|\(classId)"
+            var info = state.classes[key] ?? ClassInfo(schoolId: schoolId, classId: classId, region: region, level: level, size: 0)
+            if state.classes[key] == nil { school.classIds.append(classId) }
+            setSize(&info, to: max(0, info.size + signed), cause: cause, state: &state, out: &out)
+            state.classes[key] = info
+        }
+        moveShares(from: old, to: school, schoolId: schoolId, cause: cause, state: &state)
+        state.schools[schoolKey] = school
     }
 
-    private func contribute(_ s: SchoolInfo, sign: Int64, state: inout State) {
-        let n = s.total * sign
-        guard n != 0 else { return }
+    /// Moves the share indicators from a school's old contribution to its new one, by the
+    /// difference, so that the school's share of each value keeps its history of events.
+    private func moveShares(from old: SchoolInfo?, to new: SchoolInfo, schoolId: String, cause: Cause, state: inout State) {
+        var delta: [String: (numerator: Int64, denominator: Int64, region: RegionCode)] = [:]
+        for (school, sign) in [(old, Int64(-1)), (Optional(new), Int64(1))] {
+            guard let school else { continue }
+            for (indicator, numerator, denominator) in shares(of: school) {
+                var d = delta[indicator] ?? (0, 0, school.region)
+                if school.region != d.region {
+                    // A school that moved district: take it out of the old one separately.
+                    state.indicators.add(
+                        indicator, kind: .ratio, district: school.region, numerator: sign * numerator, denominator: sign * denominator,
+                        subject: schoolId, cause: cause.id, late: cause.late)
+                    continue
+                }
+                d.numerator += sign * numerator
+                d.denominator += sign * denominator
+                delta[indicator] = d
+            }
+        }
+        for (indicator, d) in delta.sorted(by: { $0.key < $1.key }) where d.numerator != 0 || d.denominator != 0 {
+            state.indicators.add(
+                indicator, kind: .ratio, district: d.region, numerator: d.numerator, denominator: d.denominator, subject: schoolId,
+                cause: cause.id, late: cause.late)
+        }
+    }
+
+    /// A school's pupils in each share it counts in: (indicator, numerator, denominator).
+    private func shares(of s: SchoolInfo) -> [(String, Int64, Int64)] {
+        let n = s.total
         switch s.level {
         case .preschool:
-            state.indicators.add("preschool.public_share", kind: .ratio, district: s.region, numerator: s.ownership == .public ? n : 0, denominator: n)
-            state.indicators.add(
-                "preschool.inclusive_share", kind: .ratio, district: s.region,
-                numerator: s.ownership == .private ? 0 : n, denominator: n)
-        case .vocational:
-            state.indicators.add("secondary.vocational_share", kind: .ratio, district: s.region, numerator: n, denominator: n)
-        case .senior:
-            state.indicators.add("secondary.vocational_share", kind: .ratio, district: s.region, numerator: 0, denominator: n)
-        default: break
+            return [("preschool.public_share", s.ownership == .public ? n : 0, n), ("preschool.inclusive_share", s.ownership == .private ? 0 : n, n)]
+        case .vocational: return [("secondary.vocational_share", n, n)]
+        case .senior: return [("secondary.vocational_share", 0, n)]
+        default: return []
         }
     }
 
@@ -156,7 +253,7 @@ public struct EnrolmentHandler: Handler {
         size > Self.superOversizedLimit ? .superOversized : size > Self.oversizedLimit ? .oversized : .normal
     }
 
-    private func setSize(_ info: inout ClassInfo, to size: Int64, event: Event, state: inout State, out: inout [HandlerOutput]) {
+    private func setSize(_ info: inout ClassInfo, to size: Int64, cause: Cause, state: inout State, out: inout [HandlerOutput]) {
         let before = band(info.size)
         let after = band(size)
         info.size = size
@@ -164,14 +261,18 @@ public struct EnrolmentHandler: Handler {
         if before != after {
             let wasOver: Int64 = before == .normal ? 0 : 1
             let isOver: Int64 = after == .normal ? 0 : 1
+            let subject = "\(info.schoolId)/\(info.classId)"
+            func add(_ indicator: String, _ delta: Int64) {
+                state.indicators.add(
+                    indicator, kind: .count, district: info.region, numerator: delta, subject: subject, cause: cause.id, late: cause.late)
+            }
             if info.level == .senior {
-                state.indicators.add("senior.oversized_classes", kind: .count, district: info.region, numerator: isOver - wasOver)
+                add("senior.oversized_classes", isOver - wasOver)
             } else {
-                state.indicators.add("compulsory.oversized_classes", kind: .count, district: info.region, numerator: isOver - wasOver)
+                add("compulsory.oversized_classes", isOver - wasOver)
                 let wasSuper: Int64 = before == .superOversized ? 1 : 0
                 let isSuper: Int64 = after == .superOversized ? 1 : 0
-                state.indicators.add(
-                    "compulsory.super_oversized_classes", kind: .count, district: info.region, numerator: isSuper - wasSuper)
+                add("compulsory.super_oversized_classes", isSuper - wasSuper)
             }
         }
         let subjectKey = "\(info.schoolId)/\(info.classId)"
@@ -179,7 +280,7 @@ public struct EnrolmentHandler: Handler {
         let planRef = info.level == .senior ? "City 2023 §10" : "Zibo 2020 §8"
         if after == .normal {
             if let o = state.alerts.resolve(
-                fingerprint: fingerprint, at: event.occurredAt, causes: [event.id],
+                fingerprint: fingerprint, at: cause.at, causes: [cause.id],
                 summary: "\(info.schoolId) \(info.classId)班 班额降至\(size)人, 不再超过55人")
             {
                 out.append(o)
@@ -192,8 +293,8 @@ public struct EnrolmentHandler: Handler {
                 rule: "enrolment.oversized_class", subjectKey: subjectKey, region: info.region,
                 subject: ["schoolId": info.schoolId, "classId": info.classId],
                 level: after == .superOversized ? .orange : .yellow,
-                summary: "\(info.schoolId) \(info.classId)班 班额\(size)人, \(label)", planRef: planRef, at: event.occurredAt,
-                causes: [event.id]))
+                summary: "\(info.schoolId) \(info.classId)班 班额\(size)人, \(label)", planRef: planRef, at: cause.at,
+                causes: [cause.id]))
         {
             out.append(o)
         }
@@ -220,7 +321,9 @@ public struct EnrolmentHandler: Handler {
             openedAt: event.occurredAt, reason: change.reason)
         state.cases[student] = c
         if c.level == .primary || c.level == .junior {
-            state.indicators.add("compulsory.open_dropout_cases", kind: .count, district: c.region, numerator: 1)
+            state.indicators.add(
+                "compulsory.open_dropout_cases", kind: .count, district: c.region, numerator: 1, subject: "\(c.schoolId)/\(student)",
+                cause: event.id)
         }
         let opened = c.openedAt.epochMilliseconds
         for level in [Alert.Level.yellow, .orange] {
@@ -233,7 +336,9 @@ public struct EnrolmentHandler: Handler {
     private func closeCase(_ student: String, event: Event, state: inout State, out: inout [HandlerOutput], how: EnrolmentChange.Kind) {
         guard let c = state.cases.removeValue(forKey: student) else { return }
         if c.level == .primary || c.level == .junior {
-            state.indicators.add("compulsory.open_dropout_cases", kind: .count, district: c.region, numerator: -1)
+            state.indicators.add(
+                "compulsory.open_dropout_cases", kind: .count, district: c.region, numerator: -1, subject: "\(c.schoolId)/\(student)",
+                cause: event.id)
         }
         let what = how == .returned ? "已复学" : how == .withdrawn ? "已办理退学手续" : "已转出"
         if let o = state.alerts.resolve(

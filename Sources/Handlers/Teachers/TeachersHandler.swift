@@ -105,10 +105,16 @@ public struct TeachersHandler: Handler {
         return out
     }
 
+    public func explain(_ indicator: String, region: RegionCode, state: State) -> IndicatorExplanation? {
+        state.indicators.explain(indicator, region: region)
+    }
+
     private func applyRoster(_ r: Roster, region: RegionCode, state: inout State, now: Timestamp, cause: String, out: inout [HandlerOutput]) {
         let previous = state.teachers[r.teacherId]
         if let p = previous {
-            state.indicators.add("teachers.research_staff_share", kind: .ratio, district: p.region, numerator: p.researcher ? -1 : 0, denominator: -1)
+            state.indicators.add(
+                "teachers.research_staff_share", kind: .ratio, district: p.region, numerator: p.researcher ? -1 : 0, denominator: -1,
+                subject: r.teacherId, cause: cause)
         }
         let moved = previous.map { $0.schoolId != r.schoolId } ?? false
         if r.left || moved,
@@ -135,7 +141,9 @@ public struct TeachersHandler: Handler {
         }
         teacher.region = region
         state.teachers[r.teacherId] = teacher
-        state.indicators.add("teachers.research_staff_share", kind: .ratio, district: region, numerator: teacher.researcher ? 1 : 0, denominator: 1)
+        state.indicators.add(
+            "teachers.research_staff_share", kind: .ratio, district: region, numerator: teacher.researcher ? 1 : 0, denominator: 1,
+            subject: r.teacherId, cause: cause)
     }
 
     private func expire(_ state: inout State, now: Timestamp) -> [HandlerOutput] {

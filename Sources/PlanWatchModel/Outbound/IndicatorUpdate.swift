@@ -50,6 +50,12 @@ public struct IndicatorUpdate: Sendable, Equatable, Codable {
     public var target: Target?
     public var status: TargetStatus?
     public var asOf: Timestamp
+    /// The version of the indicator's definition (how it is counted), from ``IndicatorCatalog``.
+    public var definitionVersion: Int64 = 1
+    /// Ids of the events that changed it since its last update (none when time alone did).
+    public var changedBy: [String] = []
+    /// 0, or how many times the value was revised for events that arrived late.
+    public var revision: Int64 = 0
 
     public init(
         indicator: String, scope: IndicatorScope, region: RegionCode, value: Double?, numerator: Int64? = nil,
@@ -64,6 +70,7 @@ public struct IndicatorUpdate: Sendable, Equatable, Codable {
         self.target = target
         self.status = status
         self.asOf = asOf
+        definitionVersion = IndicatorCatalog.definitionVersion(of: indicator)
     }
 
     /// `indicator.<id>.<region>`.
@@ -81,7 +88,56 @@ public struct IndicatorUpdate: Sendable, Equatable, Codable {
             "target": target?.json ?? .null,
             "status": .optional(status?.rawValue),
             "asOf": .string(asOf.description),
+            "definitionVersion": .integer(definitionVersion),
+            "changedBy": .array(changedBy.map { .string($0) }),
+            "revision": .integer(revision),
             "seq": .integer(seq),
         ])
+    }
+}
+
+/// One subject's share of an indicator value: a school's pupils, an oversized class, an
+/// open incident, a project.
+public struct IndicatorContribution: Sendable, Equatable, Codable {
+    /// Whose share: `370303-0042`, `370303-0042/3-2`, `INC-2026-0311`, `P-2020-017`, …
+    public var subject: String
+    /// The district (or city) it was counted in.
+    public var region: RegionCode
+    public var numerator: Int64
+    public var denominator: Int64
+    /// The events that last changed it, oldest first (at most ``eventsKept``).
+    public var events: [String]
+    public static let eventsKept = 5
+
+    public init(subject: String, region: RegionCode, numerator: Int64, denominator: Int64, events: [String]) {
+        self.subject = subject
+        self.region = region
+        self.numerator = numerator
+        self.denominator = denominator
+        self.events = events
+    }
+}
+
+/// An indicator value with what makes it up (`planwatch explain`).
+public struct IndicatorExplanation: Sendable, Equatable {
+    public var indicator: String
+    public var region: RegionCode
+    public var value: Double?
+    public var numerator: Int64
+    public var denominator: Int64?
+    public var revision: Int64
+    public var contributions: [IndicatorContribution]
+
+    public init(
+        indicator: String, region: RegionCode, value: Double?, numerator: Int64, denominator: Int64?, revision: Int64,
+        contributions: [IndicatorContribution]
+    ) {
+        self.indicator = indicator
+        self.region = region
+        self.value = value
+        self.numerator = numerator
+        self.denominator = denominator
+        self.revision = revision
+        self.contributions = contributions
     }
 }

@@ -21,6 +21,8 @@ class HandlerSlot {
     func restoreState(_ data: Data?) throws {}
     /// True when `data` decodes to the state the handler holds now.
     func stateMatches(_ data: Data?) -> Bool { false }
+    /// What makes up one of the handler's indicator values, if it is the handler's.
+    func explain(_ indicator: String, region: RegionCode) -> IndicatorExplanation? { nil }
 
     /// Wraps any handler, opening its existential once.
     static func make(_ handler: any Handler) -> HandlerSlot { typed(handler) }
@@ -44,6 +46,10 @@ private final class TypedSlot<H: Handler>: HandlerSlot {
 
     override func tick(context: HandlerContext) throws -> [HandlerOutput] {
         try handler.tick(state: &state, context: context)
+    }
+
+    override func explain(_ indicator: String, region: RegionCode) -> IndicatorExplanation? {
+        handler.explain(indicator, region: region, state: state)
     }
 
     override func encodeState() throws -> Data {

@@ -7,76 +7,76 @@ import ZeroMQ
 
 /// The YAML configuration file of `planwatchd`. Every key is optional; what is absent
 /// keeps its embedded default (the endpoints of CONTRACT.md, SQLite under ./var).
-struct DaemonConfig: Decodable, Equatable {
-    struct Storage: Decodable, Equatable {
-        var path: String?
-        var url: String?
-        var synchronous: String?
-        var retentionHours: Double?
+package struct DaemonConfig: Decodable, Equatable {
+    package struct Storage: Decodable, Equatable {
+        package var path: String?
+        package var url: String?
+        package var synchronous: String?
+        package var retentionHours: Double?
     }
-    struct Ingest: Decodable, Equatable {
-        var bind: [String]?
-        var connect: [String]?
-        var topics: [String]?
-        var regions: [String]?
-        var indicators: Bool?
-        var maxBodyBytes: Int?
-        var receiveHighWaterMark: Int32?
+    package struct Ingest: Decodable, Equatable {
+        package var bind: [String]?
+        package var connect: [String]?
+        package var topics: [String]?
+        package var regions: [String]?
+        package var indicators: Bool?
+        package var maxBodyBytes: Int?
+        package var receiveHighWaterMark: Int32?
     }
-    struct Endpoints: Decodable, Equatable {
-        var bind: [String]?
-        var connect: [String]?
-        var sendHighWaterMark: Int32?
+    package struct Endpoints: Decodable, Equatable {
+        package var bind: [String]?
+        package var connect: [String]?
+        package var sendHighWaterMark: Int32?
     }
-    struct Pipeline: Decodable, Equatable {
-        var maxBatch: Int?
-        var queueCapacity: Int?
-        var tickIntervalMs: Int?
-        var checkpointEvery: Int?
-        var checkpointIntervalMs: Int?
+    package struct Pipeline: Decodable, Equatable {
+        package var maxBatch: Int?
+        package var queueCapacity: Int?
+        package var tickIntervalMs: Int?
+        package var checkpointEvery: Int?
+        package var checkpointIntervalMs: Int?
     }
 
-    struct Curve: Decodable, Equatable {
-        struct Client: Decodable, Equatable {
-            var name: String
-            var publicKey: String?
-            var publicKeyFile: String?
-            var publish: [String]?
+    package struct Curve: Decodable, Equatable {
+        package struct Client: Decodable, Equatable {
+            package var name: String
+            package var publicKey: String?
+            package var publicKeyFile: String?
+            package var publish: [String]?
         }
-        var secretKeyFile: String
-        var clients: [Client]?
+        package var secretKeyFile: String
+        package var clients: [Client]?
     }
 
-    struct HTTP: Decodable, Equatable { var bind: String? }
-    struct Plugins: Decodable, Equatable {
-        var directory: String?
-        var required: [String]?
+    package struct HTTP: Decodable, Equatable { package var bind: String? }
+    package struct Plugins: Decodable, Equatable {
+        package var directory: String?
+        package var required: [String]?
     }
-    struct Alertmanager: Decodable, Equatable { var url: String? }
+    package struct Alertmanager: Decodable, Equatable { package var url: String? }
     /// One rule's settings: its owner, how long to acknowledge, and its deadlines.
-    struct Rule: Decodable, Equatable {
-        var owner: String?
-        var ackWithin: String?
-        var deadlines: [String: String]?
+    package struct Rule: Decodable, Equatable {
+        package var owner: String?
+        package var ackWithin: String?
+        package var deadlines: [String: String]?
     }
 
-    var logLevel: String?
-    var http: HTTP?
-    var plugins: Plugins?
-    var alertmanager: Alertmanager?
-    var curve: Curve?
-    var allowPlaintext: Bool?
-    var storage: Storage?
-    var ingest: Ingest?
-    var ack: Endpoints?
-    var publish: Endpoints?
-    var snapshot: Endpoints?
-    var pipeline: Pipeline?
-    var plans: [String]?
-    var clock: String?
-    var atRiskMarginPoints: Double?
-    var calendars: [String]?
-    var rules: [String: Rule]?
+    package var logLevel: String?
+    package var http: HTTP?
+    package var plugins: Plugins?
+    package var alertmanager: Alertmanager?
+    package var curve: Curve?
+    package var allowPlaintext: Bool?
+    package var storage: Storage?
+    package var ingest: Ingest?
+    package var ack: Endpoints?
+    package var publish: Endpoints?
+    package var snapshot: Endpoints?
+    package var pipeline: Pipeline?
+    package var plans: [String]?
+    package var clock: String?
+    package var atRiskMarginPoints: Double?
+    package var calendars: [String]?
+    package var rules: [String: Rule]?
 
     /// Every key the file may hold, for a clear error on a misspelt one.
     static let knownKeys: [String: Set<String>] = [
@@ -96,12 +96,12 @@ struct DaemonConfig: Decodable, Equatable {
         "pipeline": ["maxBatch", "queueCapacity", "tickIntervalMs", "checkpointEvery", "checkpointIntervalMs"],
     ]
 
-    struct Invalid: Error, CustomStringConvertible {
-        let description: String
+    package struct Invalid: Error, CustomStringConvertible {
+        package let description: String
     }
 
     /// Reads and checks a configuration file.
-    static func load(path: String) throws -> DaemonConfig {
+    package static func load(path: String) throws -> DaemonConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw Invalid(description: "cannot read config file \(path): no such file or not readable")
         }
@@ -124,7 +124,7 @@ struct DaemonConfig: Decodable, Equatable {
     }
 
     /// Region prefixes a shard owns: 2 to 6 digits (a province, a city, a district).
-    static func checkRegions(_ prefixes: [String], what: String) throws -> [String] {
+    package static func checkRegions(_ prefixes: [String], what: String) throws -> [String] {
         for p in prefixes where !(2...6).contains(p.count) || !p.allSatisfy(\.isASCII) || !p.allSatisfy(\.isNumber) {
             throw Invalid(description: "\(what): '\(p)' is not a region prefix (2 to 6 digits, e.g. 3703 for Zibo)")
         }
@@ -175,7 +175,7 @@ struct DaemonConfig: Decodable, Equatable {
     ]
 
     /// Reads `rules:` into the alert policy and the rule deadlines.
-    static func rules(_ rules: [String: Rule]) throws -> (AlertPolicy, RuleTimings) {
+    package static func rules(_ rules: [String: Rule]) throws -> (AlertPolicy, RuleTimings) {
         var owners: [String: AlertPolicy.Rule] = [:]
         var timings: [String: RuleDuration] = [:]
         func duration(_ text: String, _ path: String) throws -> RuleDuration {
@@ -207,8 +207,7 @@ struct DaemonConfig: Decodable, Equatable {
     }
 
     /// Applies this file over the embedded defaults.
-    func apply(to runtime: inout RuntimeConfig) throws {
-        if let rules { (runtime.alertPolicy, runtime.timings) = try Self.rules(rules) }
+    package func apply(to runtime: inout RuntimeConfig) throws {
         if let v = storage?.path { runtime.journalPath = v }
         if let v = storage?.url {
             guard v.hasPrefix("postgres://") || v.hasPrefix("postgresql://") else {

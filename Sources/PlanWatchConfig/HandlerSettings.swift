@@ -1,0 +1,51 @@
+import Foundation
+import HandlerKit
+import PlanFiles
+import PlanWatchRuntime
+
+/// Everything that decides what the handlers and the alert desk output — plans, clock,
+/// holiday calendar, rule deadlines and owners — read the same way by the daemon and by the
+/// commands that rebuild its state from a journal (`planwatch replay`, `planwatch explain`),
+/// so that a replay gives the daemon's outputs.
+package struct HandlerSettings: Sendable {
+    package var plans: PlanSet
+    package var clock: ClockMode
+    package var calendar: WorkCalendar
+    package var timings: RuleTimings
+    package var alertPolicy: AlertPolicy
+
+    /// The folder searched for holiday calendars when none are named.
+    package static let defaultCalendarFolder = "Plans/calendar"
+
+    /// The settings from a config file, with flags taking precedence where given (non-empty).
+    package static func load(file: DaemonConfig?, plans: [String], clock: String?, calendars: [String]) throws -> HandlerSettings {
+        let clockText = clock ?? file?.clock ?? "wall"
+        guard let mode = ClockMode(rawValue: clockText) else {
+            throw DaemonConfig.Invalid(description: "clock '\(clockText)' is not wall or event")
+        }
+        let planPaths = plans.isEmpty ? (file?.plans ?? []) : plans
+        let planSet: PlanSet
+        do {
+            planSet = try PlanFile.loadSet(paths: planPaths, atRiskMarginPoints: file?.atRiskMarginPoints ?? 10)
+        } catch {
+            throw DaemonConfig.Invalid(description: "plan files are not valid:\n\(error)")
+        }
+        let calendarPaths = !calendars.isEmpty ? calendars : (file?.calendars ?? CalendarFile.files(in: defaultCalendarFolder))
+        let calendar: WorkCalendar
+        do {
+            calendar = try CalendarFile.loadCalendar(paths: calendarPaths)
+        } catch {
+            throw DaemonConfig.Invalid(description: "calendar files are not valid:\n\(error)")
+        }
+        let (policy, timings) = try DaemonConfig.rules(file?.rules ?? [:])
+        return HandlerSettings(plans: planSet, clock: mode, calendar: calendar, timings: timings, alertPolicy: policy)
+    }
+
+    /// Puts the clock, calendar, deadlines and owners into a runtime configuration.
+    package func apply(to config: inout RuntimeConfig) {
+        config.clock = clock
+        config.calendar = calendar
+        config.timings = timings
+        config.alertPolicy = alertPolicy
+    }
+}
