@@ -100,6 +100,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
+            resources: [.copy("Schemas")],
             swiftSettings: strict),
         .executableTarget(
             name: "planwatch",

@@ -32,7 +32,8 @@ public struct FieldReader: Sendable {
         return value
     }
 
-    /// A required string, optionally limited in length (in characters).
+    /// A required string, optionally limited in length (in characters: Unicode code points,
+    /// as JSON Schema's `maxLength` counts them).
     public func string(_ key: String, length: ClosedRange<Int>? = nil) throws(Rejection) -> String {
         let value = try value(key)
         return try checkString(key, value, length: length)
@@ -47,7 +48,7 @@ public struct FieldReader: Sendable {
     private func checkString(_ key: String, _ value: JSONValue, length: ClosedRange<Int>?) throws(Rejection) -> String {
         guard case .string(let s) = value else { throw violation(key, "expected a string, got \(value.typeName)") }
         if let length {
-            let count = s.count
+            let count = s.unicodeScalars.count
             guard length.contains(count) else {
                 throw violation(key, "length \(count) is outside \(length.lowerBound)–\(length.upperBound) characters")
             }
@@ -70,7 +71,8 @@ public struct FieldReader: Sendable {
         let number: Int64
         switch value {
         case .integer(let i): number = i
-        case .double(let d) where d == d.rounded() && abs(d) < 9e15: number = Int64(d)
+        // An integral number written as 1.0 or 1e2 is a whole number, as JSON Schema's "integer" says.
+        case .double(let d) where d == d.rounded() && abs(d) < 9.2e18: number = Int64(d)
         case .double: throw violation(key, "expected a whole number, got \(value)")
         default: throw violation(key, "expected a whole number, got \(value.typeName)")
         }

@@ -32,7 +32,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
             let hour = num(11, 2), b[13] == UInt8(ascii: ":"), let minute = num(14, 2),
             b[16] == UInt8(ascii: ":"), let second = num(17, 2),
             let date = LocalDate(year: year, month: month, day: day),
-            hour < 24, minute < 60, second < 61
+            hour < 24, minute < 60, second < 60
         else { return nil }
         var i = 19
         var millis = 0
@@ -57,7 +57,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
             else { return nil }
             offset = (oh * 60 + om) * (b[i] == UInt8(ascii: "-") ? -1 : 1)
         }
-        let localSeconds = Int64(date.dayNumber) * 86_400 + Int64(hour * 3600 + minute * 60 + min(second, 59))
+        let localSeconds = Int64(date.dayNumber) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
         epochMilliseconds = (localSeconds - Int64(offset * 60)) * 1000 + Int64(millis)
         offsetMinutes = offset
     }

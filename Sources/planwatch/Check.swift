@@ -1,10 +1,17 @@
 import ArgumentParser
+import HandlerCatalog
 import PlanWatchModel
+import PlanWatchRuntime
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Validate a file of events (JSON lines) offline, as the daemon would.",
-        discussion: "Prints each rejection with its line number and reason; exits 1 if any line is rejected.")
+        discussion: """
+            Knows the contract's types and those the built-in handlers add (teacher.roster,
+            teacher.training, operator.ack). Prints each rejection with its line number and reason;
+            exits 1 if any line is rejected. With --json, one verdict per line:
+            {"line": N, "valid": true|false, "reason": ..., "detail": ...}.
+            """)
 
     @Argument(help: "File of events, one JSON object per line ('-' or none: standard input).")
     var file: String?
@@ -12,17 +19,34 @@ struct Check: ParsableCommand {
     @Option(help: "Largest body accepted, in bytes.")
     var maxBodyBytes = 65_536
 
+    @Flag(help: "One JSON verdict per line, valid or not.")
+    var json = false
+
     func run() throws {
-        let decoder = EventDecoder(maxBodyBytes: maxBodyBytes)
+        var config = RuntimeConfig()
+        config.maxBodyBytes = maxBodyBytes
+        let decoder = Runtime.decoder(for: HandlerCatalog.builtIn(), config: config)
         var rejected = 0
         let lines = try EventLine.read(path: file)
         for line in lines {
-            if case .failure(let rejection) = decoder.decode(topic: line.topic, body: line.body) {
+            switch decoder.decode(topic: line.topic, body: line.body) {
+            case .success:
+                if json { print(JSONWriter.string(.object(["line": .integer(Int64(line.number)), "valid": .bool(true)]))) }
+            case .failure(let rejection):
                 rejected += 1
-                print("line \(line.number): \(rejection.reason.rawValue): \(rejection.detail)")
+                if json {
+                    print(
+                        JSONWriter.string(
+                            .object([
+                                "line": .integer(Int64(line.number)), "valid": .bool(false), "reason": .string(rejection.reason.rawValue),
+                                "detail": .string(rejection.detail),
+                            ])))
+                } else {
+                    print("line \(line.number): \(rejection.reason.rawValue): \(rejection.detail)")
+                }
             }
         }
-        print("\(lines.count - rejected) valid, \(rejected) rejected")
+        if !json { print("\(lines.count - rejected) valid, \(rejected) rejected") }
         if rejected > 0 { throw ExitCode(1) }
     }
 }

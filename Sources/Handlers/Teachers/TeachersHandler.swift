@@ -54,7 +54,11 @@ public struct TeachersHandler: Handler {
                 throw Rejection(.schemaViolation, "payload.role: \"\(role)\" is not one of teacher, researcher")
             }
             since = try r.date("since")
-            if case .bool(let b)? = r.object["left"] { left = b } else { left = false }
+            switch r.object["left"] {
+            case .bool(let b)?: left = b
+            case nil, .null?: left = false
+            case let other?: throw Rejection(.schemaViolation, "payload.left: expected true or false, got \(other.typeName)")
+            }
         }
     }
 

@@ -65,6 +65,7 @@ enum HTTPServer {
             return json("[" + points.joined(separator: ",") + "]")
         }
         addAlertRoutes(to: router, runtime: runtime)
+        addSchemaRoutes(to: router)
         router.get("/events") { _, _ -> Response in
             let stream = runtime.outputs.follow()
             return Response(
