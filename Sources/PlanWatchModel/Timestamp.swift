@@ -69,19 +69,51 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     }
 
     /// RFC 3339 text in this instant's offset, with milliseconds only when non-zero.
+    /// (Written digit by digit: every alert and indicator carries two or three of these.)
     public var description: String {
         let localMillis = epochMilliseconds + Int64(offsetMinutes) * 60_000
         let days = floorDiv(localMillis, 86_400_000)
-        let msOfDay = localMillis - days * 86_400_000
+        let msOfDay = Int(localMillis - days * 86_400_000)
         let date = LocalDate(dayNumber: Int(days))
-        let seconds = Int(msOfDay / 1000)
-        let ms = Int(msOfDay % 1000)
-        var s = "\(date)T\(pad2(seconds / 3600)):\(pad2(seconds / 60 % 60)):\(pad2(seconds % 60))"
-        if ms != 0 { s += "." + String(ms + 1000).dropFirst() }
-        if offsetMinutes == 0 { return s + "Z" }
-        let sign = offsetMinutes < 0 ? "-" : "+"
-        let off = abs(offsetMinutes)
-        return s + "\(sign)\(pad2(off / 60)):\(pad2(off % 60))"
+        let seconds = msOfDay / 1000
+        let ms = msOfDay % 1000
+        var b: [UInt8] = []
+        b.reserveCapacity(29)
+        func digits(_ v: Int, _ count: Int) {
+            var divisor = 1
+            for _ in 1..<count { divisor *= 10 }
+            var v = v
+            for _ in 0..<count {
+                b.append(UInt8(48 + v / divisor % 10))
+                v %= divisor
+                divisor /= 10
+            }
+        }
+        digits(date.year, 4)
+        b.append(UInt8(ascii: "-"))
+        digits(date.month, 2)
+        b.append(UInt8(ascii: "-"))
+        digits(date.day, 2)
+        b.append(UInt8(ascii: "T"))
+        digits(seconds / 3600, 2)
+        b.append(UInt8(ascii: ":"))
+        digits(seconds / 60 % 60, 2)
+        b.append(UInt8(ascii: ":"))
+        digits(seconds % 60, 2)
+        if ms != 0 {
+            b.append(UInt8(ascii: "."))
+            digits(ms, 3)
+        }
+        if offsetMinutes == 0 {
+            b.append(UInt8(ascii: "Z"))
+        } else {
+            b.append(UInt8(ascii: offsetMinutes < 0 ? "-" : "+"))
+            let off = abs(offsetMinutes)
+            digits(off / 60, 2)
+            b.append(UInt8(ascii: ":"))
+            digits(off % 60, 2)
+        }
+        return String(decoding: b, as: UTF8.self)
     }
 
     /// This instant moved by a number of seconds.

@@ -41,7 +41,7 @@ public struct RuntimeConfig: Sendable {
     /// How often the clock ticks reach the handlers, in milliseconds.
     public var tickIntervalMilliseconds: Int = 1_000
     /// A checkpoint after this many journal entries…
-    public var checkpointEvery: Int = 10_000
+    public var checkpointEvery: Int = 100_000
     /// …or after this many milliseconds with anything new.
     public var checkpointIntervalMilliseconds: Int = 60_000
 

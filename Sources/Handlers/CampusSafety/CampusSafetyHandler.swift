@@ -153,8 +153,9 @@ public struct CampusSafetyHandler: Handler {
             state.indicators.add(
                 "safety.incidents_30d", kind: .count, district: i.region, numerator: 1, subject: id, cause: cause, late: late)
             state.deadlines.schedule("window|\(i.region.code)|\(id)", at: windowEnd)
-            state.schoolWindows[i.schoolId, default: []].append(at)
-            state.schoolWindows[i.schoolId]!.sort()
+            // Kept sorted; nearly always an append (reports arrive roughly in order).
+            let index = Self.insertionIndex(of: at, in: state.schoolWindows[i.schoolId] ?? [])
+            state.schoolWindows[i.schoolId, default: []].insert(at, at: index)
             state.deadlines.schedule("repeat|\(i.region.code)|\(i.schoolId)", at: windowEnd)
             evaluateRepeat(i.schoolId, region: i.region, state: &state, now: now, out: &out, cause: id)
         }
@@ -170,8 +171,10 @@ public struct CampusSafetyHandler: Handler {
 
     private func evaluateRepeat(_ school: String, region: RegionCode, state: inout State, now: Timestamp, out: inout [HandlerOutput], cause: String?) {
         let cutoff = now.epochMilliseconds - Self.windowDays * 24 * Self.hour * 1000
-        let times = (state.schoolWindows[school] ?? []).filter { $0 > cutoff }
-        state.schoolWindows[school] = times.isEmpty ? nil : times
+        let expired = Self.insertionIndex(of: cutoff + 1, in: state.schoolWindows[school] ?? [])  // sorted: a prefix
+        if expired > 0 { state.schoolWindows[school]?.removeSubrange(..<expired) }
+        if state.schoolWindows[school]?.isEmpty == true { state.schoolWindows[school] = nil }
+        let times = state.schoolWindows[school] ?? []
         let fingerprint = "safety.repeat_school/\(school)"
         if times.count >= Self.repeatCount {
             if let o = state.alerts.fire(
@@ -187,6 +190,18 @@ public struct CampusSafetyHandler: Handler {
         {
             out.append(o)
         }
+    }
+
+    /// Where `value` goes in the sorted `times`: after every element smaller than it.
+    static func insertionIndex(of value: Int64, in times: [Int64]) -> Int {
+        if let last = times.last, last < value { return times.count }
+        var low = 0
+        var high = times.count
+        while low < high {
+            let mid = (low + high) / 2
+            if times[mid] < value { low = mid + 1 } else { high = mid }
+        }
+        return low
     }
 
     private func evaluateFood(_ region: RegionCode, state: inout State, now: Timestamp, out: inout [HandlerOutput], cause: String?) {

@@ -160,19 +160,20 @@ public struct EnrolmentHandler: Handler {
         _ change: EnrolmentChange, event: Event, state: inout State, out: inout [HandlerOutput], context: HandlerContext
     ) {
         let schoolKey = "\(change.schoolId)|\(change.level.rawValue)"
-        var timeline = state.timelines[schoolKey] ?? Timeline()
+        let timeline = state.timelines[schoolKey]
         let at = event.occurredAt.epochMilliseconds
         // A change from before the census in force is in its counts already; its case still
         // matters. (One at the census's own time that arrives after it is counted.)
-        if timeline.censusAt.map({ at >= $0 }) ?? true {
+        if timeline?.censusAt.map({ at >= $0 }) ?? true {
+            let lastAt = timeline?.lastAt ?? .min
             let delta = change.change.sign * change.count
             move(
                 schoolKey, schoolId: change.schoolId, classId: change.classId, delta: delta, region: event.region, level: change.level,
-                ownership: change.ownership, cause: Cause(id: event.id, at: event.occurredAt, late: at < timeline.lastAt),
+                ownership: change.ownership, cause: Cause(id: event.id, at: event.occurredAt, late: at < lastAt),
                 state: &state, out: &out)
-            timeline.changes.append(Logged(at: at, id: event.id, classId: change.classId, delta: delta))
-            timeline.lastAt = max(timeline.lastAt, at)
-            state.timelines[schoolKey] = timeline
+            // In place: the log is not copied (it holds every change since the census).
+            state.timelines[schoolKey, default: Timeline()].changes.append(Logged(at: at, id: event.id, classId: change.classId, delta: delta))
+            state.timelines[schoolKey]!.lastAt = max(lastAt, at)
         }
 
         guard let student = change.studentRef else { return }

@@ -51,6 +51,12 @@ public enum JSONWriter {
 
     static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Most strings need no escape: copy them whole.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out.append(contentsOf: s.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in s.utf8 {
             switch byte {
             case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
@@ -84,8 +90,9 @@ extension JSONValue {
     public static func optional(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
     /// An integer, or null when nil.
     public static func optional(_ i: Int64?) -> JSONValue { i.map { .integer($0) } ?? .null }
-    /// An object from members in order.
+    /// An object from members in order; the keys of a literal are distinct.
     public static func object(_ members: KeyValuePairs<String, JSONValue>) -> JSONValue {
-        .object(JSONObject(members.map { ($0.key, $0.value) }))
+        assert(Set(members.map(\.key)).count == members.count, "duplicate key in a JSON object literal")
+        return .object(JSONObject(uncheckedMembers: members.map { (key: $0.key, value: $0.value) }))
     }
 }

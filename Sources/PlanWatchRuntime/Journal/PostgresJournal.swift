@@ -30,6 +30,15 @@ final class PostgresJournal: Journal, Sendable {
         var fenced = false
     }
     private let state = Mutex(State())
+    /// One operation at a time: the pipeline and the checkpoint writer share the connection,
+    /// and a transaction's statements must not interleave with another's.
+    private let exclusive = NSLock()
+
+    private func serial<T>(_ body: () throws -> T) rethrows -> T {
+        exclusive.lock()
+        defer { exclusive.unlock() }
+        return try body()
+    }
 
     init(url: String, role: JournalStore.Role, onWait: @escaping @Sendable (String) -> Void) throws {
         (configuration, location) = try Self.configuration(from: url)
@@ -184,160 +193,182 @@ final class PostgresJournal: Journal, Sendable {
     // MARK: Journal
 
     func append(_ entries: [JournalEntry], publishedThrough: Int64) throws -> [JournalEntry] {
-        let first = state.withLock { $0.lastPosition } + 1
-        var stored = entries
-        var positions: [Int64] = [], kinds: [Int64] = [], received: [Int64] = []
-        var sources: [String] = [], ids: [String] = [], types: [String] = [], reasons: [String] = [], details: [String] = []
-        var topics: [ByteBuffer] = [], bodies: [ByteBuffer] = []
-        for i in stored.indices {
-            stored[i].position = first + Int64(i)
-            let e = stored[i]
-            positions.append(e.position)
-            kinds.append(e.kind.rawValue)
-            received.append(e.receivedAt.epochMilliseconds)
-            sources.append(e.source ?? "")
-            ids.append(e.eventId ?? "")
-            types.append(e.type ?? "")
-            reasons.append(e.reason?.rawValue ?? "")
-            details.append(e.detail ?? "")
-            topics.append(ByteBuffer(bytes: e.topic))
-            bodies.append(ByteBuffer(bytes: e.body))
+        try serial {
+            let first = state.withLock { $0.lastPosition } + 1
+            var stored = entries
+            var positions: [Int64] = [], kinds: [Int64] = [], received: [Int64] = []
+            var sources: [String] = [], ids: [String] = [], types: [String] = [], reasons: [String] = [], details: [String] = []
+            var topics: [ByteBuffer] = [], bodies: [ByteBuffer] = []
+            for i in stored.indices {
+                stored[i].position = first + Int64(i)
+                let e = stored[i]
+                positions.append(e.position)
+                kinds.append(e.kind.rawValue)
+                received.append(e.receivedAt.epochMilliseconds)
+                sources.append(e.source ?? "")
+                ids.append(e.eventId ?? "")
+                types.append(e.type ?? "")
+                reasons.append(e.reason?.rawValue ?? "")
+                details.append(e.detail ?? "")
+                topics.append(ByteBuffer(bytes: e.topic))
+                bodies.append(ByteBuffer(bytes: e.body))
+            }
+            try transaction { c in
+                // One statement for the whole batch; '' stands for NULL (no id, source or reason is empty).
+                try run(
+                    """
+                    INSERT INTO journal(pos, kind, received_at, source, event_id, type, topic, body, reason, detail)
+                    SELECT p, k, r, NULLIF(s, ''), NULLIF(i, ''), NULLIF(t, ''), tp, b, NULLIF(re, ''), NULLIF(d, '')
+                    FROM unnest(\(positions)::BIGINT[], \(kinds)::SMALLINT[], \(received)::BIGINT[], \(sources)::TEXT[],
+                                \(ids)::TEXT[], \(types)::TEXT[], \(topics)::BYTEA[], \(bodies)::BYTEA[], \(reasons)::TEXT[],
+                                \(details)::TEXT[]) AS u(p, k, r, s, i, t, tp, b, re, d)
+                    """, on: c)
+                try setMeta(c, "published_through", publishedThrough)
+            }
+            if let last = stored.last?.position { state.withLock { $0.lastPosition = last } }
+            return stored
         }
-        try transaction { c in
-            // One statement for the whole batch; '' stands for NULL (no id, source or reason is empty).
-            try run(
-                """
-                INSERT INTO journal(pos, kind, received_at, source, event_id, type, topic, body, reason, detail)
-                SELECT p, k, r, NULLIF(s, ''), NULLIF(i, ''), NULLIF(t, ''), tp, b, NULLIF(re, ''), NULLIF(d, '')
-                FROM unnest(\(positions)::BIGINT[], \(kinds)::SMALLINT[], \(received)::BIGINT[], \(sources)::TEXT[],
-                            \(ids)::TEXT[], \(types)::TEXT[], \(topics)::BYTEA[], \(bodies)::BYTEA[], \(reasons)::TEXT[],
-                            \(details)::TEXT[]) AS u(p, k, r, s, i, t, tp, b, re, d)
-                """, on: c)
-            try setMeta(c, "published_through", publishedThrough)
-        }
-        if let last = stored.last?.position { state.withLock { $0.lastPosition = last } }
-        return stored
     }
 
     func setPublishedThrough(_ position: Int64) throws {
-        try setMeta(try live(), "published_through", position)
+        try serial {
+            try setMeta(try live(), "published_through", position)
+        }
     }
 
-    var publishedThrough: Int64 { get throws { try meta(try live(), "published_through") } }
+    var publishedThrough: Int64 { get throws { try serial { try meta(try live(), "published_through") } } }
 
     func forEachEntry(after position: Int64, _ body: (JournalEntry) throws -> Void) throws {
-        var from = position
-        while true {
-            let rows = try run(
-                """
-                SELECT pos, kind, received_at, source, event_id, type, topic, body, reason, detail
-                FROM journal WHERE pos > \(from) ORDER BY pos LIMIT \(Self.pageSize)
-                """
-            ).rows
-            for row in rows {
-                let entry = try Self.entry(row)
-                try body(entry)
-                from = entry.position
+        try serial {
+            var from = position
+            while true {
+                let rows = try run(
+                    """
+                    SELECT pos, kind, received_at, source, event_id, type, topic, body, reason, detail
+                    FROM journal WHERE pos > \(from) ORDER BY pos LIMIT \(Self.pageSize)
+                    """
+                ).rows
+                for row in rows {
+                    let entry = try Self.entry(row)
+                    try body(entry)
+                    from = entry.position
+                }
+                if rows.count < Self.pageSize { return }
             }
-            if rows.count < Self.pageSize { return }
         }
     }
 
     func forEachEventKey(_ body: (String, String) -> Void) throws {
-        var from: Int64 = 0
-        while true {
-            let rows = try run(
-                "SELECT pos, source, event_id FROM journal WHERE kind = 0 AND pos > \(from) ORDER BY pos LIMIT \(Self.pageSize)"
-            ).rows
-            for row in rows {
-                let (pos, source, id) = try row.decode((Int64, String, String).self)
-                body(source, id)
-                from = pos
+        try serial {
+            var from: Int64 = 0
+            while true {
+                let rows = try run(
+                    "SELECT pos, source, event_id FROM journal WHERE kind = 0 AND pos > \(from) ORDER BY pos LIMIT \(Self.pageSize)"
+                ).rows
+                for row in rows {
+                    let (pos, source, id) = try row.decode((Int64, String, String).self)
+                    body(source, id)
+                    from = pos
+                }
+                if rows.count < Self.pageSize { return }
             }
-            if rows.count < Self.pageSize { return }
         }
     }
 
-    var entryCount: Int { get throws { Int(try Self.int(try run("SELECT COUNT(*) FROM journal"))) } }
+    var entryCount: Int { get throws { try serial { Int(try Self.int(try run("SELECT COUNT(*) FROM journal"))) } } }
 
     func loadCheckpoint() throws -> JournalCheckpoint {
-        let c = try live()
-        var states: [String: Data] = [:]
-        for row in try run("SELECT handler, state FROM checkpoint", on: c).rows {
-            let (handler, state) = try row.decode((String, ByteBuffer).self)
-            states[handler] = Data(Array(buffer: state))
+        try serial {
+            let c = try live()
+            var states: [String: Data] = [:]
+            for row in try run("SELECT handler, state FROM checkpoint", on: c).rows {
+                let (handler, state) = try row.decode((String, ByteBuffer).self)
+                states[handler] = Data(Array(buffer: state))
+            }
+            return JournalCheckpoint(
+                position: try meta(c, "checkpoint_pos"), seq: try meta(c, "checkpoint_seq"),
+                watermark: try meta(c, "checkpoint_watermark"), states: states)
         }
-        return JournalCheckpoint(
-            position: try meta(c, "checkpoint_pos"), seq: try meta(c, "checkpoint_seq"),
-            watermark: try meta(c, "checkpoint_watermark"), states: states)
     }
 
     func saveCheckpoint(_ checkpoint: JournalCheckpoint) throws {
-        try transaction { c in
-            try run("DELETE FROM checkpoint", on: c)
-            try insertStates(c, table: "checkpoint", kind: nil, checkpoint.states)
-            try setMeta(c, "checkpoint_pos", checkpoint.position)
-            try setMeta(c, "checkpoint_seq", checkpoint.seq)
-            try setMeta(c, "checkpoint_watermark", checkpoint.watermark)
+        try serial {
+            try transaction { c in
+                try run("DELETE FROM checkpoint", on: c)
+                try insertStates(c, table: "checkpoint", kind: nil, checkpoint.states)
+                try setMeta(c, "checkpoint_pos", checkpoint.position)
+                try setMeta(c, "checkpoint_seq", checkpoint.seq)
+                try setMeta(c, "checkpoint_watermark", checkpoint.watermark)
+            }
         }
     }
 
     func loadRetained(_ kind: RetainedCheckpoint) throws -> (checkpoint: JournalCheckpoint, createdAt: Int64)? {
-        let c = try live()
-        let createdAt = try meta(c, "\(kind.rawValue)_created_at")
-        guard createdAt > 0 else { return nil }
-        var states: [String: Data] = [:]
-        for row in try run("SELECT handler, state FROM retained_checkpoint WHERE kind = \(kind.rawValue)", on: c).rows {
-            let (handler, state) = try row.decode((String, ByteBuffer).self)
-            states[handler] = Data(Array(buffer: state))
+        try serial {
+            let c = try live()
+            let createdAt = try meta(c, "\(kind.rawValue)_created_at")
+            guard createdAt > 0 else { return nil }
+            var states: [String: Data] = [:]
+            for row in try run("SELECT handler, state FROM retained_checkpoint WHERE kind = \(kind.rawValue)", on: c).rows {
+                let (handler, state) = try row.decode((String, ByteBuffer).self)
+                states[handler] = Data(Array(buffer: state))
+            }
+            let cp = JournalCheckpoint(
+                position: try meta(c, "\(kind.rawValue)_pos"), seq: try meta(c, "\(kind.rawValue)_seq"),
+                watermark: try meta(c, "\(kind.rawValue)_watermark"), states: states)
+            return (cp, createdAt)
         }
-        let cp = JournalCheckpoint(
-            position: try meta(c, "\(kind.rawValue)_pos"), seq: try meta(c, "\(kind.rawValue)_seq"),
-            watermark: try meta(c, "\(kind.rawValue)_watermark"), states: states)
-        return (cp, createdAt)
     }
 
     func saveCandidate(_ checkpoint: JournalCheckpoint, createdAt: Int64) throws {
-        try transaction { c in
-            try run("DELETE FROM retained_checkpoint WHERE kind = 'candidate'", on: c)
-            try insertStates(c, table: "retained_checkpoint", kind: "candidate", checkpoint.states)
-            try setMeta(c, "candidate_pos", checkpoint.position)
-            try setMeta(c, "candidate_seq", checkpoint.seq)
-            try setMeta(c, "candidate_watermark", checkpoint.watermark)
-            try setMeta(c, "candidate_created_at", createdAt)
+        try serial {
+            try transaction { c in
+                try run("DELETE FROM retained_checkpoint WHERE kind = 'candidate'", on: c)
+                try insertStates(c, table: "retained_checkpoint", kind: "candidate", checkpoint.states)
+                try setMeta(c, "candidate_pos", checkpoint.position)
+                try setMeta(c, "candidate_seq", checkpoint.seq)
+                try setMeta(c, "candidate_watermark", checkpoint.watermark)
+                try setMeta(c, "candidate_created_at", createdAt)
+            }
         }
     }
 
     func compactToCandidate() throws -> Int {
-        try transaction { c in
-            guard try meta(c, "candidate_created_at") > 0 else { return 0 }
-            let position = try meta(c, "candidate_pos")
-            try run("DELETE FROM retained_checkpoint WHERE kind = 'base'", on: c)
-            try run("UPDATE retained_checkpoint SET kind = 'base' WHERE kind = 'candidate'", on: c)
-            for key in ["pos", "seq", "watermark", "created_at"] {
-                try setMeta(c, "base_\(key)", try meta(c, "candidate_\(key)"))
-                try setMeta(c, "candidate_\(key)", 0)
+        try serial {
+            try transaction { c in
+                guard try meta(c, "candidate_created_at") > 0 else { return 0 }
+                let position = try meta(c, "candidate_pos")
+                try run("DELETE FROM retained_checkpoint WHERE kind = 'base'", on: c)
+                try run("UPDATE retained_checkpoint SET kind = 'base' WHERE kind = 'candidate'", on: c)
+                for key in ["pos", "seq", "watermark", "created_at"] {
+                    try setMeta(c, "base_\(key)", try meta(c, "candidate_\(key)"))
+                    try setMeta(c, "candidate_\(key)", 0)
+                }
+                return try run("DELETE FROM journal WHERE pos <= \(position)", on: c).metadata.rows ?? 0
             }
-            return try run("DELETE FROM journal WHERE pos <= \(position)", on: c).metadata.rows ?? 0
         }
     }
 
     func appendHistory(_ changes: [AlertChange]) throws {
-        guard !changes.isEmpty else { return }
-        let seqs = changes.map(\.seq)
-        let fingerprints = changes.map(\.fingerprint)
-        let bodies = changes.map { ByteBuffer(bytes: JSONWriter.bytes($0.json)) }
-        try run(
-            """
-            INSERT INTO alert_history(seq, fingerprint, body)
-            SELECT s, f, b FROM unnest(\(seqs)::BIGINT[], \(fingerprints)::TEXT[], \(bodies)::BYTEA[]) AS u(s, f, b)
-            ON CONFLICT (seq) DO NOTHING
-            """)
+        try serial {
+            guard !changes.isEmpty else { return }
+            let seqs = changes.map(\.seq)
+            let fingerprints = changes.map(\.fingerprint)
+            let bodies = changes.map { ByteBuffer(bytes: JSONWriter.bytes($0.json)) }
+            try run(
+                """
+                INSERT INTO alert_history(seq, fingerprint, body)
+                SELECT s, f, b FROM unnest(\(seqs)::BIGINT[], \(fingerprints)::TEXT[], \(bodies)::BYTEA[]) AS u(s, f, b)
+                ON CONFLICT (seq) DO NOTHING
+                """)
+        }
     }
 
     func history(fingerprint: String) throws -> [AlertChange] {
-        try run("SELECT body FROM alert_history WHERE fingerprint = \(fingerprint) ORDER BY seq").rows.compactMap { row in
-            AlertChange(json: Array(buffer: try row.decode(ByteBuffer.self)))
+        try serial {
+            try run("SELECT body FROM alert_history WHERE fingerprint = \(fingerprint) ORDER BY seq").rows.compactMap { row in
+                AlertChange(json: Array(buffer: try row.decode(ByteBuffer.self)))
+            }
         }
     }
 

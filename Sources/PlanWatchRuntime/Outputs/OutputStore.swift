@@ -13,6 +13,10 @@ public final class OutputStore: Sendable {
         /// The body, JSON text.
         public var body: String
         public var seq: Int64
+        /// For an alert: its level, domain and region, for filters and gauges without parsing.
+        public var level: String?
+        public var domain: String?
+        public var region: String?
     }
 
     /// A point of an indicator's history.
@@ -21,11 +25,24 @@ public final class OutputStore: Sendable {
         public var value: Double?
     }
 
-    struct State: Codable {
+    struct State: Codable, Sendable {
         var indicators: [String: Entry] = [:]
         var alerts: [String: Entry] = [:]
         var history: [String: [Point]] = [:]
         var lastSeq: Int64 = 0
+        /// Firing alerts by `level|domain`, kept as they change (for the metrics, per scrape).
+        var firingCounts: [String: Int] = [:]
+
+        init() {}
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            indicators = try c.decode([String: Entry].self, forKey: .indicators)
+            alerts = try c.decode([String: Entry].self, forKey: .alerts)
+            history = try c.decode([String: [Point]].self, forKey: .history)
+            lastSeq = try c.decode(Int64.self, forKey: .lastSeq)
+            firingCounts = try c.decodeIfPresent([String: Int].self, forKey: .firingCounts) ?? [:]
+        }
     }
 
     private let state = Mutex(State())
@@ -39,27 +56,28 @@ public final class OutputStore: Sendable {
         var published: [Entry] = []
         state.withLock { s in
             for m in messages {
-                let entry = Entry(topic: m.topic, body: String(decoding: m.body, as: UTF8.self), seq: m.seq)
+                var entry = Entry(topic: m.topic, body: String(decoding: m.body, as: UTF8.self), seq: m.seq)
                 s.lastSeq = max(s.lastSeq, m.seq)
-                published.append(entry)
-                if m.topic.hasPrefix("indicator.") {
+                switch m.meta {
+                case .indicator(let value, let asOf):
+                    published.append(entry)
                     s.indicators[m.topic] = entry
-                    guard case .object(let o)? = try? JSONParser.parse(m.body) else { continue }
-                    var value: Double?
-                    switch o["value"] {
-                    case .integer(let i)?: value = Double(i)
-                    case .double(let d)?: value = d
-                    default: value = nil
-                    }
-                    let asOf: String = if case .string(let a)? = o["asOf"] { a } else { "" }
                     var points = s.history[m.topic] ?? []
                     points.append(Point(asOf: asOf, value: value))
                     if points.count > Self.historyLength { points.removeFirst(points.count - Self.historyLength) }
                     s.history[m.topic] = points
-                } else if m.topic.hasPrefix("alert."),
-                    case .object(let o)? = try? JSONParser.parse(m.body), case .string(let fp)? = o["fingerprint"]
-                {
-                    if case .string("resolved")? = o["status"] { s.alerts[fp] = nil } else { s.alerts[fp] = entry }
+                case .alert(let fingerprint, let firing, let level, let domain, let region):
+                    entry.level = level
+                    entry.domain = domain
+                    entry.region = region
+                    published.append(entry)
+                    if let old = s.alerts[fingerprint], let oldLevel = old.level, let oldDomain = old.domain {
+                        s.firingCounts["\(oldLevel)|\(oldDomain)", default: 1] -= 1
+                    }
+                    if firing { s.firingCounts["\(level)|\(domain)", default: 0] += 1 }
+                    s.alerts[fingerprint] = firing ? entry : nil
+                case .deadLetter:
+                    published.append(entry)
                 }
             }
         }
@@ -74,6 +92,22 @@ public final class OutputStore: Sendable {
             let entries = (Array(s.indicators.values) + Array(s.alerts.values))
                 .filter { $0.topic.hasPrefix(prefix) }.sorted { $0.seq < $1.seq }
             return (entries, s.lastSeq)
+        }
+    }
+
+    /// How many alerts fire, by level and domain (restored stores count again on first use).
+    public var firingCounts: [(level: String, domain: String, count: Int)] {
+        state.withLock { s in
+            if s.firingCounts.isEmpty && !s.alerts.isEmpty {
+                // A store restored from a checkpoint written before counts were kept.
+                for entry in s.alerts.values {
+                    if let level = entry.level, let domain = entry.domain { s.firingCounts["\(level)|\(domain)", default: 0] += 1 }
+                }
+            }
+            return s.firingCounts.map { key, count in
+                let parts = key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+                return (parts[0], parts.count > 1 ? parts[1] : "", count)
+            }
         }
     }
 
@@ -108,10 +142,14 @@ public final class OutputStore: Sendable {
         for continuation in current { continuation.finish() }
     }
 
-    func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return try state.withLock { try encoder.encode($0) }
+    func encoded() throws -> Data { try snapshot()() }
+
+    /// The store as it is now, to be encoded later (on another thread).
+    func snapshot() -> @Sendable () throws -> Data {
+        let copy = state.withLock { $0 }
+        return {
+            try JSONEncoder().encode(copy)
+        }
     }
 
     func restore(_ data: Data?) {

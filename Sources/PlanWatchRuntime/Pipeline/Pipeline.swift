@@ -1,6 +1,7 @@
 import Foundation
 import HandlerKit
 import Logging
+import Synchronization
 import ZeroMQ
 
 /// The pipeline thread: dedupe → journal (one transaction per batch) → handlers →
@@ -20,6 +21,10 @@ final class Pipeline {
     private var publishedThrough: Int64 = 0
     private var lastCheckpointPosition: Int64 = 0
     private var lastCheckpointTime = Date()
+    /// Checkpoints are encoded and written here, so that the pipeline does not stop for them.
+    private let checkpointWriter = DispatchQueue(label: "planwatch-checkpoint")
+    private let checkpointResult = CheckpointOutcome()
+    private var checkpointInFlight = false
     private var nextTick: Date
     private let metrics = RuntimeMetrics()
     let boundPublish: [String]
@@ -100,7 +105,9 @@ final class Pipeline {
         }
         processBatch([])
         do {
-            try saveCheckpoint()
+            checkpointWriter.sync {}  // the one in flight, if any
+            absorbCheckpoint()
+            try saveCheckpoint(wait: true)
             try journal.setPublishedThrough(publishedThrough)
         } catch {
             logger.error("final checkpoint failed; the next start replays more", metadata: ["error": "\(error)"])
@@ -190,7 +197,7 @@ final class Pipeline {
             || (publishedThrough > lastCheckpointPosition
                 && now.timeIntervalSince(lastCheckpointTime) * 1000 >= Double(config.checkpointIntervalMilliseconds))
         {
-            do { try saveCheckpoint() } catch {
+            do { try saveCheckpoint(wait: false) } catch {
                 logger.error("checkpoint failed; will retry", metadata: ["error": "\(error)"])
             }
         }
@@ -210,29 +217,66 @@ final class Pipeline {
         }
     }
 
-    private func saveCheckpoint() throws {
+    /// Takes a checkpoint of the state as of `publishedThrough`: the states are copied here
+    /// (cheap, copy-on-write values) and encoded and written on the checkpoint writer, unless
+    /// `wait` (at shutdown). One is in flight at a time; a handler that must be rebuilt meanwhile
+    /// uses the previous one, which is as correct, only older.
+    private func saveCheckpoint(wait: Bool) throws {
+        absorbCheckpoint()
         recordHistory()
         guard pendingHistory.isEmpty else { throw JournalError(description: "alert history not written; checkpoint postponed") }
         lastCheckpointTime = Date()
-        guard publishedThrough > lastCheckpointPosition else { return }
-        var checkpoint = try processor.makeCheckpoint(position: publishedThrough)
-        checkpoint.states[OutputStore.checkpointKey] = try store.encoded()
-        try journal.saveCheckpoint(checkpoint)
-        processor.checkpointSaved(checkpoint)
-        lastCheckpointPosition = publishedThrough
-        try compactIfDue(checkpoint)
+        guard publishedThrough > lastCheckpointPosition, !checkpointInFlight else { return }
+        let states = try processor.checkpointSnapshot(position: publishedThrough)
+        let outputs = store.snapshot()
+        let (journal, retention, logger) = (self.journal, config.retentionMilliseconds, self.logger)
+        let write: @Sendable () throws -> JournalCheckpoint = {
+            let started = DispatchTime.now().uptimeNanoseconds
+            var checkpoint = try states()
+            checkpoint.states[OutputStore.checkpointKey] = try outputs()
+            try journal.saveCheckpoint(checkpoint)
+            logger.info(
+                "checkpoint saved",
+                metadata: [
+                    "position": "\(checkpoint.position)", "bytes": "\(checkpoint.states.values.reduce(0) { $0 + $1.count })",
+                    "ms": "\((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)",
+                ])
+            try Self.compactIfDue(checkpoint, journal: journal, retention: retention, logger: logger)
+            return checkpoint
+        }
+        checkpointInFlight = true
+        if wait {
+            checkpointResult.set(Result { try write() })
+            absorbCheckpoint()
+        } else {
+            let result = checkpointResult
+            checkpointWriter.async { result.set(Result { try write() }) }
+        }
+    }
+
+    /// Takes in the checkpoint writer's last result, on the pipeline thread.
+    private func absorbCheckpoint() {
+        guard let result = checkpointResult.take() else { return }
+        checkpointInFlight = false
+        switch result {
+        case .success(let checkpoint):
+            processor.checkpointSaved(checkpoint)
+            lastCheckpointPosition = checkpoint.position
+        case .failure(let error):
+            logger.error("checkpoint failed; will retry", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Retention: the first checkpoint after a compaction waits as the candidate; once it is
     /// older than the retention, the journal up to it is deleted and it becomes the base.
-    private func compactIfDue(_ checkpoint: JournalCheckpoint) throws {
-        guard config.retentionMilliseconds > 0 else { return }
+    private static func compactIfDue(_ checkpoint: JournalCheckpoint, journal: any Journal, retention: Int64, logger: Logger) throws {
+        guard retention > 0 else { return }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         guard let candidate = try journal.loadRetained(.candidate) else {
             try journal.saveCandidate(checkpoint, createdAt: now)
             return
         }
-        guard now - candidate.createdAt >= config.retentionMilliseconds else { return }
+        guard now - candidate.createdAt >= retention else { return }
         let deleted = try journal.compactToCandidate()
         // The keys of deleted events leave the dedupe window at the next start; keep them
         // until then, so that nothing changes while the daemon runs.
@@ -254,4 +298,11 @@ final class Pipeline {
             logger.error("reply hand-off failed", metadata: ["error": "\(error)"])
         }
     }
+}
+
+/// The checkpoint writer's last result, handed to the pipeline thread.
+private final class CheckpointOutcome: Sendable {
+    private let result = Mutex<Result<JournalCheckpoint, any Error>?>(nil)
+    func set(_ r: Result<JournalCheckpoint, any Error>) { result.withLock { $0 = r } }
+    func take() -> Result<JournalCheckpoint, any Error>? { result.withLock { r in defer { r = nil }; return r } }
 }

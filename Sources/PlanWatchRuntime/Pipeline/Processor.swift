@@ -2,11 +2,19 @@ import Foundation
 import HandlerKit
 import Logging
 
-/// A message ready for the PUB socket.
+/// A message ready for the PUB socket, with what the output store needs to know of it
+/// (so that nothing parses the body again).
 struct OutboundMessage: Sendable, Equatable {
     var topic: String
     var body: [UInt8]
     var seq: Int64
+    var meta: Meta = .deadLetter
+
+    enum Meta: Sendable, Equatable {
+        case alert(fingerprint: String, firing: Bool, level: String, domain: String, region: String)
+        case indicator(value: Double?, asOf: String)
+        case deadLetter
+    }
 }
 
 /// Turns journal entries into outputs: runs the handlers, numbers every output with the
@@ -71,6 +79,19 @@ final class Processor {
                     metadata: ["handler": "\(slot.name)", "error": "\(error)"])
                 try? slot.restoreState(nil)
             }
+        }
+    }
+
+    /// The handlers' states as of the entries processed so far, to be encoded later: the
+    /// pipeline hands it to its checkpoint writer and goes on.
+    func checkpointSnapshot(position: Int64) throws -> @Sendable () throws -> JournalCheckpoint {
+        let encoders = try slots.map { ($0.name, try $0.stateSnapshot()) }
+        let (seq, watermark, desk) = (self.seq, self.watermark, self.desk.state)
+        return {
+            var states: [String: Data] = [:]
+            for (name, encode) in encoders { states[name] = try encode() }
+            states[Self.deskKey] = try JSONEncoder().encode(desk)
+            return JournalCheckpoint(position: position, seq: seq, watermark: watermark, states: states)
         }
     }
 
@@ -179,9 +200,9 @@ final class Processor {
         return seq
     }
 
-    private func emit(topic: String, _ body: JSONValue, into out: inout [OutboundMessage]) {
+    private func emit(topic: String, _ body: JSONValue, meta: OutboundMessage.Meta = .deadLetter, into out: inout [OutboundMessage]) {
         guard case .object(let object) = body, case .integer(let s) = object["seq"] else { return }
-        out.append(OutboundMessage(topic: topic, body: JSONWriter.bytes(body), seq: s))
+        out.append(OutboundMessage(topic: topic, body: JSONWriter.bytes(body), seq: s, meta: meta))
     }
 
     private func append(_ outputs: [HandlerOutput], context: HandlerContext, into out: inout [OutboundMessage]) {
@@ -190,7 +211,10 @@ final class Processor {
             case .alert(let alert):
                 let (routed, change) = desk.route(alert, context: context)
                 emit(routed, change: change, into: &out)
-            case .indicator(let update): emit(topic: update.topic, update.body(seq: nextSeq()), into: &out)
+            case .indicator(let update):
+                emit(
+                    topic: update.topic, update.body(seq: nextSeq()), meta: .indicator(value: update.value, asOf: update.asOf.description),
+                    into: &out)
             }
         }
     }
@@ -198,7 +222,10 @@ final class Processor {
     /// Publishes an alert and records the change in the audit trail.
     private func emit(_ alert: Alert, change: AlertChange.Kind, by: String? = nil, note: String? = nil, into out: inout [OutboundMessage]) {
         let seq = nextSeq()
-        emit(topic: alert.topic, alert.body(seq: seq), into: &out)
+        let meta = OutboundMessage.Meta.alert(
+            fingerprint: alert.fingerprint, firing: alert.status == .firing, level: alert.level.rawValue, domain: alert.domain,
+            region: alert.region.code)
+        emit(topic: alert.topic, alert.body(seq: seq), meta: meta, into: &out)
         history.append(
             AlertChange(
                 seq: seq, fingerprint: alert.fingerprint, change: change, at: alert.updatedAt, level: alert.level,

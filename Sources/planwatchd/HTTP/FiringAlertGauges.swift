@@ -8,6 +8,8 @@ enum FiringAlertGauges {
     private static let gauges = Mutex<[String: Gauge]>([:])
 
     static func fields(_ entry: OutputStore.Entry) -> (level: String, domain: String, region: String) {
+        if let level = entry.level, let domain = entry.domain, let region = entry.region { return (level, domain, region) }
+        // Entries restored from a checkpoint written before these were kept.
         guard case .object(let o)? = try? JSONParser.parse(Array(entry.body.utf8)) else { return ("", "", "") }
         func s(_ k: String) -> String { if case .string(let v)? = o[k] { v } else { "" } }
         let rule = s("rule")
@@ -20,12 +22,11 @@ enum FiringAlertGauges {
             && (region.map { f.region.hasPrefix($0.hasSuffix("00") ? String($0.prefix(4)) : $0) } ?? true)
     }
 
-    static func update(from alerts: [OutputStore.Entry]) {
+    /// Sets the gauges from the store's running counts: a scrape costs the same with ten or
+    /// a hundred thousand alerts firing.
+    static func update(from store: OutputStore) {
         var counts: [String: Int] = [:]
-        for entry in alerts {
-            let f = fields(entry)
-            counts["\(f.level)|\(f.domain)", default: 0] += 1
-        }
+        for c in store.firingCounts { counts["\(c.level)|\(c.domain)"] = c.count }
         gauges.withLock { gauges in
             for key in Set(gauges.keys).union(counts.keys) {
                 let parts = key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)

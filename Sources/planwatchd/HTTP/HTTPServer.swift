@@ -33,7 +33,7 @@ enum HTTPServer {
                 body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         router.get("/metrics") { _, _ -> Response in
-            FiringAlertGauges.update(from: runtime.outputs.firingAlerts)
+            FiringAlertGauges.update(from: runtime.outputs)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
