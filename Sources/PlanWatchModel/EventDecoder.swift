@@ -60,16 +60,7 @@ public struct EventDecoder: Sendable {
         guard EventType.builtIn.contains(type) || extraValidator != nil else {
             throw Rejection(.unknownType, "\"\(type)\" is not one of \(knownTypes.joined(separator: ", "))")
         }
-        let regionText = try r.string("region")
-        guard let region = RegionCode(regionText) else {
-            throw Rejection(.schemaViolation, "region: \"\(regionText)\" is not a 6-digit division code")
-        }
-        let expected = "\(type).\(region.code)"
-        guard topicBytes.elementsEqual(expected.utf8) else {
-            let topic = String(decoding: topicBytes.prefix(256), as: UTF8.self)
-            throw Rejection(
-                .topicMismatch, "topic \"\(topic)\" does not match type and region of the body (expected \"\(expected)\")")
-        }
+        let region = try Self.region(r, topic: topicBytes, prefix: type, naming: "type")
         let id = try r.string("id", length: 1...128)
         let source = try r.string("source", length: 1...128)
         let seq = try r.optionalInteger("seq", in: 0...Int64.max)
@@ -95,5 +86,20 @@ public struct EventDecoder: Sendable {
         return Event(
             id: id, type: type, source: source, seq: seq, occurredAt: occurredAt, region: region,
             schemaVersion: schemaVersion, payload: payload)
+    }
+
+    /// The body's `region`, which must be a division code and end the topic `<prefix>.<region>`.
+    static func region(_ r: FieldReader, topic topicBytes: [UInt8], prefix: String, naming: String) throws(Rejection) -> RegionCode {
+        let regionText = try r.string("region")
+        guard let region = RegionCode(regionText) else {
+            throw Rejection(.schemaViolation, "region: \"\(regionText)\" is not a 6-digit division code")
+        }
+        let expected = "\(prefix).\(region.code)"
+        guard topicBytes.elementsEqual(expected.utf8) else {
+            let topic = String(decoding: topicBytes.prefix(256), as: UTF8.self)
+            throw Rejection(
+                .topicMismatch, "topic \"\(topic)\" does not match \(naming) and region of the body (expected \"\(expected)\")")
+        }
+        return region
     }
 }

@@ -16,15 +16,7 @@ public enum IndicatorFeed {
     static func decode(topic topicBytes: [UInt8], object: JSONObject) throws(Rejection) -> Event {
         let r = FieldReader(object)
         let indicator = try r.string("indicator", length: 1...96)
-        let regionText = try r.string("region")
-        guard let region = RegionCode(regionText) else {
-            throw Rejection(.schemaViolation, "region: \"\(regionText)\" is not a 6-digit division code")
-        }
-        let expected = "indicator.\(indicator).\(region.code)"
-        guard topicBytes.elementsEqual(expected.utf8) else {
-            let topic = String(decoding: topicBytes.prefix(256), as: UTF8.self)
-            throw Rejection(.topicMismatch, "topic \"\(topic)\" does not match indicator and region of the body (expected \"\(expected)\")")
-        }
+        let region = try EventDecoder.region(r, topic: topicBytes, prefix: "indicator.\(indicator)", naming: "indicator")
         _ = try r.enumeration("scope", IndicatorScope.self)
         _ = try r.optionalInteger("numerator", in: Int64.min...Int64.max)
         _ = try r.optionalInteger("denominator", in: 0...Int64.max)
