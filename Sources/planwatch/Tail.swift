@@ -116,7 +116,12 @@ enum TailFormat {
             let status = s("status") == "resolved" ? "RESOLVED" : "FIRING"
             let head = "[\(level.uppercased()) \(status)] \(s("rule")) \(s("region"))"
             let painted = colour ? "\(code)\(head)\u{1B}[0m" : head
-            return "#\(seq) \(painted) \(s("summary")) (\(s("planRef")))"
+            // The alert desk republishes an alert when it is acknowledged or escalated: say so.
+            var desk = ""
+            if case .string(let by)? = o["ackedBy"] { desk += " [确认: \(by)]" } else if case .string(let to)? = o["escalatedTo"] {
+                desk += " [升级至 \(to)]"
+            }
+            return "#\(seq) \(painted) \(s("summary")) (\(s("planRef")))\(desk)"
         }
         if topic.hasPrefix("indicator.") {
             let text = "#\(seq) \(s("indicator")) \(s("scope")) \(s("region")) = \(s("value")) [\(s("status"))]"

@@ -82,11 +82,14 @@ import ZeroMQ
         let table = dir.path + "/bench.md"
         let result = try run(
             Products.path("planwatch"),
-            ["bench", "--events", "2000", "--latency-events", "200", "--daemon", Products.path("planwatchd"), "--markdown", table],
+            [
+                "bench", "--events", "2000", "--latency-events", "200", "--flat-small", "500", "--flat-large", "5000", "--flat-cases", "500",
+                "--flat-events", "1000", "--daemon", Products.path("planwatchd"), "--markdown", table,
+            ],
             timeout: 600)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         for measure in ["(a) raw libzmq", "(b) pyzmq", "(c) planwatchd, fire-and-forget", "(c) planwatchd, acknowledged", "p99.9",
-            "peak RSS"]
+            "peak RSS", "every event a new alert", "flat cost ratio", "with 5000 classes"]
         {
             #expect(result.stdout.contains(measure), "\(measure) missing")
         }
