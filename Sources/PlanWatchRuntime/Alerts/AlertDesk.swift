@@ -50,7 +50,6 @@ struct AlertDesk {
             out.ackedBy = nil
             out.ackedAt = nil
             out.ackNote = nil
-            t.alert = out
             arm(&t, from: context.now, context: context)
         }
         t.alert = out
@@ -91,9 +90,6 @@ struct AlertDesk {
         }
         return out
     }
-
-    /// The firing alert with this fingerprint, as last published.
-    func firing(_ fingerprint: String) -> Alert? { state.tracked[fingerprint]?.alert }
 
     private mutating func arm(_ t: inout Tracked, from start: Timestamp, context: HandlerContext) {
         guard t.ownerLevel.next != nil else {

@@ -22,8 +22,7 @@ extension Runtime {
     /// cooperative pool. `userId`: the requester's CURVE name, which must be allowed to publish
     /// `operator.ack.`.
     public func acknowledge(fingerprint: String, by: String, note: String?, userId: String? = nil, timeout: Double = 10) -> AckResult {
-        guard let entry = outputs.firingAlert(fingerprint) else { return .notFiring }
-        guard let region = entry.topic.split(separator: ".").last.map(String.init) else { return .notFiring }
+        guard let entry = outputs.firingAlert(fingerprint), let region = entry.region else { return .notFiring }
         let at = Timestamp(epochMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
         let envelope: JSONValue = .object([
             "id": .string("ack-" + UUID().uuidString.lowercased()), "type": .string(EventType.operatorAck),

@@ -367,7 +367,7 @@ final class PostgresJournal: Journal, Sendable {
     func history(fingerprint: String) throws -> [AlertChange] {
         try serial {
             try run("SELECT body FROM alert_history WHERE fingerprint = \(fingerprint) ORDER BY seq").rows.compactMap { row in
-                AlertChange(json: Array(buffer: try row.decode(ByteBuffer.self)))
+                try? JSONDecoder().decode(AlertChange.self, from: Data(Array(buffer: try row.decode(ByteBuffer.self))))
             }
         }
     }

@@ -166,7 +166,7 @@ final class SQLiteJournal: Journal {
     func history(fingerprint: String) throws -> [AlertChange] {
         try pool.read { db in
             try Data.fetchAll(db, sql: "SELECT body FROM alert_history WHERE fingerprint = ? ORDER BY seq", arguments: [fingerprint])
-                .compactMap { AlertChange(json: [UInt8]($0)) }
+                .compactMap { try? JSONDecoder().decode(AlertChange.self, from: $0) }
         }
     }
 

@@ -30,19 +30,21 @@ public final class OutputStore: Sendable {
         var alerts: [String: Entry] = [:]
         var history: [String: [Point]] = [:]
         var lastSeq: Int64 = 0
-        /// Firing alerts by `level|domain`, kept as they change (for the metrics, per scrape).
-        var firingCounts: [String: Int] = [:]
+        /// Firing alerts by level and domain, kept as they change so that a metrics scrape does
+        /// not count them. Derived from `alerts`: not checkpointed, counted again at restore.
+        var firingCounts: [FiringKey: Int] = [:]
 
-        init() {}
+        enum CodingKeys: String, CodingKey { case indicators, alerts, history, lastSeq }
 
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            indicators = try c.decode([String: Entry].self, forKey: .indicators)
-            alerts = try c.decode([String: Entry].self, forKey: .alerts)
-            history = try c.decode([String: [Point]].self, forKey: .history)
-            lastSeq = try c.decode(Int64.self, forKey: .lastSeq)
-            firingCounts = try c.decodeIfPresent([String: Int].self, forKey: .firingCounts) ?? [:]
+        mutating func count(_ entry: Entry, _ delta: Int) {
+            guard let level = entry.level, let domain = entry.domain else { return }
+            firingCounts[FiringKey(level: level, domain: domain), default: 0] += delta
         }
+    }
+
+    struct FiringKey: Hashable, Sendable {
+        var level: String
+        var domain: String
     }
 
     private let state = Mutex(State())
@@ -62,19 +64,17 @@ public final class OutputStore: Sendable {
                 case .indicator(let value, let asOf):
                     published.append(entry)
                     s.indicators[m.topic] = entry
-                    var points = s.history[m.topic] ?? []
-                    points.append(Point(asOf: asOf, value: value))
-                    if points.count > Self.historyLength { points.removeFirst(points.count - Self.historyLength) }
-                    s.history[m.topic] = points
+                    s.history[m.topic, default: []].append(Point(asOf: asOf, value: value))  // in place
+                    if let count = s.history[m.topic]?.count, count > Self.historyLength {
+                        s.history[m.topic]?.removeFirst(count - Self.historyLength)
+                    }
                 case .alert(let fingerprint, let firing, let level, let domain, let region):
                     entry.level = level
                     entry.domain = domain
                     entry.region = region
                     published.append(entry)
-                    if let old = s.alerts[fingerprint], let oldLevel = old.level, let oldDomain = old.domain {
-                        s.firingCounts["\(oldLevel)|\(oldDomain)", default: 1] -= 1
-                    }
-                    if firing { s.firingCounts["\(level)|\(domain)", default: 0] += 1 }
+                    if let old = s.alerts[fingerprint] { s.count(old, -1) }
+                    if firing { s.count(entry, 1) }
                     s.alerts[fingerprint] = firing ? entry : nil
                 case .deadLetter:
                     published.append(entry)
@@ -95,20 +95,9 @@ public final class OutputStore: Sendable {
         }
     }
 
-    /// How many alerts fire, by level and domain (restored stores count again on first use).
+    /// How many alerts fire, by level and domain (with 0 for those that fired before).
     public var firingCounts: [(level: String, domain: String, count: Int)] {
-        state.withLock { s in
-            if s.firingCounts.isEmpty && !s.alerts.isEmpty {
-                // A store restored from a checkpoint written before counts were kept.
-                for entry in s.alerts.values {
-                    if let level = entry.level, let domain = entry.domain { s.firingCounts["\(level)|\(domain)", default: 0] += 1 }
-                }
-            }
-            return s.firingCounts.map { key, count in
-                let parts = key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-                return (parts[0], parts.count > 1 ? parts[1] : "", count)
-            }
-        }
+        state.withLock { s in s.firingCounts.map { ($0.key.level, $0.key.domain, $0.value) } }
     }
 
     /// The firing alert with this fingerprint, as last published.
@@ -142,8 +131,6 @@ public final class OutputStore: Sendable {
         for continuation in current { continuation.finish() }
     }
 
-    func encoded() throws -> Data { try snapshot()() }
-
     /// The store as it is now, to be encoded later (on another thread).
     func snapshot() -> @Sendable () throws -> Data {
         let copy = state.withLock { $0 }
@@ -153,8 +140,24 @@ public final class OutputStore: Sendable {
     }
 
     func restore(_ data: Data?) {
-        guard let data, let decoded = try? JSONDecoder().decode(State.self, from: data) else { return }
+        guard var decoded = data.flatMap({ try? JSONDecoder().decode(State.self, from: $0) }) else { return }
+        for (fingerprint, entry) in decoded.alerts {
+            var entry = entry
+            if entry.level == nil, let meta = Self.alertFields(entry.body) {
+                // Written before alert entries kept their level, domain and region: read once, here.
+                (entry.level, entry.domain, entry.region) = meta
+                decoded.alerts[fingerprint] = entry
+            }
+            decoded.count(entry, 1)
+        }
         state.withLock { $0 = decoded }
+    }
+
+    private static func alertFields(_ body: String) -> (String, String, String)? {
+        guard case .object(let o)? = try? JSONParser.parse(Array(body.utf8)), case .string(let level)? = o["level"],
+            case .string(let rule)? = o["rule"], case .string(let region)? = o["region"]
+        else { return nil }
+        return (level, String(rule.prefix(while: { $0 != "." })), region)
     }
 
     /// The checkpoint key the store is kept under (not a handler's name).

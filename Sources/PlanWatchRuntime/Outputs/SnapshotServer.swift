@@ -69,13 +69,19 @@ final class SnapshotServer {
         }
         let prefix = String(decoding: request[1], as: UTF8.self)
         let (entries, seq) = store.snapshot(prefix: prefix)
-        let end = [Array("end".utf8), Array(String(seq).utf8)]
+        reply(envelope, rows: entries.map { [Array($0.topic.utf8), Array($0.body.utf8)] }, end: String(seq))
+    }
+
+    /// Sends `rows`, then `["end", end]`: one message each to a DEALER, all in one message to
+    /// a REQ (whose envelope is two frames), which takes one reply only.
+    private func reply(_ envelope: [[UInt8]], rows: [[[UInt8]]], end: String) {
+        let last = [Array("end".utf8), Array(end.utf8)]
         do {
-            if envelope.count == 2 {  // REQ: one reply
-                try socket.send(envelope + entries.flatMap { [Array($0.topic.utf8), Array($0.body.utf8)] } + end)
+            if envelope.count == 2 {
+                try socket.send(envelope + rows.flatMap { $0 } + last)
             } else {
-                for entry in entries { try socket.send(envelope + [Array(entry.topic.utf8), Array(entry.body.utf8)]) }
-                try socket.send(envelope + end)
+                for row in rows { try socket.send(envelope + row) }
+                try socket.send(envelope + last)
             }
         } catch {
             logger.warning("snapshot reply failed", metadata: ["error": "\(error)"])
@@ -104,13 +110,6 @@ final class SnapshotServer {
             _ = try? socket.send(envelope + [Array("error".utf8), Array("\(error)".utf8)])
             return
         }
-        let rows = changes.map { [Array("change".utf8), JSONWriter.bytes($0.json)] }
-        let end = [Array("end".utf8), Array(String(changes.count).utf8)]
-        if envelope.count == 2 {
-            _ = try? socket.send(envelope + rows.flatMap { $0 } + end)
-        } else {
-            for row in rows { _ = try? socket.send(envelope + row) }
-            _ = try? socket.send(envelope + end)
-        }
+        reply(envelope, rows: changes.map { [Array("change".utf8), JSONWriter.bytes($0.json)] }, end: String(changes.count))
     }
 }

@@ -17,12 +17,8 @@ class HandlerSlot {
     /// Handles `event`, read from journal `entry` (whose bytes a plugin decodes itself).
     func handle(_ event: Event, entry: JournalEntry, context: HandlerContext) throws -> [HandlerOutput] { [] }
     func tick(context: HandlerContext) throws -> [HandlerOutput] { [] }
-    func encodeState() throws -> Data { Data() }
     /// The state as it is now, to be encoded later (on another thread): a value copy, cheap.
-    func stateSnapshot() throws -> @Sendable () throws -> Data {
-        let data = try encodeState()
-        return { data }
-    }
+    func stateSnapshot() throws -> @Sendable () throws -> Data { { Data() } }
     func restoreState(_ data: Data?) throws {}
     /// True when `data` decodes to the state the handler holds now.
     func stateMatches(_ data: Data?) -> Bool { false }
@@ -57,17 +53,11 @@ private final class TypedSlot<H: Handler>: HandlerSlot {
         handler.explain(indicator, region: region, state: state)
     }
 
-    override func encodeState() throws -> Data { try Self.encode(state) }
-
     override func stateSnapshot() throws -> @Sendable () throws -> Data {
         let copy = state
-        return { try Self.encode(copy) }
-    }
-
-    private static func encode(_ state: H.State) throws -> Data {
         // Keys unsorted: a checkpoint is compared by value (stateMatches), never by bytes, and
         // sorting the keys of a million-class state costs seconds.
-        try JSONEncoder().encode(state)
+        return { try JSONEncoder().encode(copy) }
     }
 
     override func stateMatches(_ data: Data?) -> Bool {

@@ -69,7 +69,7 @@ final class Processor {
         self.checkpoint = checkpoint
         seq = checkpoint.seq
         watermark = checkpoint.watermark
-        desk.state = checkpoint.states[Self.deskKey].flatMap { try? JSONCoding.decode(AlertDesk.State.self, from: [UInt8]($0)) } ?? AlertDesk.State()
+        desk.state = Self.deskState(in: checkpoint)
         for slot in slots {
             do {
                 try slot.restoreState(checkpoint.states[slot.name])
@@ -95,28 +95,23 @@ final class Processor {
         }
     }
 
-    /// The handlers' states as of the entries processed so far.
-    func makeCheckpoint(position: Int64) throws -> JournalCheckpoint {
-        var states: [String: Data] = [:]
-        for slot in slots { states[slot.name] = try slot.encodeState() }
-        states[Self.deskKey] = Data(try JSONCoding.encode(desk.state))
-        let cp = JournalCheckpoint(position: position, seq: seq, watermark: watermark, states: states)
-        return cp
-    }
-
     /// The names of the handlers whose state differs from `checkpoint`'s, plus `seq` and
     /// `watermark` when those differ.
     func differences(from checkpoint: JournalCheckpoint) -> [String] {
         var names = slots.filter { !$0.stateMatches(checkpoint.states[$0.name]) }.map(\.name)
         if seq != checkpoint.seq { names.append("seq (replayed \(seq), checkpoint \(checkpoint.seq))") }
         if watermark != checkpoint.watermark { names.append("watermark") }
-        let saved = checkpoint.states[Self.deskKey].flatMap { try? JSONCoding.decode(AlertDesk.State.self, from: [UInt8]($0)) }
-        if (saved ?? AlertDesk.State()) != desk.state { names.append("alert desk") }
+        if Self.deskState(in: checkpoint) != desk.state { names.append("alert desk") }
         return names
     }
 
     /// The checkpoint key of the alert desk's state (not a handler's name).
     static let deskKey = "_desk"
+
+    /// The alert desk's state in a checkpoint; empty when it has none (or an older one).
+    private static func deskState(in checkpoint: JournalCheckpoint) -> AlertDesk.State {
+        checkpoint.states[deskKey].flatMap { try? JSONDecoder().decode(AlertDesk.State.self, from: $0) } ?? AlertDesk.State()
+    }
 
     /// The alert changes numbered since the last call, oldest first.
     func takeHistory() -> [AlertChange] {
@@ -129,7 +124,7 @@ final class Processor {
 
     /// Processes one journal entry. `event` is the already-decoded event, when the caller has it.
     func process(_ entry: JournalEntry, event decoded: Event? = nil) -> [OutboundMessage] {
-        var context = HandlerContext(now: entry.receivedAt.inChinaTime, calendar: calendar, timings: timings)
+        var context = context(for: entry)
         var out = process(entry, event: decoded, context: &context)
         // Escalations come due with time, whatever the entry; none before the first event in event time.
         if clock == .wall || watermark > 0 {
@@ -172,8 +167,7 @@ final class Processor {
                 }
             }
             if clock == .event {
-                // An operator acts in wall time; only the domain's events move event time.
-                if event.type != EventType.operatorAck { watermark = max(watermark, event.occurredAt.epochMilliseconds) }
+                Self.advance(&watermark, by: event)
                 context.now = Timestamp(epochMilliseconds: watermark)
             }
             if event.type == EventType.operatorAck, case .other(let payload) = event.payload,
@@ -193,6 +187,18 @@ final class Processor {
             }
         }
         return out
+    }
+
+    /// The context of an entry on the wall clock: when it was received, with the calendar and timings.
+    private func context(for entry: JournalEntry) -> HandlerContext {
+        HandlerContext(now: entry.receivedAt.inChinaTime, calendar: calendar, timings: timings)
+    }
+
+    /// Moves the event-time watermark to `event`'s time. An operator acts in wall time, so an
+    /// acknowledgement does not move event time; only the domain's events do.
+    private static func advance(_ watermark: inout Int64, by event: Event) {
+        guard event.type != EventType.operatorAck else { return }
+        watermark = max(watermark, event.occurredAt.epochMilliseconds)
     }
 
     private func nextSeq() -> Int64 {
@@ -253,7 +259,7 @@ final class Processor {
             var mark = checkpoint.watermark
             try journal.forEachEntry(after: checkpoint.position) { entry in
                 guard entry.position < position else { return }
-                var context = HandlerContext(now: entry.receivedAt.inChinaTime, calendar: calendar, timings: timings)
+                var context = context(for: entry)
                 if clock == .event { context.now = Timestamp(epochMilliseconds: mark) }
                 switch entry.kind {
                 case .tick:
@@ -262,7 +268,7 @@ final class Processor {
                 case .event:
                     guard case .success(let event) = decoder.decode(topic: entry.topic, body: entry.body) else { return }
                     if clock == .event {
-                        if event.type != EventType.operatorAck { mark = max(mark, event.occurredAt.epochMilliseconds) }
+                        Self.advance(&mark, by: event)
                         context.now = Timestamp(epochMilliseconds: mark)
                     }
                     if slot.accepts(event.type) { _ = try? slot.handle(event, entry: entry, context: context) }

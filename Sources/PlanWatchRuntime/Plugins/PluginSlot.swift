@@ -38,7 +38,11 @@ final class PluginSlot: HandlerSlot {
         try outputs(library.invoke(.tick, instance, JSONWriter.bytes(.object(["now": .integer(context.now.epochMilliseconds)]))))
     }
 
-    override func encodeState() throws -> Data { Data(library.invoke(.encodeState, instance, [])) }
+    /// The plugin holds its state and is not thread-safe: encoded here, on the pipeline thread.
+    override func stateSnapshot() throws -> @Sendable () throws -> Data {
+        let data = Data(library.invoke(.encodeState, instance, []))
+        return { data }
+    }
 
     override func restoreState(_ data: Data?) throws {
         _ = try outputs(library.invoke(.restoreState, instance, data.map { [UInt8]($0) } ?? []))
