@@ -131,41 +131,45 @@ public struct IndicatorBook: Codable, Sendable, Equatable {
         _ indicator: String, kind: Kind, region: RegionCode, numerator: Int64, denominator: Int64, cause: String?, late: Bool
     ) {
         let key = "\(indicator)|\(region.code)"
-        var entry = entries[key] ?? Entry(indicator: indicator, region: region, kind: kind)
-        entry.numerator += numerator
-        entry.denominator += denominator
-        if let cause, !entry.causes.contains(cause) {
-            entry.causes.append(cause)
-            if entry.causes.count > Self.causesKept { entry.causes.removeFirst(entry.causes.count - Self.causesKept) }
+        Self.change(&entries[key, default: Entry(indicator: indicator, region: region, kind: kind)]) { entry in
+            entry.numerator += numerator
+            entry.denominator += denominator
+            if let cause, !entry.causes.contains(cause) {
+                entry.causes.append(cause)
+                if entry.causes.count > Self.causesKept { entry.causes.removeFirst(entry.causes.count - Self.causesKept) }
+            }
+            entry.late = entry.late || late
         }
-        entry.late = entry.late || late
-        entries[key] = entry
         dirty.insert(key)
     }
 
     private mutating func attribute(_ indicator: String, region: RegionCode, subject: String, numerator: Int64, denominator: Int64, cause: String?) {
-        var part = parts[indicator, default: [:]][region.code, default: [:]][subject]
-            ?? IndicatorContribution(subject: subject, region: region, numerator: 0, denominator: 0, events: [])
-        part.numerator += numerator
-        part.denominator += denominator
-        if let cause, part.events.last != cause {
-            part.events.append(cause)
-            if part.events.count > IndicatorContribution.eventsKept { part.events.removeFirst() }
+        let empty = IndicatorContribution(subject: subject, region: region, numerator: 0, denominator: 0, events: [])
+        var gone = false
+        Self.change(&parts[indicator, default: [:]][region.code, default: [:]][subject, default: empty]) { part in
+            part.numerator += numerator
+            part.denominator += denominator
+            if let cause, part.events.last != cause {
+                part.events.append(cause)
+                if part.events.count > IndicatorContribution.eventsKept { part.events.removeFirst() }
+            }
+            gone = part.numerator == 0 && part.denominator == 0
         }
-        parts[indicator, default: [:]][region.code, default: [:]][subject] = part.numerator == 0 && part.denominator == 0 ? nil : part
+        if gone { parts[indicator]?[region.code]?[subject] = nil }
     }
+
+    /// Changes a value in place (through the dictionary's modify accessor), so that no array
+    /// inside it is copied.
+    private static func change<T>(_ value: inout T, _ body: (inout T) -> Void) { body(&value) }
 
     /// What makes up the current value of `indicator` at `region`: each subject's numerator
     /// and denominator and the events that last changed it. At a city, the subjects of all
     /// its districts (and any added at the city itself). Nil when the book has no such value.
     public func explain(_ indicator: String, region: RegionCode) -> IndicatorExplanation? {
         guard let entry = entries["\(indicator)|\(region.code)"] else { return nil }
-        let byRegion = parts[indicator] ?? [:]
         var contributions: [IndicatorContribution] = []
-        for (code, subjects) in byRegion {
-            guard let r = RegionCode(code), r == region || (region.isCity && r.isDistrict && r.city == region)
-                || (region.scope == .province && r.province == region && r != region)
-            else { continue }
+        for (code, subjects) in parts[indicator] ?? [:] {
+            guard let r = RegionCode(code), r == region || (region.isCity && r.isDistrict && r.city == region) else { continue }
             contributions += subjects.values
         }
         contributions.sort { ($0.region, $0.subject) < ($1.region, $1.subject) }

@@ -104,8 +104,23 @@ public struct EnrolmentHandler: Handler {
         var censusAt: Int64?
         /// The latest event time applied (ms).
         var lastAt: Int64 = .min
-        /// Changes applied since the census in force, to re-apply over a census that comes late.
+        /// Changes applied since the census in force (of the last ``Timeline/kept`` of event
+        /// time), to re-apply over a census that comes late.
         var changes: [Logged] = []
+
+        /// How far back the log reaches: a census more than a year late re-applies nothing older.
+        static let kept: Int64 = 366 * 86_400_000
+
+        /// Logs a change and lets go of those older than ``kept`` (the log is in arrival order,
+        /// nearly event order: the old ones are a prefix).
+        mutating func log(_ change: Logged) {
+            changes.append(change)
+            lastAt = max(lastAt, change.at)
+            let cutoff = lastAt - Self.kept
+            if let first = changes.first, first.at < cutoff {
+                changes.removeFirst(changes.prefix(while: { $0.at < cutoff }).count)
+            }
+        }
     }
 
     struct Logged: Codable, Sendable, Equatable {
@@ -171,9 +186,8 @@ public struct EnrolmentHandler: Handler {
                 schoolKey, schoolId: change.schoolId, classId: change.classId, delta: delta, region: event.region, level: change.level,
                 ownership: change.ownership, cause: Cause(id: event.id, at: event.occurredAt, late: at < lastAt),
                 state: &state, out: &out)
-            // In place: the log is not copied (it holds every change since the census).
-            state.timelines[schoolKey, default: Timeline()].changes.append(Logged(at: at, id: event.id, classId: change.classId, delta: delta))
-            state.timelines[schoolKey]!.lastAt = max(lastAt, at)
+            // In place: the log is not copied on every change.
+            state.timelines[schoolKey, default: Timeline()].log(Logged(at: at, id: event.id, classId: change.classId, delta: delta))
         }
 
         guard let student = change.studentRef else { return }
