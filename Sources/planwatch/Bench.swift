@@ -303,20 +303,12 @@ final class BenchDaemon {
     }
 
     func fireAndForget(events: Int, newIncidents: Bool = false) throws -> Double {
-        let sender = try FireAndForgetSender(context: context, endpoint: ingest)
-        let before = try received()
         let bodies = (0..<events).map { i in
             newIncidents
                 ? Bench.body(sent + i, incident: "NEW-\(sent + i)", school: i % 400) : Bench.body(sent + i, incident: "INC-\(i % 1000)")
         }
-        let start = Date()
-        for body in bodies { try sender.send([Bench.topic, body]) }
         sent += events
-        while try received() < before + events {
-            guard Date().timeIntervalSince(start) < 600 else { throw CLIError("planwatchd accepted \(try received() - before) of \(events)") }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        return Double(events) / Date().timeIntervalSince(start)
+        return try pour(bodies, type: "safety.incident")
     }
 
     func acknowledged(events: Int, window: Int = 1000) throws -> Double {

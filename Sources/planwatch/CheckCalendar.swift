@@ -12,21 +12,13 @@ struct CheckCalendar: ParsableCommand {
     var files: [String]
 
     func run() throws {
-        var failed = false
-        for file in files {
-            do {
-                let year = try CalendarFile.load(path: file)
-                let calendar = WorkCalendar(years: [year])
-                let first = LocalDate(year: year.year, month: 1, day: 1)!
-                let last = LocalDate(year: year.year, month: 12, day: 31)!
-                let working = calendar.workingDays(from: first.adding(days: -1), to: last)
-                let off = year.holidays.map { "\($0.name) \($0.from)…\($0.to)" }.joined(separator: ", ")
-                print("\(file): ok — \(year.year), \(year.holidays.count) holidays, \(working) working days: \(off)")
-            } catch let invalid as InvalidFile {
-                failed = true
-                print(invalid.description)
-            }
+        try checkEach(files, load: CalendarFile.load(path:)) { year in
+            let calendar = WorkCalendar(years: [year])
+            let first = LocalDate(year: year.year, month: 1, day: 1)!
+            let last = LocalDate(year: year.year, month: 12, day: 31)!
+            let working = calendar.workingDays(from: first.adding(days: -1), to: last)
+            let off = year.holidays.map { "\($0.name) \($0.from)…\($0.to)" }.joined(separator: ", ")
+            return "\(year.year), \(year.holidays.count) holidays, \(working) working days: \(off)"
         }
-        if failed { throw ExitCode(1) }
     }
 }

@@ -11,16 +11,8 @@ struct CheckPlan: ParsableCommand {
     var files: [String]
 
     func run() throws {
-        var failed = false
-        for file in files {
-            do {
-                let plan = try PlanFile.load(path: file)
-                print("\(file): ok — \(plan.plan), city \(plan.city), \(plan.period.start)…\(plan.period.end), \(plan.targets.count) targets")
-            } catch let invalid as PlanFile.Invalid {
-                failed = true
-                print(invalid.description)
-            }
+        try checkEach(files, load: PlanFile.load(path:)) { plan in
+            "\(plan.plan), city \(plan.city), \(plan.period.start)…\(plan.period.end), \(plan.targets.count) targets"
         }
-        if failed { throw ExitCode(1) }
     }
 }

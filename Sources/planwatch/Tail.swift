@@ -44,25 +44,16 @@ struct Tail: ParsableCommand {
         // The Clone pattern: subscribed first, then the snapshot; afterwards only newer seq.
         var after: Int64 = 0
         if snapshot {
-            let dealer = try ZMQSocket(context: context, type: .dealer)
-            defer { dealer.close() }
-            try endpoints.curve()?.apply(to: dealer)
-            try dealer.connect(snapshotEndpoint)
+            let request = OperatorRequest(endpoints: endpoints, snapshotEndpoint: snapshotEndpoint)
             for prefix in prefixes.isEmpty ? [""] : prefixes {
-                try dealer.send([Array("snapshot".utf8), Array(prefix.utf8)])
-                var poller = Poller()
-                poller.add(dealer)
-                while true {
-                    guard try poller.poll(timeoutMilliseconds: 10_000)[0], let frames = try dealer.receive(), frames.count == 2 else {
-                        throw CLIError("no snapshot from \(snapshotEndpoint) within 10 s; is planwatchd running?")
-                    }
+                for frames in try request.send(["snapshot", prefix], single: false, timeoutSeconds: 30) where frames.count == 2 {
                     let topic = String(decoding: frames[0], as: UTF8.self)
                     if topic == "end" {
                         after = max(after, Int64(String(decoding: frames[1], as: UTF8.self)) ?? 0)
-                        break
+                    } else {
+                        received += 1
+                        show(topic: topic, body: frames[1], colour: colour)
                     }
-                    received += 1
-                    show(topic: topic, body: frames[1], colour: colour)
                 }
             }
         }

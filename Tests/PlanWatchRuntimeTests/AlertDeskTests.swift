@@ -40,6 +40,13 @@ import Testing
         return (Array("enrolment.change.370303".utf8), JSONWriter.bytes(body))
     }
 
+    /// A daemon in event time where a school has two hours to acknowledge an incident.
+    static func schoolsHaveTwoHours() throws -> Harness {
+        try Harness(clock: .event) {
+            $0.alertPolicy = AlertPolicy(overrides: ["safety.incident": .init(owner: .school, ackWithin: RuleDuration(2, .hours))])
+        }
+    }
+
     @Test func anAcknowledgementIsPublishedWithItsOwnerAndKeptAcrossARestart() throws {
         let directory = TemporaryDirectory()
         let fingerprint = "safety.incident/INC-D1"
@@ -81,10 +88,7 @@ import Testing
     }
 
     @Test func unacknowledgedItClimbsToTheDistrictThenTheCityBureauAndStops() throws {
-        let directory = TemporaryDirectory()
-        let h = try Harness(directory: directory, clock: .event) {
-            $0.alertPolicy = AlertPolicy(overrides: ["safety.incident": .init(owner: .school, ackWithin: RuleDuration(2, .hours))])
-        }
+        let h = try Self.schoolsHaveTwoHours()
         defer { h.stop() }
         let sub = try h.subscriber(["alert.safety"])
         let dealer = try h.dealer()
@@ -107,10 +111,7 @@ import Testing
     }
 
     @Test func anAcknowledgedAlertStopsEscalatingUntilItsLevelRises() throws {
-        let directory = TemporaryDirectory()
-        let h = try Harness(directory: directory, clock: .event) {
-            $0.alertPolicy = AlertPolicy(overrides: ["safety.incident": .init(owner: .school, ackWithin: RuleDuration(2, .hours))])
-        }
+        let h = try Self.schoolsHaveTwoHours()
         defer { h.stop() }
         let sub = try h.subscriber(["alert.safety"])
         let dealer = try h.dealer()
