@@ -132,8 +132,8 @@ public struct IndicatorBook: Codable, Sendable, Equatable {
     ) {
         let key = "\(indicator)|\(region.code)"
         Self.change(&entries[key, default: Entry(indicator: indicator, region: region, kind: kind)]) { entry in
-            entry.numerator += numerator
-            entry.denominator += denominator
+            entry.numerator = SafeInteger.add(entry.numerator, numerator)
+            entry.denominator = SafeInteger.add(entry.denominator, denominator)
             if let cause, !entry.causes.contains(cause) {
                 entry.causes.append(cause)
                 if entry.causes.count > Self.causesKept { entry.causes.removeFirst(entry.causes.count - Self.causesKept) }
@@ -147,8 +147,8 @@ public struct IndicatorBook: Codable, Sendable, Equatable {
         let empty = IndicatorContribution(subject: subject, region: region, numerator: 0, denominator: 0, events: [])
         var gone = false
         Self.change(&parts[indicator, default: [:]][region.code, default: [:]][subject, default: empty]) { part in
-            part.numerator += numerator
-            part.denominator += denominator
+            part.numerator = SafeInteger.add(part.numerator, numerator)
+            part.denominator = SafeInteger.add(part.denominator, denominator)
             if let cause, part.events.last != cause {
                 part.events.append(cause)
                 if part.events.count > IndicatorContribution.eventsKept { part.events.removeFirst() }

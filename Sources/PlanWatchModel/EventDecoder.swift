@@ -63,7 +63,7 @@ public struct EventDecoder: Sendable {
         let region = try Self.region(r, topic: topicBytes, prefix: type, naming: "type")
         let id = try r.string("id", length: 1...128)
         let source = try r.string("source", length: 1...128)
-        let seq = try r.optionalInteger("seq", in: 0...Int64.max)
+        let seq = try r.optionalInteger("seq", in: 0...SafeInteger.max)
         let occurredAt = try r.timestamp("occurredAt")
         let schemaVersion = try r.integer("schemaVersion", in: 0...Int64(Int32.max))
         guard schemaVersion == 1 else {

@@ -18,9 +18,9 @@ public enum IndicatorFeed {
         let indicator = try r.string("indicator", length: 1...96)
         let region = try EventDecoder.region(r, topic: topicBytes, prefix: "indicator.\(indicator)", naming: "indicator")
         _ = try r.enumeration("scope", IndicatorScope.self)
-        _ = try r.optionalInteger("numerator", in: Int64.min...Int64.max)
-        _ = try r.optionalInteger("denominator", in: 0...Int64.max)
-        let seq = try r.integer("seq", in: 1...Int64.max)
+        _ = try r.optionalInteger("numerator", in: 0...SafeInteger.max)
+        _ = try r.optionalInteger("denominator", in: 0...SafeInteger.max)
+        let seq = try r.integer("seq", in: 1...SafeInteger.max)
         let asOf = try r.timestamp("asOf")
         return Event(
             id: "\(indicator)/\(seq)/\(asOf.epochMilliseconds)", type: type, source: "indicator/\(region.code)", seq: nil,

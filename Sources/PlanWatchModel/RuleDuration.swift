@@ -23,10 +23,15 @@ public struct RuleDuration: Sendable, Equatable, Codable, CustomStringConvertibl
         self.unit = unit
     }
 
-    /// Parses `24 hours`, `30 days` or `5 workingDays`; nil otherwise.
+    /// The longest duration a rule may state, in any unit (10,000 hours is over a year).
+    public static let maxAmount = 10_000
+
+    /// Parses `24 hours`, `30 days` or `5 workingDays` (1 to ``maxAmount``); nil otherwise.
     public init?(text: String) {
         let parts = text.split(separator: " ", omittingEmptySubsequences: true)
-        guard parts.count == 2, let amount = Int(parts[0]), amount > 0, let unit = Unit(rawValue: String(parts[1])) else {
+        guard parts.count == 2, let amount = Int(parts[0]), (1...Self.maxAmount).contains(amount),
+            let unit = Unit(rawValue: String(parts[1]))
+        else {
             return nil
         }
         self.init(amount, unit)

@@ -159,7 +159,7 @@ def mutations(rng):
                     (e["payload"] if inside else e)[key] = rng.choice("校园安全abc") * length
                     out.append(e)
             if isinstance(target.get(key), int) and not isinstance(target.get(key), bool):
-                for n in (0, -1, 1, 20, 21, 500, 501, 1000, 1001, 10000, 10001, 1000000, 1000001, 2**31 - 1, 2**31, 2**63 - 1):
+                for n in (0, -1, 1, 20, 21, 500, 501, 1000, 1001, 10000, 10001, 1000000, 1000001, 2**31 - 1, 2**31, 2**53 - 1, 2**53, 2**63 - 1):
                     e = copy.deepcopy(base)
                     (e["payload"] if inside else e)[key] = n
                     out.append(e)
@@ -298,3 +298,35 @@ def test_the_daemon_serves_the_same_schemas(daemon):
         with urllib.request.urlopen(daemon.http + "/schemas/" + name, timeout=5) as r:
             assert r.headers["content-type"] == "application/schema+json"
             assert json.loads(r.read()) == schema
+
+
+def test_the_fuzzers_corpus_gets_the_same_verdict_from_the_schemas_and_the_decoder():
+    """What the fuzzer grew (.ci/fuzz: inputs that reached new code in the decoder and the
+    handlers) is judged by both too. .ci/test runs the fuzzer first and names its corpus."""
+    directory = os.environ.get("PLANWATCH_FUZZ_CORPUS")
+    if not directory:
+        pytest.skip("PLANWATCH_FUZZ_CORPUS is set by .ci/test after .ci/fuzz")
+    bodies = []
+    for name in sorted(os.listdir(directory)):
+        with open(os.path.join(directory, name), "rb") as f:
+            raw = f.read()
+        body = raw.split(b"\xff\xfe")[-1]
+        # One event per line for `planwatch check`: a body with a newline cannot be a line.
+        if b"\n" not in body and b"\r" not in body and body.strip():
+            bodies.append(body)
+    assert len(bodies) >= 100, f"only {len(bodies)} corpus bodies in {directory}"
+    v = validator()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "fuzz.jsonl")
+        with open(path, "wb") as f:
+            f.write(b"\n".join(bodies) + b"\n")
+        result = subprocess.run([os.path.join(_bin_dir(), "planwatch"), "check", "--json", path], capture_output=True)
+    verdicts = {json.loads(row)["line"]: json.loads(row) for row in result.stdout.decode().splitlines()}
+    assert len(verdicts) == len(bodies), result.stderr.decode()[:2000]
+    disagreements = [f"line {n}: schema {'valid' if schema_verdict(v, raw) else 'invalid'}, daemon {verdicts[n]}: {raw[:300]!r}"
+                     for n, raw in enumerate(bodies, start=1) if schema_verdict(v, raw) != verdicts[n]["valid"]]
+    with open(os.path.join(ROOT, "artifacts", "schema-differential-fuzz.txt"), "w") as f:
+        valid = sum(1 for r in verdicts.values() if r["valid"])
+        f.write(f"{len(bodies)} fuzz corpus bodies, {valid} valid, {len(disagreements)} disagreements\n")
+        f.write("\n".join(disagreements))
+    assert not disagreements, "\n".join(disagreements[:20])

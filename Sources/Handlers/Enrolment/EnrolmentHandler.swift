@@ -153,7 +153,7 @@ public struct EnrolmentHandler: Handler {
                 ?? ClassInfo(schoolId: census.schoolId, classId: c.classId, region: event.region, level: census.level, size: 0)
             setSize(&info, to: c.size, cause: cause, state: &state, out: &out)
             state.classes[key] = info
-            school.total += c.size
+            school.total = SafeInteger.add(school.total, c.size)
         }
         school.classIds = census.classes.map(\.classId)
         moveShares(from: old, to: school, schoolId: census.schoolId, cause: cause, state: &state)
@@ -209,12 +209,12 @@ public struct EnrolmentHandler: Handler {
         let old = state.schools[schoolKey]
         var school = old ?? SchoolInfo(region: region, level: level, ownership: ownership)
         school.ownership = ownership
-        school.total += max(signed, -school.total)
+        school.total = SafeInteger.add(school.total, max(signed, -school.total))
         if let classId {
             let key = "\(schoolId)|\(classId)"
             var info = state.classes[key] ?? ClassInfo(schoolId: schoolId, classId: classId, region: region, level: level, size: 0)
             if state.classes[key] == nil { school.classIds.append(classId) }
-            setSize(&info, to: max(0, info.size + signed), cause: cause, state: &state, out: &out)
+            setSize(&info, to: max(0, SafeInteger.add(info.size, signed)), cause: cause, state: &state, out: &out)
             state.classes[key] = info
         }
         moveShares(from: old, to: school, schoolId: schoolId, cause: cause, state: &state)
@@ -232,12 +232,13 @@ public struct EnrolmentHandler: Handler {
                 if school.region != d.region {
                     // A school that moved district: take it out of the old one separately.
                     state.indicators.add(
-                        indicator, kind: .ratio, district: school.region, numerator: sign * numerator, denominator: sign * denominator,
+                        indicator, kind: .ratio, district: school.region, numerator: SafeInteger.multiply(sign, numerator),
+                        denominator: SafeInteger.multiply(sign, denominator),
                         subject: schoolId, cause: cause.id, late: cause.late)
                     continue
                 }
-                d.numerator += sign * numerator
-                d.denominator += sign * denominator
+                d.numerator = SafeInteger.add(d.numerator, SafeInteger.multiply(sign, numerator))
+                d.denominator = SafeInteger.add(d.denominator, SafeInteger.multiply(sign, denominator))
                 delta[indicator] = d
             }
         }

@@ -43,7 +43,8 @@ public struct ProvinceRollupHandler: Handler {
         state.cities[key] = CityValue(numerator: numerator, denominator: denominator ?? 0, asOf: asOf, seq: seq)
         state.indicators.add(
             indicator, kind: denominator == nil ? .count : .ratio, only: event.region.province,
-            numerator: numerator - (old?.numerator ?? 0), denominator: (denominator ?? 0) - (old?.denominator ?? 0),
+            numerator: SafeInteger.subtract(numerator, old?.numerator ?? 0),
+            denominator: SafeInteger.subtract(denominator ?? 0, old?.denominator ?? 0),
             subject: event.region.code, cause: event.id)
         return state.indicators.flush(now: event.occurredAt, plans: PlanSet()).updates
     }

@@ -88,7 +88,7 @@ public struct TeachersHandler: Handler {
             let training = try Training(reader)
             guard var teacher = state.teachers[training.teacherId] else { return out }
             guard training.completedOn >= teacher.cycleStart else { return out }
-            teacher.hours += training.hours
+            teacher.hours = SafeInteger.add(teacher.hours, training.hours)
             state.teachers[training.teacherId] = teacher
             if teacher.hours >= Self.cycleHours,
                 let o = state.alerts.resolve(
