@@ -3,6 +3,9 @@
 ///
 /// Entries are not removed when they become moot; check, when one is due, whether it still
 /// applies (its subject may have been resolved or rescheduled).
+///
+/// Two queues are equal when they hold the same entries, whatever order they were scheduled
+/// in (the heap's layout depends on it; what is due when does not).
 public struct DeadlineQueue: Codable, Sendable, Equatable {
     /// One scheduled deadline.
     public struct Entry: Codable, Sendable, Equatable {
@@ -17,6 +20,10 @@ public struct DeadlineQueue: Codable, Sendable, Equatable {
 
     /// An empty queue.
     public init() {}
+
+    public static func == (a: DeadlineQueue, b: DeadlineQueue) -> Bool {
+        a.heap.count == b.heap.count && a.heap.sorted(by: <) == b.heap.sorted(by: <)
+    }
 
     /// How many deadlines are pending.
     public var count: Int { heap.count }

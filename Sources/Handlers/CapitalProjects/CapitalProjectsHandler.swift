@@ -78,7 +78,8 @@ public struct CapitalProjectsHandler: Handler {
         }
         if project.reached.map({ m.milestone > $0 }) ?? true { project.reached = m.milestone }
         if let schedule = m.schedule {
-            for (milestone, date) in schedule where project.schedule[milestone] != date {
+            // In milestone order: dictionary order differs from one process to the next.
+            for (milestone, date) in schedule.sorted(by: { $0.key < $1.key }) where project.schedule[milestone] != date {
                 project.schedule[milestone] = date
                 if !project.hasReached(milestone) {
                     state.deadlines.schedule("yellow|\(milestone.rawValue)|\(date)|\(project.projectId)", at: date.adding(days: 1).startInChina)
