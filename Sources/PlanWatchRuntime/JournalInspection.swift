@@ -7,7 +7,7 @@ public enum JournalInspection {
         let journal = try JournalStore.open(journalPath, role: .reader)
         defer { journal.close() }
         var counts: [String: Int] = [:]
-        try journal.forEachEventKey { source, id in counts["\(source)/\(id)", default: 0] += 1 }
+        try journal.forEachEventKey { _, key in counts["\(key.source)/\(key.id)", default: 0] += 1 }
         return counts
     }
 }

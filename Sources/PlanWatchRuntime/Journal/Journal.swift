@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PlanWatchModel
 
 /// The journal: every accepted event, tick and rejected message in order, handler
@@ -17,10 +18,16 @@ protocol Journal: AnyObject, Sendable {
     /// Records how far outputs have been published, outside a batch (at shutdown).
     func setPublishedThrough(_ position: Int64) throws
     var publishedThrough: Int64 { get throws }
-    /// Entries after `position`, in order, handed to `body` one at a time.
-    func forEachEntry(after position: Int64, _ body: (JournalEntry) throws -> Void) throws
-    /// Every `(source, id)` of an accepted event still in the journal.
-    func forEachEventKey(_ body: (String, String) -> Void) throws
+    /// Entries after `after` and before `before`, in order, read a page at a time
+    /// (``JournalSpec/pageSize``) and handed to `body` one at a time; no read is open while
+    /// `body` runs, so `body` may read the journal itself (to rebuild a handler).
+    func forEachEntry(after: Int64, before: Int64, _ body: (JournalEntry) throws -> Void) throws
+    /// Every `(source, id)` of an accepted event still in the journal, with its position, in order.
+    func forEachEventKey(_ body: (Int64, EventKey) -> Void) throws
+    /// Entries some handler may no longer see (the daemon died in it on them), oldest first.
+    func quarantined() throws -> [Quarantined]
+    /// Records that `handler` may no longer see the entry at `position`.
+    func quarantine(_ entry: Quarantined) throws
     /// Entries in the journal now (after compaction).
     var entryCount: Int { get throws }
 
@@ -39,6 +46,23 @@ protocol Journal: AnyObject, Sendable {
     func history(fingerprint: String) throws -> [AlertChange]
     /// Lets go of the store (and, for a writer, of its lock).
     func close()
+}
+
+/// A journal entry withheld from one handler: the daemon died while that handler processed
+/// it, on consecutive starts (``CrashGuard``).
+struct Quarantined: Sendable, Equatable, Hashable {
+    var position: Int64
+    var handler: String
+    var reason: String
+    /// When it was quarantined (ms since 1970).
+    var createdAt: Int64
+}
+
+extension Journal {
+    /// Every entry after `position`, in order (see ``forEachEntry(after:before:_:)``).
+    func forEachEntry(after position: Int64, _ body: (JournalEntry) throws -> Void) throws {
+        try forEachEntry(after: position, before: .max, body)
+    }
 }
 
 /// The handlers' states as of a journal position, with the output `seq` and the event-time
@@ -74,10 +98,14 @@ enum JournalStore {
     }
 
     static func open(
-        _ location: String, role: Role, synchronousFull: Bool = true, onWait: @escaping @Sendable (String) -> Void = { _ in }
+        _ location: String, role: Role, synchronousFull: Bool = true, lockWaitSeconds: Double = 30,
+        logger: Logger = Logger(label: "planwatch.journal"), onWait: @escaping @Sendable (String) -> Void = { _ in },
+        shouldStop: @escaping @Sendable () -> Bool = { false }
     ) throws -> any Journal {
         if isPostgres(location) {
-            return try PostgresJournal(url: location, role: role, onWait: onWait)
+            return try PostgresJournal(
+                url: location, role: role, lockWait: .milliseconds(Int64(lockWaitSeconds * 1000)), logger: logger, onWait: onWait,
+                shouldStop: shouldStop)
         }
         if role == .reader && !FileManager.default.fileExists(atPath: location) {
             throw JournalError(description: "no journal at \(location)")
@@ -89,4 +117,9 @@ enum JournalStore {
 /// Why the journal could not be opened or written.
 struct JournalError: Error, CustomStringConvertible {
     let description: String
+    /// Retrying cannot help: the daemon must stop (non-zero, so that its supervisor restarts
+    /// it), e.g. when another daemon took the writer lock.
+    var fatal = false
+    /// Opening was given up because the daemon is stopping (a standby told to stop).
+    var stopped = false
 }

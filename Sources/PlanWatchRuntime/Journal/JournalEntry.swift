@@ -11,8 +11,8 @@ struct JournalEntry: Sendable, Equatable {
     var position: Int64 = 0
     var kind: Kind
     var receivedAt: Timestamp
-    var source: String?
-    var eventId: String?
+    /// `(source, id)` of an event.
+    var key: EventKey?
     var type: String?
     var topic: [UInt8]
     var body: [UInt8]
@@ -21,7 +21,7 @@ struct JournalEntry: Sendable, Equatable {
 
     static func event(_ event: Event, topic: [UInt8], body: [UInt8], receivedAt: Timestamp) -> JournalEntry {
         JournalEntry(
-            kind: .event, receivedAt: receivedAt, source: event.source, eventId: event.id, type: event.type,
+            kind: .event, receivedAt: receivedAt, key: EventKey(event), type: event.type,
             topic: topic, body: body)
     }
 
@@ -29,18 +29,8 @@ struct JournalEntry: Sendable, Equatable {
         JournalEntry(kind: .tick, receivedAt: at, topic: [], body: [])
     }
 
-    /// A rejected message; bodies over `keepBytes` are kept truncated (the detail says so).
-    static func rejected(_ rejection: Rejection, topic: [UInt8], body: [UInt8], receivedAt: Timestamp, keepBytes: Int = 4096)
-        -> JournalEntry
-    {
-        var detail = rejection.detail
-        var kept = body
-        if body.count > keepBytes {
-            kept = Array(body.prefix(keepBytes))
-            detail += " (body truncated to its first \(keepBytes) bytes)"
-        }
-        return JournalEntry(
-            kind: .rejected, receivedAt: receivedAt, topic: Array(topic.prefix(1024)), body: kept,
-            reason: rejection.reason, detail: detail)
+    /// A rejected message, as ingest kept it (cut to ``RejectedMessage/keptBodyBytes``).
+    static func rejected(_ rejection: Rejection, topic: [UInt8], body: [UInt8], receivedAt: Timestamp) -> JournalEntry {
+        JournalEntry(kind: .rejected, receivedAt: receivedAt, topic: topic, body: body, reason: rejection.reason, detail: rejection.detail)
     }
 }

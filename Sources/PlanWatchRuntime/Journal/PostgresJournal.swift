@@ -8,22 +8,30 @@ import Synchronization
 ///
 /// One writer at a time: the writer holds a session advisory lock for as long as it runs. A
 /// second daemon pointed at the same database waits for the lock as a standby and takes over
-/// (replaying from the last checkpoint) as soon as the first one's connection is gone. A
-/// writer whose connection breaks reconnects only if it gets the lock back; if another
-/// daemon took over meanwhile it writes nothing more (every write throws), so two daemons
-/// never write the same journal.
+/// (replaying from the last checkpoint) as soon as the first one's connection is gone.
+///
+/// A writer whose connection breaks reconnects and takes the lock again, waiting up to
+/// ``lockWait`` for its own old session to end (the server may not have noticed yet that it
+/// is gone). If another daemon holds the lock by then, every write throws a fatal error:
+/// the daemon stops, non-zero, and its supervisor starts it again as a standby — two daemons
+/// never write the same journal. After a broken connection the last position is read again:
+/// a batch whose COMMIT reached the server although its answer did not is known as recorded.
 ///
 /// Positions are assigned by the writer (the last one is read at start), in order, without
 /// gaps; dedupe stays in memory as with SQLite (rebuilt from the journal at start).
 final class PostgresJournal: Journal, Sendable {
     /// The lock every writer of a PlanWatch journal takes (an arbitrary, fixed number).
     static let writerLock: Int64 = 0x706c_616e_7761_7463
-    static let pageSize = 5_000
 
     let location: String
     private let configuration: PostgresConnection.Configuration
     private let role: JournalStore.Role
+    /// PostgresNIO's own logging: errors only.
+    private let nioLogger: Logger
+    /// The daemon's logger, for what the journal itself has to say.
     private let logger: Logger
+    /// How long a writer that reconnects waits for the lock before it gives up.
+    let lockWait: Duration
     private struct State {
         var connection: PostgresConnection?
         var lastPosition: Int64 = 0
@@ -40,12 +48,17 @@ final class PostgresJournal: Journal, Sendable {
         return try body()
     }
 
-    init(url: String, role: JournalStore.Role, onWait: @escaping @Sendable (String) -> Void) throws {
+    init(
+        url: String, role: JournalStore.Role, lockWait: Duration = .seconds(30), logger: Logger = Logger(label: "planwatch.journal"),
+        onWait: @escaping @Sendable (String) -> Void, shouldStop: @escaping @Sendable () -> Bool = { false }
+    ) throws {
         (configuration, location) = try Self.configuration(from: url)
         self.role = role
-        var logger = Logger(label: "planwatch.postgres")
-        logger.logLevel = .error
+        self.lockWait = lockWait
         self.logger = logger
+        var nioLogger = Logger(label: "planwatch.postgres")
+        nioLogger.logLevel = .error
+        self.nioLogger = nioLogger
         let connection = try connect()
         state.withLock { $0.connection = connection }
         switch role {
@@ -56,20 +69,19 @@ final class PostgresJournal: Journal, Sendable {
                     onWait("another planwatchd holds the journal at \(location); standing by until it is gone")
                     announced = true
                 }
+                if shouldStop() {
+                    _ = try? connection.close().wait()
+                    throw JournalError(description: "stopped while standing by", stopped: true)
+                }
                 Thread.sleep(forTimeInterval: 0.25)
             }
             try migrate(connection)
-            let last = try Self.int(
-                try run(
-                    """
-                    SELECT GREATEST(COALESCE((SELECT MAX(pos) FROM journal), 0),
-                                    COALESCE((SELECT MAX(value) FROM meta WHERE key IN ('checkpoint_pos', 'base_pos', 'candidate_pos')), 0))
-                    """, on: connection))
+            let last = try lastPosition(connection)
             state.withLock { $0.lastPosition = last }
         case .reader:
             let exists = try Self.int(try run("SELECT COUNT(*) FROM pg_tables WHERE tablename = 'planwatch_schema'", on: connection))
             guard exists > 0 else {
-                connection.close().whenComplete { _ in }
+                _ = try? connection.close().wait()
                 throw JournalError(description: "no journal at \(location): the database has no PlanWatch tables")
             }
         }
@@ -103,7 +115,7 @@ final class PostgresJournal: Journal, Sendable {
     private func connect() throws -> PostgresConnection {
         do {
             return try PostgresConnection.connect(
-                on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: 1, logger: logger
+                on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: 1, logger: nioLogger
             ).wait()
         } catch {
             throw JournalError(description: "cannot connect to PostgreSQL at \(location): \(String(reflecting: error))")
@@ -115,29 +127,76 @@ final class PostgresJournal: Journal, Sendable {
         return try rows.first?.decode(Bool.self) ?? false
     }
 
-    /// The live connection; a writer whose connection broke reconnects only with the lock.
+    private func lastPosition(_ connection: PostgresConnection) throws -> Int64 {
+        let meta = [JournalSpec.Meta.checkpointPosition] + [RetainedCheckpoint.base, .candidate].map { JournalSpec.Meta.retained($0, .pos) }
+        return try Self.int(
+            try run(
+                """
+                SELECT GREATEST(COALESCE((SELECT MAX(pos) FROM journal), 0),
+                                COALESCE((SELECT MAX(value) FROM meta WHERE key = ANY(\(meta)::TEXT[])), 0))
+                """, on: connection))
+    }
+
+    /// The live connection. A writer whose connection broke reconnects, takes its lock again
+    /// (waiting up to ``lockWait`` for its old session to end) and reads the last position
+    /// again; if another daemon holds the lock, it is fenced: every write throws a fatal error.
+    /// Called inside ``serial(_:)``, so that one thread at a time reconnects.
     private func live() throws -> PostgresConnection {
-        try state.withLock { s in
-            if s.fenced { throw JournalError(description: "another planwatchd took over the journal at \(location); not writing") }
+        let current = try state.withLock { s -> PostgresConnection? in
+            if s.fenced { throw Self.fencedError(location) }
             if let c = s.connection, !c.isClosed { return c }
-            let c = try connect()
-            if role == .writer {
-                guard try tryLock(c) else {
-                    s.fenced = true
-                    c.close().whenComplete { _ in }
-                    throw JournalError(description: "lost the journal lock at \(location) to another planwatchd; not writing")
-                }
-            }
-            s.connection = c
-            return c
+            s.connection = nil
+            return nil
         }
+        if let current { return current }
+        let c = try connect()
+        var last: Int64?
+        if role == .writer {
+            do {
+                let deadline = ContinuousClock.now + lockWait
+                while try !tryLock(c) {
+                    guard ContinuousClock.now < deadline else {
+                        state.withLock { $0.fenced = true }
+                        throw Self.fencedError(location)
+                    }
+                    Thread.sleep(forTimeInterval: 0.25)
+                }
+                last = try lastPosition(c)
+            } catch {
+                _ = try? c.close().wait()
+                throw error
+            }
+        }
+        state.withLock { s in
+            s.connection = c
+            if let last { s.lastPosition = last }
+        }
+        return c
+    }
+
+    private static func fencedError(_ location: String) -> JournalError {
+        JournalError(
+            description: "lost the journal lock at \(location): another planwatchd writes it now; stopping so that this one can stand by",
+            fatal: true)
+    }
+
+    /// Drops a connection that failed, so that the next operation reconnects.
+    private func drop(_ connection: PostgresConnection) {
+        state.withLock { s in
+            if s.connection === connection { s.connection = nil }
+        }
+        _ = try? connection.close().wait()
     }
 
     @discardableResult
     private func run(_ query: PostgresQuery, on connection: PostgresConnection) throws -> PostgresQueryResult {
         do {
-            return try connection.query(query, logger: logger).wait()
+            return try connection.query(query, logger: nioLogger).wait()
+        } catch let error as PSQLError where error.code == .server {
+            // The server refused the statement; the connection itself is fine.
+            throw JournalError(description: "PostgreSQL at \(location): \(String(reflecting: error))")
         } catch {
+            drop(connection)
             throw JournalError(description: "PostgreSQL at \(location): \(String(reflecting: error))")
         }
     }
@@ -154,7 +213,9 @@ final class PostgresJournal: Journal, Sendable {
             try run("COMMIT", on: c)
             return result
         } catch {
-            _ = try? run("ROLLBACK", on: c)
+            // On a connection that broke there is nothing to roll back (the server does), and a
+            // statement sent on it would never be answered.
+            if state.withLock({ $0.connection === c }) && !c.isClosed { _ = try? run("ROLLBACK", on: c) }
             throw error
         }
     }
@@ -165,24 +226,11 @@ final class PostgresJournal: Journal, Sendable {
 
     // MARK: Schema
 
-    /// Migrations in order; one never changes once shipped: add a new one.
-    private static let migrations: [String] = [
-        """
-        CREATE TABLE journal(
-            pos BIGINT PRIMARY KEY, kind SMALLINT NOT NULL, received_at BIGINT NOT NULL,
-            source TEXT, event_id TEXT, type TEXT, topic BYTEA NOT NULL, body BYTEA NOT NULL, reason TEXT, detail TEXT);
-        """,
-        "CREATE TABLE meta(key TEXT PRIMARY KEY, value BIGINT NOT NULL)",
-        "CREATE TABLE checkpoint(handler TEXT PRIMARY KEY, state BYTEA NOT NULL)",
-        "CREATE TABLE retained_checkpoint(kind TEXT NOT NULL, handler TEXT NOT NULL, state BYTEA NOT NULL, PRIMARY KEY(kind, handler))",
-        "CREATE TABLE alert_history(seq BIGINT PRIMARY KEY, fingerprint TEXT NOT NULL, body BYTEA NOT NULL)",
-        "CREATE INDEX alert_history_by_fingerprint ON alert_history(fingerprint, seq)",
-    ]
-
+    /// ``JournalSpec``'s statements, one version each.
     private func migrate(_ c: PostgresConnection) throws {
         try run("CREATE TABLE IF NOT EXISTS planwatch_schema(version INTEGER NOT NULL)", on: c)
         let done = Int(try Self.int(try run("SELECT COALESCE(MAX(version), 0)::BIGINT FROM planwatch_schema", on: c)))
-        for (i, sql) in Self.migrations.enumerated() where i + 1 > done {
+        for (i, sql) in JournalSpec.statements(.postgres).enumerated() where i + 1 > done {
             try run("BEGIN", on: c)
             try run(PostgresQuery(unsafeSQL: sql), on: c)
             try run("INSERT INTO planwatch_schema(version) VALUES (\(i + 1))", on: c)
@@ -194,88 +242,132 @@ final class PostgresJournal: Journal, Sendable {
 
     func append(_ entries: [JournalEntry], publishedThrough: Int64) throws -> [JournalEntry] {
         try serial {
-            let first = state.withLock { $0.lastPosition } + 1
+            let first = try state.withLock { s in
+                if s.fenced { throw Self.fencedError(location) }
+                return s.lastPosition + 1
+            }
             var stored = entries
             var positions: [Int64] = [], kinds: [Int64] = [], received: [Int64] = []
             var sources: [String] = [], ids: [String] = [], types: [String] = [], reasons: [String] = [], details: [String] = []
-            var topics: [ByteBuffer] = [], bodies: [ByteBuffer] = []
+            var topics: [ByteBuffer] = [], bodies: [ByteBuffer] = [], keys: [ByteBuffer] = []
             for i in stored.indices {
                 stored[i].position = first + Int64(i)
                 let e = stored[i]
                 positions.append(e.position)
                 kinds.append(e.kind.rawValue)
                 received.append(e.receivedAt.epochMilliseconds)
-                sources.append(e.source ?? "")
-                ids.append(e.eventId ?? "")
+                sources.append(JournalSpec.text(e.key?.source ?? ""))
+                ids.append(JournalSpec.text(e.key?.id ?? ""))
                 types.append(e.type ?? "")
                 reasons.append(e.reason?.rawValue ?? "")
-                details.append(e.detail ?? "")
+                details.append(JournalSpec.text(e.detail ?? ""))
                 topics.append(ByteBuffer(bytes: e.topic))
                 bodies.append(ByteBuffer(bytes: e.body))
+                keys.append(ByteBuffer(bytes: e.key?.bytes ?? []))
             }
-            try transaction { c in
-                // One statement for the whole batch; '' stands for NULL (no id, source or reason is empty).
-                try run(
-                    """
-                    INSERT INTO journal(pos, kind, received_at, source, event_id, type, topic, body, reason, detail)
-                    SELECT p, k, r, NULLIF(s, ''), NULLIF(i, ''), NULLIF(t, ''), tp, b, NULLIF(re, ''), NULLIF(d, '')
-                    FROM unnest(\(positions)::BIGINT[], \(kinds)::SMALLINT[], \(received)::BIGINT[], \(sources)::TEXT[],
-                                \(ids)::TEXT[], \(types)::TEXT[], \(topics)::BYTEA[], \(bodies)::BYTEA[], \(reasons)::TEXT[],
-                                \(details)::TEXT[]) AS u(p, k, r, s, i, t, tp, b, re, d)
-                    """, on: c)
-                try setMeta(c, "published_through", publishedThrough)
+            guard let last = stored.last?.position else { return stored }
+            do {
+                try transaction { c in
+                    // One statement for the whole batch; '' stands for NULL (no id, source or reason is empty).
+                    try run(
+                        """
+                        INSERT INTO journal(pos, kind, received_at, source, event_id, type, topic, body, reason, detail, event_key)
+                        SELECT p, k, r, NULLIF(s, ''), NULLIF(i, ''), NULLIF(t, ''), tp, b, NULLIF(re, ''), NULLIF(d, ''),
+                               NULLIF(ek, ''::BYTEA)
+                        FROM unnest(\(positions)::BIGINT[], \(kinds)::SMALLINT[], \(received)::BIGINT[], \(sources)::TEXT[],
+                                    \(ids)::TEXT[], \(types)::TEXT[], \(topics)::BYTEA[], \(bodies)::BYTEA[], \(reasons)::TEXT[],
+                                    \(details)::TEXT[], \(keys)::BYTEA[]) AS u(p, k, r, s, i, t, tp, b, re, d, ek)
+                        """, on: c)
+                    try setMeta(c, JournalSpec.Meta.publishedThrough, publishedThrough)
+                }
+            } catch let error as JournalError where !error.fatal {
+                // Did the batch land anyway (the COMMIT reached the server, its answer did not)?
+                // Reconnecting reads the last position again.
+                guard (try? landed(through: last)) == true else { throw error }
+                logger.notice("a batch whose commit was not confirmed is in the journal", metadata: ["position": "\(last)"])
+                return stored
             }
-            if let last = stored.last?.position { state.withLock { $0.lastPosition = last } }
+            state.withLock { $0.lastPosition = last }
             return stored
         }
     }
 
+    /// After a failed append: reconnects (reading the last position again) and tells whether
+    /// the journal holds the batch that ends at `last`.
+    private func landed(through last: Int64) throws -> Bool {
+        _ = try live()
+        return state.withLock { $0.lastPosition } >= last
+    }
+
     func setPublishedThrough(_ position: Int64) throws {
         try serial {
-            try setMeta(try live(), "published_through", position)
+            try setMeta(try live(), JournalSpec.Meta.publishedThrough, position)
         }
     }
 
-    var publishedThrough: Int64 { get throws { try serial { try meta(try live(), "published_through") } } }
+    var publishedThrough: Int64 { get throws { try serial { try meta(try live(), JournalSpec.Meta.publishedThrough) } } }
 
-    func forEachEntry(after position: Int64, _ body: (JournalEntry) throws -> Void) throws {
-        try serial {
-            var from = position
-            while true {
-                let rows = try run(
+    func forEachEntry(after: Int64, before: Int64, _ body: (JournalEntry) throws -> Void) throws {
+        var from = after
+        while true {
+            let page = try serial {
+                try run(
                     """
-                    SELECT pos, kind, received_at, source, event_id, type, topic, body, reason, detail
-                    FROM journal WHERE pos > \(from) ORDER BY pos LIMIT \(Self.pageSize)
+                    SELECT pos, kind, received_at, source, event_id, type, topic, body, reason, detail, event_key
+                    FROM journal WHERE pos > \(from) AND pos < \(before) ORDER BY pos LIMIT \(JournalSpec.pageSize)
                     """
-                ).rows
-                for row in rows {
-                    let entry = try Self.entry(row)
-                    try body(entry)
-                    from = entry.position
-                }
-                if rows.count < Self.pageSize { return }
+                ).rows.map(Self.entry)
             }
+            for entry in page { try body(entry) }
+            guard page.count == JournalSpec.pageSize, let last = page.last else { return }
+            from = last.position
         }
     }
 
-    func forEachEventKey(_ body: (String, String) -> Void) throws {
-        try serial {
-            var from: Int64 = 0
-            while true {
-                let rows = try run(
-                    "SELECT pos, source, event_id FROM journal WHERE kind = 0 AND pos > \(from) ORDER BY pos LIMIT \(Self.pageSize)"
-                ).rows
-                for row in rows {
-                    let (pos, source, id) = try row.decode((Int64, String, String).self)
-                    body(source, id)
-                    from = pos
-                }
-                if rows.count < Self.pageSize { return }
+    func forEachEventKey(_ body: (Int64, EventKey) -> Void) throws {
+        var from: Int64 = 0
+        while true {
+            let rows = try serial {
+                try run(
+                    """
+                    SELECT pos, source, event_id, event_key FROM journal
+                    WHERE kind = 0 AND pos > \(from) ORDER BY pos LIMIT \(JournalSpec.pageSize)
+                    """
+                ).rows.map { try $0.decode((Int64, String?, String?, ByteBuffer?).self) }
             }
+            for (pos, source, id, stored) in rows {
+                // Rows written before v4 have no event_key: their text columns are exact.
+                if let key = stored.flatMap({ EventKey(bytes: Array(buffer: $0)) }) {
+                    body(pos, key)
+                } else if let source, let id {
+                    body(pos, EventKey(source: source, id: id))
+                }
+                from = pos
+            }
+            if rows.count < JournalSpec.pageSize { return }
         }
     }
 
     var entryCount: Int { get throws { try serial { Int(try Self.int(try run("SELECT COUNT(*) FROM journal"))) } } }
+
+    func quarantined() throws -> [Quarantined] {
+        try serial {
+            try run("SELECT pos, handler, reason, created_at FROM quarantine ORDER BY pos, handler").rows.map { row in
+                let (pos, handler, reason, createdAt) = try row.decode((Int64, String, String, Int64).self)
+                return Quarantined(position: pos, handler: handler, reason: reason, createdAt: createdAt)
+            }
+        }
+    }
+
+    func quarantine(_ q: Quarantined) throws {
+        _ = try serial {
+            try run(
+                """
+                INSERT INTO quarantine(pos, handler, reason, created_at)
+                VALUES (\(q.position), \(q.handler), \(JournalSpec.text(q.reason)), \(q.createdAt)) ON CONFLICT DO NOTHING
+                """)
+        }
+    }
 
     func loadCheckpoint() throws -> JournalCheckpoint {
         try serial {
@@ -286,8 +378,8 @@ final class PostgresJournal: Journal, Sendable {
                 states[handler] = Data(Array(buffer: state))
             }
             return JournalCheckpoint(
-                position: try meta(c, "checkpoint_pos"), seq: try meta(c, "checkpoint_seq"),
-                watermark: try meta(c, "checkpoint_watermark"), states: states)
+                position: try meta(c, JournalSpec.Meta.checkpointPosition), seq: try meta(c, JournalSpec.Meta.checkpointSeq),
+                watermark: try meta(c, JournalSpec.Meta.checkpointWatermark), states: states)
         }
     }
 
@@ -296,9 +388,9 @@ final class PostgresJournal: Journal, Sendable {
             try transaction { c in
                 try run("DELETE FROM checkpoint", on: c)
                 try insertStates(c, table: "checkpoint", kind: nil, checkpoint.states)
-                try setMeta(c, "checkpoint_pos", checkpoint.position)
-                try setMeta(c, "checkpoint_seq", checkpoint.seq)
-                try setMeta(c, "checkpoint_watermark", checkpoint.watermark)
+                try setMeta(c, JournalSpec.Meta.checkpointPosition, checkpoint.position)
+                try setMeta(c, JournalSpec.Meta.checkpointSeq, checkpoint.seq)
+                try setMeta(c, JournalSpec.Meta.checkpointWatermark, checkpoint.watermark)
             }
         }
     }
@@ -306,7 +398,7 @@ final class PostgresJournal: Journal, Sendable {
     func loadRetained(_ kind: RetainedCheckpoint) throws -> (checkpoint: JournalCheckpoint, createdAt: Int64)? {
         try serial {
             let c = try live()
-            let createdAt = try meta(c, "\(kind.rawValue)_created_at")
+            let createdAt = try meta(c, JournalSpec.Meta.retained(kind, .createdAt))
             guard createdAt > 0 else { return nil }
             var states: [String: Data] = [:]
             for row in try run("SELECT handler, state FROM retained_checkpoint WHERE kind = \(kind.rawValue)", on: c).rows {
@@ -314,8 +406,8 @@ final class PostgresJournal: Journal, Sendable {
                 states[handler] = Data(Array(buffer: state))
             }
             let cp = JournalCheckpoint(
-                position: try meta(c, "\(kind.rawValue)_pos"), seq: try meta(c, "\(kind.rawValue)_seq"),
-                watermark: try meta(c, "\(kind.rawValue)_watermark"), states: states)
+                position: try meta(c, JournalSpec.Meta.retained(kind, .pos)), seq: try meta(c, JournalSpec.Meta.retained(kind, .seq)),
+                watermark: try meta(c, JournalSpec.Meta.retained(kind, .watermark)), states: states)
             return (cp, createdAt)
         }
     }
@@ -325,10 +417,10 @@ final class PostgresJournal: Journal, Sendable {
             try transaction { c in
                 try run("DELETE FROM retained_checkpoint WHERE kind = 'candidate'", on: c)
                 try insertStates(c, table: "retained_checkpoint", kind: "candidate", checkpoint.states)
-                try setMeta(c, "candidate_pos", checkpoint.position)
-                try setMeta(c, "candidate_seq", checkpoint.seq)
-                try setMeta(c, "candidate_watermark", checkpoint.watermark)
-                try setMeta(c, "candidate_created_at", createdAt)
+                try setMeta(c, JournalSpec.Meta.retained(.candidate, .pos), checkpoint.position)
+                try setMeta(c, JournalSpec.Meta.retained(.candidate, .seq), checkpoint.seq)
+                try setMeta(c, JournalSpec.Meta.retained(.candidate, .watermark), checkpoint.watermark)
+                try setMeta(c, JournalSpec.Meta.retained(.candidate, .createdAt), createdAt)
             }
         }
     }
@@ -336,13 +428,13 @@ final class PostgresJournal: Journal, Sendable {
     func compactToCandidate() throws -> Int {
         try serial {
             try transaction { c in
-                guard try meta(c, "candidate_created_at") > 0 else { return 0 }
-                let position = try meta(c, "candidate_pos")
+                guard try meta(c, JournalSpec.Meta.retained(.candidate, .createdAt)) > 0 else { return 0 }
+                let position = try meta(c, JournalSpec.Meta.retained(.candidate, .pos))
                 try run("DELETE FROM retained_checkpoint WHERE kind = 'base'", on: c)
                 try run("UPDATE retained_checkpoint SET kind = 'base' WHERE kind = 'candidate'", on: c)
-                for key in ["pos", "seq", "watermark", "created_at"] {
-                    try setMeta(c, "base_\(key)", try meta(c, "candidate_\(key)"))
-                    try setMeta(c, "candidate_\(key)", 0)
+                for field in JournalSpec.RetainedField.allCases {
+                    try setMeta(c, JournalSpec.Meta.retained(.base, field), try meta(c, JournalSpec.Meta.retained(.candidate, field)))
+                    try setMeta(c, JournalSpec.Meta.retained(.candidate, field), 0)
                 }
                 return try run("DELETE FROM journal WHERE pos <= \(position)", on: c).metadata.rows ?? 0
             }
@@ -353,7 +445,7 @@ final class PostgresJournal: Journal, Sendable {
         try serial {
             guard !changes.isEmpty else { return }
             let seqs = changes.map(\.seq)
-            let fingerprints = changes.map(\.fingerprint)
+            let fingerprints = changes.map { JournalSpec.text($0.fingerprint) }
             let bodies = changes.map { ByteBuffer(bytes: JSONWriter.bytes($0.json)) }
             try run(
                 """
@@ -366,7 +458,7 @@ final class PostgresJournal: Journal, Sendable {
 
     func history(fingerprint: String) throws -> [AlertChange] {
         try serial {
-            try run("SELECT body FROM alert_history WHERE fingerprint = \(fingerprint) ORDER BY seq").rows.compactMap { row in
+            try run("SELECT body FROM alert_history WHERE fingerprint = \(JournalSpec.text(fingerprint)) ORDER BY seq").rows.compactMap { row in
                 try? JSONDecoder().decode(AlertChange.self, from: Data(Array(buffer: try row.decode(ByteBuffer.self))))
             }
         }
@@ -409,11 +501,12 @@ final class PostgresJournal: Journal, Sendable {
     }
 
     private static func entry(_ row: PostgresRow) throws -> JournalEntry {
-        let (pos, kind, received, source, id, type, topic, body, reason, detail) = try row.decode(
-            (Int64, Int16, Int64, String?, String?, String?, ByteBuffer, ByteBuffer, String?, String?).self)
+        let (pos, kind, received, source, id, type, topic, body, reason, detail, stored) = try row.decode(
+            (Int64, Int16, Int64, String?, String?, String?, ByteBuffer, ByteBuffer, String?, String?, ByteBuffer?).self)
+        let key = stored.flatMap { EventKey(bytes: Array(buffer: $0)) } ?? source.flatMap { s in id.map { EventKey(source: s, id: $0) } }
         return JournalEntry(
             position: pos, kind: JournalEntry.Kind(rawValue: Int64(kind)) ?? .tick, receivedAt: Timestamp(epochMilliseconds: received),
-            source: source, eventId: id, type: type, topic: Array(buffer: topic), body: Array(buffer: body),
+            key: key, type: type, topic: Array(buffer: topic), body: Array(buffer: body),
             reason: reason.flatMap(RejectionReason.init(rawValue:)), detail: detail)
     }
 }

@@ -20,7 +20,18 @@ final class SQLiteJournal: Journal {
         config.busyMode = .timeout(10)
         pool = try DatabasePool(path: path, configuration: config)
         self.path = path
-        try JournalSchema.migrator.migrate(pool)
+        try Self.migrator.migrate(pool)
+    }
+
+    /// ``JournalSpec``'s migrations, by name.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        for migration in JournalSpec.migrations {
+            migrator.registerMigration(migration.name) { db in
+                for statement in migration.statements(.sqlite) { try db.execute(sql: statement) }
+            }
+        }
+        return migrator
     }
 
     /// Appends entries in one transaction and records how far outputs have been published.
@@ -29,54 +40,78 @@ final class SQLiteJournal: Journal {
         try pool.write { db in
             let insert = try db.cachedStatement(
                 sql: """
-                    INSERT INTO journal(kind, received_at, source, event_id, type, topic, body, reason, detail)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO journal(kind, received_at, source, event_id, type, topic, body, reason, detail, event_key)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             var stored = entries
             for i in stored.indices {
                 let e = stored[i]
                 try insert.execute(arguments: [
-                    e.kind.rawValue, e.receivedAt.epochMilliseconds, e.source, e.eventId, e.type,
-                    Data(e.topic), Data(e.body), e.reason?.rawValue, e.detail,
+                    e.kind.rawValue, e.receivedAt.epochMilliseconds, JournalSpec.text(e.key?.source), JournalSpec.text(e.key?.id),
+                    e.type, Data(e.topic), Data(e.body), e.reason?.rawValue, JournalSpec.text(e.detail), e.key.map { Data($0.bytes) },
                 ])
                 stored[i].position = db.lastInsertedRowID
             }
-            try Self.setMeta(db, "published_through", publishedThrough)
+            try Self.setMeta(db, JournalSpec.Meta.publishedThrough, publishedThrough)
             return stored
         }
     }
 
     /// Records how far outputs have been published, outside a batch (at shutdown).
     func setPublishedThrough(_ position: Int64) throws {
-        try pool.write { db in try Self.setMeta(db, "published_through", position) }
+        try pool.write { db in try Self.setMeta(db, JournalSpec.Meta.publishedThrough, position) }
     }
 
     var publishedThrough: Int64 {
-        get throws { try pool.read { db in try Self.meta(db, "published_through") } }
+        get throws { try pool.read { db in try Self.meta(db, JournalSpec.Meta.publishedThrough) } }
     }
 
-    /// Entries after `position`, in order, handed to `body` one at a time.
-    func forEachEntry(after position: Int64, _ body: (JournalEntry) throws -> Void) throws {
+    func forEachEntry(after: Int64, before: Int64, _ body: (JournalEntry) throws -> Void) throws {
+        var from = after
+        while true {
+            let page = try pool.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT pos, kind, received_at, source, event_id, type, topic, body, reason, detail, event_key
+                        FROM journal WHERE pos > ? AND pos < ? ORDER BY pos LIMIT ?
+                        """, arguments: [from, before, JournalSpec.pageSize]
+                ).map(Self.entry)
+            }
+            for entry in page { try body(entry) }
+            guard page.count == JournalSpec.pageSize, let last = page.last else { return }
+            from = last.position
+        }
+    }
+
+    func forEachEventKey(_ body: (Int64, EventKey) -> Void) throws {
         try pool.read { db in
-            let rows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT pos, kind, received_at, source, event_id, type, topic, body, reason, detail
-                    FROM journal WHERE pos > ? ORDER BY pos
-                    """, arguments: [position])
+            let rows = try Row.fetchCursor(db, sql: "SELECT pos, source, event_id, event_key FROM journal WHERE kind = 0 ORDER BY pos")
             while let row = try rows.next() {
-                try body(Self.entry(row))
+                // Rows written before v4 have no event_key: their text columns are exact.
+                let stored: Data? = row[3]
+                if let key = stored.flatMap({ EventKey(bytes: [UInt8]($0)) }) {
+                    body(row[0], key)
+                } else {
+                    body(row[0], EventKey(source: row[1], id: row[2]))
+                }
             }
         }
     }
 
-    /// Every `(source, id)` of an accepted event still in the journal.
-    func forEachEventKey(_ body: (String, String) -> Void) throws {
+    func quarantined() throws -> [Quarantined] {
         try pool.read { db in
-            let rows = try Row.fetchCursor(db, sql: "SELECT source, event_id FROM journal WHERE kind = 0")
-            while let row = try rows.next() {
-                body(row[0], row[1])
+            try Row.fetchAll(db, sql: "SELECT pos, handler, reason, created_at FROM quarantine ORDER BY pos, handler").map {
+                Quarantined(position: $0[0], handler: $0[1], reason: $0[2], createdAt: $0[3])
             }
+        }
+    }
+
+    func quarantine(_ q: Quarantined) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO quarantine(pos, handler, reason, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [q.position, q.handler, q.reason, q.createdAt])
         }
     }
 
@@ -87,8 +122,8 @@ final class SQLiteJournal: Journal {
                 states[row[0]] = row[1]
             }
             return JournalCheckpoint(
-                position: try Self.meta(db, "checkpoint_pos"), seq: try Self.meta(db, "checkpoint_seq"),
-                watermark: try Self.meta(db, "checkpoint_watermark"), states: states)
+                position: try Self.meta(db, JournalSpec.Meta.checkpointPosition), seq: try Self.meta(db, JournalSpec.Meta.checkpointSeq),
+                watermark: try Self.meta(db, JournalSpec.Meta.checkpointWatermark), states: states)
         }
     }
 
@@ -98,23 +133,23 @@ final class SQLiteJournal: Journal {
             for (handler, state) in checkpoint.states.sorted(by: { $0.key < $1.key }) {
                 try db.execute(sql: "INSERT INTO checkpoint(handler, state) VALUES (?, ?)", arguments: [handler, state])
             }
-            try Self.setMeta(db, "checkpoint_pos", checkpoint.position)
-            try Self.setMeta(db, "checkpoint_seq", checkpoint.seq)
-            try Self.setMeta(db, "checkpoint_watermark", checkpoint.watermark)
+            try Self.setMeta(db, JournalSpec.Meta.checkpointPosition, checkpoint.position)
+            try Self.setMeta(db, JournalSpec.Meta.checkpointSeq, checkpoint.seq)
+            try Self.setMeta(db, JournalSpec.Meta.checkpointWatermark, checkpoint.watermark)
         }
     }
 
     func loadRetained(_ kind: RetainedCheckpoint) throws -> (checkpoint: JournalCheckpoint, createdAt: Int64)? {
         try pool.read { db in
-            guard try Self.meta(db, "\(kind.rawValue)_created_at") > 0 else { return nil }
+            guard try Self.meta(db, JournalSpec.Meta.retained(kind, .createdAt)) > 0 else { return nil }
             var states: [String: Data] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT handler, state FROM retained_checkpoint WHERE kind = ?", arguments: [kind.rawValue]) {
                 states[row[0]] = row[1]
             }
             let cp = JournalCheckpoint(
-                position: try Self.meta(db, "\(kind.rawValue)_pos"), seq: try Self.meta(db, "\(kind.rawValue)_seq"),
-                watermark: try Self.meta(db, "\(kind.rawValue)_watermark"), states: states)
-            return (cp, try Self.meta(db, "\(kind.rawValue)_created_at"))
+                position: try Self.meta(db, JournalSpec.Meta.retained(kind, .pos)), seq: try Self.meta(db, JournalSpec.Meta.retained(kind, .seq)),
+                watermark: try Self.meta(db, JournalSpec.Meta.retained(kind, .watermark)), states: states)
+            return (cp, try Self.meta(db, JournalSpec.Meta.retained(kind, .createdAt)))
         }
     }
 
@@ -126,13 +161,13 @@ final class SQLiteJournal: Journal {
     /// Returns how many entries were deleted.
     func compactToCandidate() throws -> Int {
         try pool.write { db in
-            guard try Self.meta(db, "candidate_created_at") > 0 else { return 0 }
-            let position = try Self.meta(db, "candidate_pos")
+            guard try Self.meta(db, JournalSpec.Meta.retained(.candidate, .createdAt)) > 0 else { return 0 }
+            let position = try Self.meta(db, JournalSpec.Meta.retained(.candidate, .pos))
             try db.execute(sql: "DELETE FROM retained_checkpoint WHERE kind = 'base'")
             try db.execute(sql: "UPDATE retained_checkpoint SET kind = 'base' WHERE kind = 'candidate'")
-            for key in ["pos", "seq", "watermark", "created_at"] {
-                try Self.setMeta(db, "base_\(key)", try Self.meta(db, "candidate_\(key)"))
-                try Self.setMeta(db, "candidate_\(key)", 0)
+            for field in JournalSpec.RetainedField.allCases {
+                try Self.setMeta(db, JournalSpec.Meta.retained(.base, field), try Self.meta(db, JournalSpec.Meta.retained(.candidate, field)))
+                try Self.setMeta(db, JournalSpec.Meta.retained(.candidate, field), 0)
             }
             try db.execute(sql: "DELETE FROM journal WHERE pos <= ?", arguments: [position])
             return db.changesCount
@@ -145,10 +180,10 @@ final class SQLiteJournal: Journal {
             try db.execute(
                 sql: "INSERT INTO retained_checkpoint(kind, handler, state) VALUES (?, ?, ?)", arguments: [kind.rawValue, handler, state])
         }
-        try setMeta(db, "\(kind.rawValue)_pos", cp.position)
-        try setMeta(db, "\(kind.rawValue)_seq", cp.seq)
-        try setMeta(db, "\(kind.rawValue)_watermark", cp.watermark)
-        try setMeta(db, "\(kind.rawValue)_created_at", createdAt)
+        try setMeta(db, JournalSpec.Meta.retained(kind, .pos), cp.position)
+        try setMeta(db, JournalSpec.Meta.retained(kind, .seq), cp.seq)
+        try setMeta(db, JournalSpec.Meta.retained(kind, .watermark), cp.watermark)
+        try setMeta(db, JournalSpec.Meta.retained(kind, .createdAt), createdAt)
     }
 
     var entryCount: Int {
@@ -159,13 +194,14 @@ final class SQLiteJournal: Journal {
         guard !changes.isEmpty else { return }
         try pool.write { db in
             let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO alert_history(seq, fingerprint, body) VALUES (?, ?, ?)")
-            for c in changes { try insert.execute(arguments: [c.seq, c.fingerprint, Data(JSONWriter.bytes(c.json))]) }
+            for c in changes { try insert.execute(arguments: [c.seq, JournalSpec.text(c.fingerprint), Data(JSONWriter.bytes(c.json))]) }
         }
     }
 
     func history(fingerprint: String) throws -> [AlertChange] {
         try pool.read { db in
-            try Data.fetchAll(db, sql: "SELECT body FROM alert_history WHERE fingerprint = ? ORDER BY seq", arguments: [fingerprint])
+            try Data.fetchAll(
+                db, sql: "SELECT body FROM alert_history WHERE fingerprint = ? ORDER BY seq", arguments: [JournalSpec.text(fingerprint)])
                 .compactMap { try? JSONDecoder().decode(AlertChange.self, from: $0) }
         }
     }
@@ -188,9 +224,13 @@ final class SQLiteJournal: Journal {
         let topic: Data = row[6]
         let body: Data = row[7]
         let reason: String? = row[8]
+        let storedKey: Data? = row[10]
+        let source: String? = row[3]
+        let id: String? = row[4]
+        let key = storedKey.flatMap { EventKey(bytes: [UInt8]($0)) } ?? source.flatMap { s in id.map { EventKey(source: s, id: $0) } }
         return JournalEntry(
             position: row[0], kind: JournalEntry.Kind(rawValue: row[1]) ?? .tick,
-            receivedAt: Timestamp(epochMilliseconds: row[2]), source: row[3], eventId: row[4], type: row[5],
+            receivedAt: Timestamp(epochMilliseconds: row[2]), key: key, type: row[5],
             topic: [UInt8](topic), body: [UInt8](body), reason: reason.flatMap(RejectionReason.init(rawValue:)),
             detail: row[9])
     }
