@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "HandlerKitTesting", targets: ["HandlerKitTesting"]),
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
         .library(name: "FinancePlugin", type: .dynamic, targets: ["FinancePlugin"]),
+        // A handler that traps or throws on chosen events: the reliability tests load it.
+        .library(name: "PoisonTestPlugin", type: .dynamic, targets: ["PoisonTestPlugin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.21.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -79,6 +83,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: strict),
         .target(
@@ -99,6 +104,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             ],
             resources: [.copy("Schemas")],
             swiftSettings: strict),
@@ -108,8 +115,11 @@ let package = Package(
                 "ZeroMQ", "PlanWatchModel", "PlanWatchSimulator", "PlanFiles", "PlanWatchRuntime", "PlanWatchConfig", "HandlerCatalog",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             ],
             swiftSettings: strict),
+        .target(
+            name: "PoisonTestPlugin", dependencies: ["HandlerKit"], path: "Tests/PoisonTestPlugin", swiftSettings: strict),
         .target(
             name: "PlanWatchTestSupport", dependencies: ["ZeroMQ", "PlanWatchModel"], path: "Tests/Support",
             swiftSettings: strict),

@@ -13,6 +13,7 @@ package struct DaemonConfig: Decodable, Equatable {
         package var url: String?
         package var synchronous: String?
         package var retentionHours: Double?
+        package var lockWaitSeconds: Double?
     }
     package struct Ingest: Decodable, Equatable {
         package var bind: [String]?
@@ -47,7 +48,11 @@ package struct DaemonConfig: Decodable, Equatable {
         package var clients: [Client]?
     }
 
-    package struct HTTP: Decodable, Equatable { package var bind: String? }
+    package struct HTTP: Decodable, Equatable {
+        package var bind: String?
+        package var webConfigFile: String?
+        package var allowPlaintext: Bool?
+    }
     package struct Plugins: Decodable, Equatable {
         package var directory: String?
         package var required: [String]?
@@ -85,10 +90,10 @@ package struct DaemonConfig: Decodable, Equatable {
             "allowPlaintext", "http", "alertmanager", "plugins", "calendars", "rules",
         ],
         "plugins": ["directory", "required"],
-        "http": ["bind"],
+        "http": ["bind", "webConfigFile", "allowPlaintext"],
         "alertmanager": ["url"],
         "curve": ["secretKeyFile", "clients"],
-        "storage": ["path", "url", "synchronous", "retentionHours"],
+        "storage": ["path", "url", "synchronous", "retentionHours", "lockWaitSeconds"],
         "ingest": ["bind", "connect", "topics", "regions", "indicators", "maxBodyBytes", "receiveHighWaterMark"],
         "ack": ["bind", "sendHighWaterMark"],
         "publish": ["bind", "connect", "sendHighWaterMark"],
@@ -225,6 +230,10 @@ package struct DaemonConfig: Decodable, Equatable {
         if let v = storage?.retentionHours {
             guard v >= 0 else { throw Invalid(description: "storage.retentionHours must be 0 (keep for ever) or more, not \(v)") }
             runtime.retentionMilliseconds = Int64(v * 3_600_000)
+        }
+        if let v = storage?.lockWaitSeconds {
+            guard v > 0, v <= 3600 else { throw Invalid(description: "storage.lockWaitSeconds must be more than 0 and at most 3600, not \(v)") }
+            runtime.journalLockWaitSeconds = v
         }
         if let v = ingest?.bind { runtime.ingestBind = v }
         if let v = ingest?.connect { runtime.ingestConnect = v }

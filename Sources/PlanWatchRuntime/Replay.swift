@@ -17,15 +17,15 @@ public enum Replay {
 
     /// Every output the journal at `journalPath` produces through `handlers`, from its start
     /// (the base checkpoint, if it was compacted).
-    public static func outputs(journalPath: String, handlers: [any Handler], config: RuntimeConfig, logger: Logger) throws -> [Output] {
+    public static func outputs(
+        journalPath: String, handlers: [any Handler], plugins: [PluginLibrary] = [], config: RuntimeConfig, logger: Logger
+    ) throws -> [Output] {
         let journal = try JournalStore.open(journalPath, role: .reader)
         defer { journal.close() }
-        let processor = Processor(handlers: handlers, journal: journal, config: config, logger: logger)
-        let base = try journal.replayBase()
-        processor.restore(base)
+        let processor = Processor(handlers: handlers, plugins: plugins, journal: journal, config: config, logger: logger)
         var outputs: [Output] = []
-        try journal.forEachEntry(after: base.position) { entry in
-            for message in processor.process(entry) { outputs.append(Output(topic: message.topic, body: message.body)) }
+        try Recovery.replay(processor, journal: journal, from: try journal.replayBase()) { _, processed in
+            for message in processed.messages { outputs.append(Output(topic: message.topic, body: message.body)) }
         }
         return outputs
     }
@@ -46,19 +46,17 @@ extension Replay {
     /// Rebuilds every handler's state from the journal's start (the base checkpoint, if it was
     /// compacted) up to the live
     /// checkpoint and compares it with the checkpoint.
-    public static func verify(journalPath: String, handlers: [any Handler], config: RuntimeConfig, logger: Logger) throws
+    public static func verify(
+        journalPath: String, handlers: [any Handler], plugins: [PluginLibrary] = [], config: RuntimeConfig, logger: Logger
+    ) throws
         -> Verification
     {
         let journal = try JournalStore.open(journalPath, role: .reader)
         defer { journal.close() }
         let checkpoint = try journal.loadCheckpoint()
-        let processor = Processor(handlers: handlers, journal: journal, config: config, logger: logger)
-        let base = try journal.replayBase()
-        processor.restore(base)
+        let processor = Processor(handlers: handlers, plugins: plugins, journal: journal, config: config, logger: logger)
         var replayed = 0
-        try journal.forEachEntry(after: base.position) { entry in
-            guard entry.position <= checkpoint.position else { return }
-            _ = processor.process(entry)
+        try Recovery.replay(processor, journal: journal, from: try journal.replayBase(), through: checkpoint.position) { _, _ in
             replayed += 1
         }
         return Verification(
@@ -70,14 +68,13 @@ extension Replay {
     /// What makes up an indicator value now: the live checkpoint, plus the journal entries
     /// after it, as the daemon holds them. Nil when no handler keeps that indicator at `region`.
     public static func explain(
-        indicator: String, region: RegionCode, journalPath: String, handlers: [any Handler], config: RuntimeConfig, logger: Logger
+        indicator: String, region: RegionCode, journalPath: String, handlers: [any Handler], plugins: [PluginLibrary] = [],
+        config: RuntimeConfig, logger: Logger
     ) throws -> IndicatorExplanation? {
         let journal = try JournalStore.open(journalPath, role: .reader)
         defer { journal.close() }
-        let processor = Processor(handlers: handlers, journal: journal, config: config, logger: logger)
-        let checkpoint = try journal.loadCheckpoint()
-        processor.restore(checkpoint)
-        try journal.forEachEntry(after: checkpoint.position) { entry in _ = processor.process(entry) }
+        let processor = Processor(handlers: handlers, plugins: plugins, journal: journal, config: config, logger: logger)
+        try Recovery.replay(processor, journal: journal, from: try journal.loadCheckpoint())
         return processor.slots.lazy.compactMap { $0.explain(indicator, region: region) }.first
     }
 }

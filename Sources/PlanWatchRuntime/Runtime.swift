@@ -17,8 +17,14 @@ public final class Runtime: Sendable {
     private let context = ZMQContext(ioThreads: 1)
     private let stopFlag = StopFlag()
     private let finished = DispatchGroup()
+    /// Held while ``start()`` starts the threads and while ``stop()`` stops them.
+    private let starting = NSLock()
+    /// Set by the first ``stop()``; guarded by ``starting``.
+    nonisolated(unsafe) private var stopped = false
     private let state = Mutex<BoundEndpoints?>(nil)
     private let zap = Mutex<ZAPAuthenticator?>(nil)
+    /// How the runtime ended, once it has, and who waits for it.
+    private let outcome = Mutex<(result: (any Error)??, waiters: [CheckedContinuation<(any Error)?, Never>])>((nil, []))
     /// Where operators' acknowledgements enter the pipeline, while it runs.
     private let acks = Mutex<(BoundedQueue<IngestItem>, EventDecoder)?>(nil)
     /// A reader of the journal, opened on first use, for the alerts' audit trail.
@@ -64,8 +70,21 @@ public final class Runtime: Sendable {
         }
         // The journal first: a standby daemon on a shared PostgreSQL journal waits here, before
         // binding anything, until the daemon that holds the journal is gone.
-        let journal = try JournalStore.open(config.journalPath, role: .writer, synchronousFull: config.synchronousFull) {
-            [logger] message in logger.notice("\(message)")
+        let stopFlag = self.stopFlag
+        let journal: any Journal
+        do {
+            journal = try JournalStore.open(
+                config.journalPath, role: .writer, synchronousFull: config.synchronousFull, lockWaitSeconds: config.journalLockWaitSeconds,
+                logger: logger,
+                onWait: { [logger] message in logger.notice("\(message)") }, shouldStop: { stopFlag.isSet })
+        } catch let error as JournalError where error.stopped {
+            throw RuntimeError(description: "stopped before it started", stopped: true)
+        }
+        starting.lock()
+        defer { starting.unlock() }
+        if stopFlag.isSet {
+            journal.close()
+            throw RuntimeError(description: "stopped before it started", stopped: true)
         }
         if let curve = config.curve {
             let (logger, stats) = (self.logger, self.stats)
@@ -87,8 +106,8 @@ public final class Runtime: Sendable {
         let replyEndpoint = "inproc://planwatch-replies-\(UUID().uuidString)"
         let pipelineReady = StartupSignal<[String]>()
         let ingestReady = StartupSignal<([String], [String])>()
-        let (config, handlers, plugins, logger, context, stopFlag, store, stats) = (
-            self.config, self.handlers, self.plugins, self.logger, self.context, self.stopFlag, self.outputs, self.stats
+        let (config, handlers, plugins, logger, context, store, stats) = (
+            self.config, self.handlers, self.plugins, self.logger, self.context, self.outputs, self.stats
         )
         let decoder = Self.decoder(for: handlers, plugins: plugins, config: config)
         acks.withLock { $0 = (queue, decoder) }
@@ -138,6 +157,7 @@ public final class Runtime: Sendable {
             pipelineReady.succeed(pipeline.boundPublish)
             pipeline.run()
             journal.close()
+            if let error = pipeline.fatal { self.failed(error) }
         }
         pipelineThread.name = "planwatch-pipeline"
         pipelineThread.start()
@@ -185,10 +205,48 @@ public final class Runtime: Sendable {
             ])
     }
 
-    /// Stops reading, drains what was accepted, checkpoints, closes. Blocks until done.
-    public func stop() {
+    /// Waits until the runtime fails for good (a part stopped on an error it cannot recover
+    /// from, e.g. another daemon took over its journal) and returns the error; returns nil
+    /// once ``stop()`` was called instead.
+    public func failure() async -> (any Error)? {
+        await withCheckedContinuation { (waiter: CheckedContinuation<(any Error)?, Never>) in
+            let now: (any Error)?? = outcome.withLock { o in
+                if let result = o.result { return .some(result) }
+                o.waiters.append(waiter)
+                return .none
+            }
+            if let now { waiter.resume(returning: now) }
+        }
+    }
+
+    /// A part failed for good: record it, stop the others, wake whoever waits in ``failure()``.
+    private func failed(_ error: any Error) {
+        logger.critical("planwatch runtime failed", metadata: ["error": "\(error)"])
+        finish(with: error)
         acks.withLock { $0 = nil }
         stopFlag.set()
+        context.shutdown()
+    }
+
+    private func finish(with result: (any Error)?) {
+        let waiters = outcome.withLock { o -> [CheckedContinuation<(any Error)?, Never>] in
+            guard o.result == nil else { return [] }
+            o.result = .some(result)
+            defer { o.waiters = [] }
+            return o.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: result) }
+    }
+
+    /// Stops reading, drains what was accepted, checkpoints, closes. Blocks until done.
+    /// Calling it again waits for the first call to finish and does nothing more.
+    public func stop() {
+        stopFlag.set()  // first: a standby waiting for its journal gives up
+        starting.lock()  // a start under way finishes first; a second stop waits for the first
+        defer { starting.unlock() }
+        guard !stopped else { return }
+        stopped = true
+        acks.withLock { $0 = nil }
         finished.wait()
         stopZAP()
         outputs.finishFollowers()
@@ -196,6 +254,7 @@ public final class Runtime: Sendable {
             reader?.close()
             reader = nil
         }
+        finish(with: nil)
         logger.info("planwatch runtime stopped")
     }
 }
@@ -214,4 +273,6 @@ extension Runtime {
 /// Why the runtime would not start.
 public struct RuntimeError: Error, CustomStringConvertible {
     public let description: String
+    /// It was asked to stop before it had started (a standby told to stop): not a failure.
+    public var stopped = false
 }

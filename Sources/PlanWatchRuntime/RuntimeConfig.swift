@@ -27,6 +27,13 @@ public struct RuntimeConfig: Sendable {
     public var snapshotBind: [String] = ["tcp://127.0.0.1:5561"]
     /// The journal: a SQLite file, or a `postgres://` URL.
     public var journalPath: String = "var/planwatch.sqlite"
+    /// Where the daemon keeps local files besides a SQLite journal: the crash guard of a
+    /// PostgreSQL journal (``crashGuardPath``).
+    public var stateDirectory: String = "var"
+    /// How long a daemon whose PostgreSQL connection broke waits to take its writer lock back
+    /// (its old session may linger on the server) before it stops, non-zero, for its
+    /// supervisor to start it again as a standby.
+    public var journalLockWaitSeconds: Double = 30
     /// `FULL` survives power loss; `NORMAL` survives a crash of the process.
     public var synchronousFull: Bool = true
     /// The largest event body accepted, in bytes.
@@ -35,9 +42,15 @@ public struct RuntimeConfig: Sendable {
     public var maxBatch: Int = 500
     /// Events accepted but not yet journaled, at most; past it the ROUTER answers `busy`.
     public var queueCapacity: Int = 20_000
-    /// Per-peer queue limits of the ingest and publish sockets.
+    /// Per-peer queue limit of the ingest sockets, in messages.
     public var receiveHighWaterMark: Int32 = 100_000
-    public var sendHighWaterMark: Int32 = 100_000
+    /// Per-subscriber queue limit of the output PUB, in messages: what a subscriber that stops
+    /// reading costs at most (about 1 KiB each; dead letters up to 5 KiB). Past it that
+    /// subscriber misses messages (counted in `planwatch_publish_subscriber_drops_total`).
+    public var sendHighWaterMark: Int32 = 10_000
+    /// Per-peer queue limit of the snapshot ROUTER, in messages; a longer reply waits and is
+    /// sent as the peer reads.
+    public var snapshotSendHighWaterMark: Int32 = 10_000
     /// How often the clock ticks reach the handlers, in milliseconds.
     public var tickIntervalMilliseconds: Int = 1_000
     /// A checkpoint after this many journal entries…
@@ -79,6 +92,14 @@ public enum ClockMode: String, Sendable, CaseIterable {
 }
 
 extension RuntimeConfig {
+    /// The file the ``CrashGuard`` maps: beside a SQLite journal; for a PostgreSQL journal, in
+    /// ``stateDirectory``, named after the database (each daemon host keeps its own).
+    var crashGuardPath: String {
+        guard JournalStore.isPostgres(journalPath) else { return journalPath + ".crash" }
+        let name = String(CrashGuard.hash(journalPath), radix: 16)
+        return "\(stateDirectory)/planwatch-postgres-\(name).crash"
+    }
+
     /// What the ingest SUB subscribes to, given the event types the daemon knows.
     func subscriptions(knownTypes: [String]) -> [String] {
         guard !ingestRegions.isEmpty else { return ingestTopics }

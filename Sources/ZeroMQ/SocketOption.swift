@@ -26,6 +26,9 @@ public enum SocketOption: Sendable {
     case sendTimeout(milliseconds: Int32)
     /// XPUB: pass every subscription upstream, not only new ones.
     case xpubVerbose(Bool)
+    /// XPUB: a send that some subscriber has no room for fails with `EAGAIN` (sent to no one)
+    /// instead of dropping the message for that subscriber.
+    case xpubNoDrop(Bool)
     /// Makes this socket a CURVE server (true) with ``curveSecretKey(_:)`` set.
     case curveServer(Bool)
     /// This socket's CURVE public key, 40 Z85 characters.
@@ -55,6 +58,7 @@ extension SocketOption {
         case .receiveTimeout(let v): return setInt(socket, ZMQ_RCVTIMEO, v)
         case .sendTimeout(let v): return setInt(socket, ZMQ_SNDTIMEO, v)
         case .xpubVerbose(let on): return setInt(socket, ZMQ_XPUB_VERBOSE, on ? 1 : 0)
+        case .xpubNoDrop(let on): return setInt(socket, ZMQ_XPUB_NODROP, on ? 1 : 0)
         case .curveServer(let on): return setInt(socket, ZMQ_CURVE_SERVER, on ? 1 : 0)
         case .curvePublicKey(let key): return setBytes(socket, ZMQ_CURVE_PUBLICKEY, Array(key.utf8))
         case .curveSecretKey(let key): return setBytes(socket, ZMQ_CURVE_SECRETKEY, Array(key.utf8))
@@ -77,6 +81,7 @@ extension SocketOption {
         case .receiveTimeout: "ZMQ_RCVTIMEO"
         case .sendTimeout: "ZMQ_SNDTIMEO"
         case .xpubVerbose: "ZMQ_XPUB_VERBOSE"
+        case .xpubNoDrop: "ZMQ_XPUB_NODROP"
         case .curveServer: "ZMQ_CURVE_SERVER"
         case .curvePublicKey: "ZMQ_CURVE_PUBLICKEY"
         case .curveSecretKey: "ZMQ_CURVE_SECRETKEY"

@@ -39,7 +39,11 @@ public final class ZMQSocket {
     /// Binds to an endpoint such as `tcp://127.0.0.1:5550` or `tcp://127.0.0.1:*`.
     public func bind(_ endpoint: String) throws {
         if zmq_bind(handle, endpoint) != 0 { throw ZMQError(operation: "bind \(endpoint)") }
+        boundEndpoints.append(lastEndpoint)
     }
+
+    /// Every endpoint bound so far, with wildcard ports resolved.
+    public private(set) var boundEndpoints: [String] = []
 
     /// Connects to an endpoint; the connection is made in the background.
     public func connect(_ endpoint: String) throws {

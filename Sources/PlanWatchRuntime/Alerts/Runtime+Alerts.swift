@@ -2,59 +2,38 @@ import Foundation
 import HandlerKit
 
 extension Runtime {
-    /// What became of an operator's acknowledgement.
-    public enum AckResult: Sendable, Equatable {
-        /// Journaled and applied: the alert as now published.
-        case acknowledged(body: String)
-        /// No alert with that fingerprint is firing.
-        case notFiring
-        /// The request itself is invalid (an empty name, a note too long, …), or not allowed.
-        case rejected(String)
-        /// The ingest queue is full, or the daemon is stopping: nothing was recorded; retry.
-        case busy
-        /// Recorded, but not seen applied within the time given (the pipeline is behind).
-        case pending
-    }
-
-    /// Acknowledges a firing alert for operator `by`: an `operator.ack` event goes through the
-    /// pipeline like any other (journaled first, so it survives restarts and replays), and the
-    /// call returns once the alert is published again with `ackedBy`. Blocks; call it off the
-    /// cooperative pool. `userId`: the requester's CURVE name, which must be allowed to publish
-    /// `operator.ack.`.
-    public func acknowledge(fingerprint: String, by: String, note: String?, userId: String? = nil, timeout: Double = 10) -> AckResult {
-        guard let entry = outputs.firingAlert(fingerprint), let region = entry.region else { return .notFiring }
+    /// Acknowledges a firing alert on behalf of operator `by`, an identity the caller has
+    /// authenticated (an HTTP user of the web config, a CURVE key's name): an `operator.ack`
+    /// event goes through the pipeline like any other (journaled first, so it survives restarts
+    /// and replays), and `completion` is called, on the pipeline thread, once it is applied.
+    public func acknowledge(
+        fingerprint: String, by: String, note: String?, completion: @escaping @Sendable (AckOutcome) -> Void
+    ) {
+        guard let entry = outputs.firingAlert(fingerprint), let region = entry.region else { return completion(.notFiring) }
         let at = Timestamp(epochMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
         let envelope: JSONValue = .object([
             "id": .string("ack-" + UUID().uuidString.lowercased()), "type": .string(EventType.operatorAck),
-            "source": .string(userId ?? "operator"), "occurredAt": .string(at.description), "region": .string(region),
+            "source": "operator", "occurredAt": .string(at.description), "region": .string(region),
             "schemaVersion": 1, "payload": OperatorAck(fingerprint: fingerprint, by: by, note: note?.isEmpty == true ? nil : note).json,
         ])
         let topic = Array("\(EventType.operatorAck).\(region)".utf8)
-        if let curve = config.curve, let refusal = curve.authorize(topic, userId: userId) { return .rejected(refusal.description) }
         let body = JSONWriter.bytes(envelope)
-        guard let (queue, decoder) = ackRoute() else { return .busy }
+        guard let (queue, decoder) = ackRoute() else { return completion(.busy) }
         let event: Event
         switch decoder.decode(topic: topic, body: body) {
         case .success(let e): event = e
-        case .failure(let rejection): return .rejected(rejection.description)
+        case .failure(let rejection): return completion(.rejected(rejection.description))
         }
-        guard queue.tryPush(IngestItem(content: .event(event), topic: topic, body: body, receivedAt: at, replyTo: nil)) else {
-            return .busy
-        }
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            guard let now = outputs.firingAlert(fingerprint) else { return .notFiring }  // resolved meanwhile
-            if Self.isAcknowledged(now.body, by: by, at: at) { return .acknowledged(body: now.body) }
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        return .pending
+        let item = IngestItem(
+            content: .event(event), topic: topic, body: body, receivedAt: at, reply: .operatorAck(completion))
+        guard queue.tryPush(item) else { return completion(.busy) }
     }
 
-    private static func isAcknowledged(_ body: String, by: String, at: Timestamp) -> Bool {
-        guard case .object(let o)? = try? JSONParser.parse(Array(body.utf8)), case .string(let who)? = o["ackedBy"], who == by,
-            case .string(let when)? = o["ackedAt"], let time = Timestamp(rfc3339: when)
-        else { return false }
-        return time >= at
+    /// ``acknowledge(fingerprint:by:note:completion:)``, awaited.
+    public func acknowledge(fingerprint: String, by: String, note: String?) async -> AckOutcome {
+        await withCheckedContinuation { done in
+            acknowledge(fingerprint: fingerprint, by: by, note: note) { done.resume(returning: $0) }
+        }
     }
 
     /// The audit trail of one alert, oldest first: every change, as published.

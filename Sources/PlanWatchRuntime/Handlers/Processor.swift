@@ -17,20 +17,40 @@ struct OutboundMessage: Sendable, Equatable {
     }
 }
 
+/// What one journal entry produced.
+struct Processed {
+    var messages: [OutboundMessage] = []
+    /// For an operator's acknowledgement: the alert's body as now published (nil: no such alert fires).
+    var acknowledged: String?
+}
+
 /// Turns journal entries into outputs: runs the handlers, numbers every output with the
 /// global `seq`. Deterministic: the same journal from the same checkpoint gives the same
 /// bytes. Used by the live pipeline and by replay alike; owned by one thread.
+///
+/// A handler's call is a transaction: if it throws, its state is put back exactly as it was
+/// before the call (rebuilt from the last checkpoint and the entries since, without those it
+/// threw on), and the entry is dead-lettered for that handler only. A handler that kills the
+/// process (a trap) is caught by the ``CrashGuard`` at the next start: the entry is withheld
+/// from it for good (quarantined in the journal, so that every replay agrees).
 final class Processor {
     private(set) var slots: [HandlerSlot]
+    private let hashes: [UInt64]
     private(set) var seq: Int64 = 0
     let decoder: EventDecoder
     private let journal: any Journal
     private let logger: Logger
-    /// The last checkpoint, kept to rebuild a handler whose call failed.
+    /// The last checkpoint, the base for rebuilding a handler whose call failed.
     private var checkpoint: JournalCheckpoint
+    /// Positions (after the checkpoint) each handler threw on, by handler name.
+    private var failed: [String: Set<Int64>] = [:]
+    /// Entries withheld from a handler (``Quarantined``): position → handler → reason.
+    private var withheld: [Int64: [String: String]] = [:]
     private(set) var handlerFailures = 0
     /// Set by the live pipeline; replays run without.
     var metrics: RuntimeMetrics?
+    /// Set by the live pipeline: where each handler call is remembered for the next start.
+    var crashGuard: CrashGuard?
     let clock: ClockMode
     /// The latest `occurredAt` processed (ms), the clock in `event` mode.
     private(set) var watermark: Int64 = 0
@@ -40,6 +60,11 @@ final class Processor {
     private var history: [AlertChange] = []
     private let calendar: WorkCalendar
     private let timings: RuleTimings
+
+    /// The name the host's own processing of an entry goes by in the crash guard and the
+    /// quarantine (decoding, the alert desk): a bug there withholds the whole entry.
+    static let hostName = "PlanWatch host"
+    static let quarantineRule = "ingest.handler_quarantined"
 
     convenience init(handlers: [any Handler], plugins: [PluginLibrary] = [], journal: any Journal, config: RuntimeConfig, logger: Logger) {
         self.init(
@@ -57,16 +82,30 @@ final class Processor {
         self.timings = timings
         desk = AlertDesk(policy: policy)
         slots = handlers.map(HandlerSlot.make) + plugins.map { PluginSlot($0, calendar: calendar, timings: timings) }
+        hashes = slots.map { CrashGuard.hash($0.name) }
         self.journal = journal
         self.decoder = decoder
         self.logger = logger
         checkpoint = JournalCheckpoint(position: 0, seq: 0, states: [:])
     }
 
+    /// The handler (or the host) a crash guard spot names.
+    func name(ofHash hash: UInt64) -> String? {
+        if hash == CrashGuard.hash(Self.hostName) { return Self.hostName }
+        return slots.indices.first { hashes[$0] == hash }.map { slots[$0].name }
+    }
+
+    /// Loads the entries withheld from handlers, from the journal.
+    func loadQuarantine() throws {
+        withheld = [:]
+        for q in try journal.quarantined() { withheld[q.position, default: [:]][q.handler] = q.reason }
+    }
+
     /// Loads the last checkpoint into the handlers. A state that no longer decodes (its
     /// type changed) starts empty and is rebuilt from the journal entries that follow.
     func restore(_ checkpoint: JournalCheckpoint) {
         self.checkpoint = checkpoint
+        failed = [:]
         seq = checkpoint.seq
         watermark = checkpoint.watermark
         desk.state = Self.deskState(in: checkpoint)
@@ -120,21 +159,30 @@ final class Processor {
     }
 
     /// Remembers a checkpoint that was saved, as the base for rebuilding a failed handler.
-    func checkpointSaved(_ cp: JournalCheckpoint) { checkpoint = cp }
+    func checkpointSaved(_ cp: JournalCheckpoint) {
+        checkpoint = cp
+        for name in failed.keys { failed[name] = failed[name]?.filter { $0 > cp.position } }
+    }
 
     /// Processes one journal entry. `event` is the already-decoded event, when the caller has it.
-    func process(_ entry: JournalEntry, event decoded: Event? = nil) -> [OutboundMessage] {
+    func process(_ entry: JournalEntry, event decoded: Event? = nil) -> Processed {
         var context = context(for: entry)
-        var out = process(entry, event: decoded, context: &context)
+        var out = Processed()
+        if let reason = withheld[entry.position]?[Self.hostName] {
+            withhold(entry, from: Self.hostName, reason: reason, into: &out.messages)
+        } else {
+            crashGuard?.enter(entry.position, CrashGuard.hash(Self.hostName))
+            process(entry, event: decoded, context: &context, into: &out)
+            crashGuard?.leave()
+        }
         // Escalations come due with time, whatever the entry; none before the first event in event time.
         if clock == .wall || watermark > 0 {
-            for alert in desk.escalations(context: context) { emit(alert, change: .escalated, into: &out) }
+            for alert in desk.escalations(context: context) { emit(alert, change: .escalated, into: &out.messages) }
         }
         return out
     }
 
-    private func process(_ entry: JournalEntry, event decoded: Event?, context: inout HandlerContext) -> [OutboundMessage] {
-        var out: [OutboundMessage] = []
+    private func process(_ entry: JournalEntry, event decoded: Event?, context: inout HandlerContext, into out: inout Processed) {
         if clock == .event { context.now = Timestamp(epochMilliseconds: watermark) }
         switch entry.kind {
         case .rejected:
@@ -142,30 +190,16 @@ final class Processor {
                 reason: entry.reason ?? .schemaViolation, detail: entry.detail ?? "",
                 topic: String(decoding: entry.topic, as: UTF8.self), body: String(decoding: entry.body, as: UTF8.self),
                 receivedAt: context.now)
-            emit(topic: letter.outboundTopic, letter.body(seq: nextSeq()), into: &out)
+            emit(topic: letter.outboundTopic, letter.body(seq: nextSeq()), into: &out.messages)
         case .tick:
-            if clock == .event && watermark == 0 { return [] }
-            for slot in slots {
-                do {
-                    append(try slot.tick(context: context), context: context, into: &out)
-                } catch {
-                    fail(slot, entry: entry, error: error, into: &out)
+            if clock == .event && watermark == 0 { return }
+            for index in slots.indices {
+                if let outputs = call(index, entry, into: &out.messages, { slot in try slot.tick(context: context) }) {
+                    append(outputs, context: context, into: &out.messages)
                 }
             }
         case .event:
-            let event: Event
-            if let decoded {
-                event = decoded
-            } else {
-                switch decoder.decode(topic: entry.topic, body: entry.body) {
-                case .success(let e): event = e
-                case .failure(let rejection):
-                    // The journal holds only events that decoded when they arrived; a decoder
-                    // that changed since then must not stop a replay.
-                    logger.error("journaled event no longer decodes", metadata: ["position": "\(entry.position)", "error": "\(rejection)"])
-                    return []
-                }
-            }
+            guard let event = decoded ?? decode(entry) else { return }
             if clock == .event {
                 Self.advance(&watermark, by: event)
                 context.now = Timestamp(epochMilliseconds: watermark)
@@ -174,19 +208,47 @@ final class Processor {
                 let ack = try? OperatorAck(FieldReader(payload)),
                 let alert = desk.acknowledge(ack, at: event.occurredAt.inChinaTime, cause: event.id)
             {
-                emit(alert, change: .acknowledged, by: ack.by, note: ack.note, into: &out)
+                emit(alert, change: .acknowledged, by: ack.by, note: ack.note, into: &out.messages)
+                out.acknowledged = out.messages.last.map { String(decoding: $0.body, as: UTF8.self) }
             }
-            for slot in slots where slot.accepts(event.type) {
-                do {
-                    let started = DispatchTime.now().uptimeNanoseconds
-                    append(try slot.handle(event, entry: entry, context: context), context: context, into: &out)
-                    metrics?.handlerDuration(slot.name, nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
-                } catch {
-                    fail(slot, entry: entry, error: error, into: &out)
-                }
+            for index in slots.indices where slots[index].accepts(event.type) {
+                let started = DispatchTime.now().uptimeNanoseconds
+                let outputs = call(index, entry, into: &out.messages) { slot in try slot.handle(event, entry: entry, context: context) }
+                metrics?.handlerDuration(slots[index].name, nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
+                if let outputs { append(outputs, context: context, into: &out.messages) }
             }
         }
-        return out
+    }
+
+    /// Calls one handler as a transaction; nil when it failed (dead-lettered, state put back)
+    /// or the entry is withheld from it.
+    private func call(
+        _ index: Int, _ entry: JournalEntry, into out: inout [OutboundMessage], _ body: (HandlerSlot) throws -> [HandlerOutput]
+    ) -> [HandlerOutput]? {
+        let slot = slots[index]
+        if let reason = withheld[entry.position]?[slot.name] {
+            withhold(entry, from: slot.name, reason: reason, into: &out)
+            return nil
+        }
+        crashGuard?.enter(entry.position, hashes[index])
+        defer { crashGuard?.enter(entry.position, CrashGuard.hash(Self.hostName)) }
+        do {
+            return try body(slot)
+        } catch {
+            fail(slot, entry: entry, error: error, into: &out)
+            return nil
+        }
+    }
+
+    private func decode(_ entry: JournalEntry) -> Event? {
+        switch decoder.decode(topic: entry.topic, body: entry.body) {
+        case .success(let e): return e
+        case .failure(let rejection):
+            // The journal holds only events that decoded when they arrived; a decoder that
+            // changed since then must not stop a replay.
+            logger.error("journaled event no longer decodes", metadata: ["position": "\(entry.position)", "error": "\(rejection)"])
+            return nil
+        }
     }
 
     /// The context of an entry on the wall clock: when it was received, with the calendar and timings.
@@ -239,39 +301,69 @@ final class Processor {
     }
 
     /// A handler threw: dead-letter the entry for this handler only, and put the handler's
-    /// state back as it was before the call by rebuilding it from the last checkpoint.
+    /// state back as it was before the call.
     private func fail(_ slot: HandlerSlot, entry: JournalEntry, error: any Error, into out: inout [OutboundMessage]) {
         handlerFailures += 1
         metrics?.handlerFailed(slot.name)
         logger.error(
             "handler failed; event dead-lettered for this handler only",
             metadata: ["handler": "\(slot.name)", "position": "\(entry.position)", "error": "\(error)"])
-        let letter = DeadLetter(
-            reason: .handlerFailed, detail: "\(slot.name): \(error)", topic: String(decoding: entry.topic, as: UTF8.self),
-            body: String(decoding: entry.body, as: UTF8.self), receivedAt: entry.receivedAt.inChinaTime)
-        emit(topic: letter.outboundTopic, letter.body(seq: nextSeq()), into: &out)
+        deadLetter(entry, detail: "\(slot.name): \(error)", into: &out)
+        failed[slot.name, default: []].insert(entry.position)
         rebuild(slot, before: entry.position)
     }
 
+    private func deadLetter(_ entry: JournalEntry, detail: String, into out: inout [OutboundMessage]) {
+        let letter = DeadLetter(
+            reason: .handlerFailed, detail: detail, topic: String(decoding: entry.topic, as: UTF8.self),
+            body: String(decoding: entry.body, as: UTF8.self), receivedAt: entry.receivedAt.inChinaTime)
+        emit(topic: letter.outboundTopic, letter.body(seq: nextSeq()), into: &out)
+    }
+
+    /// An entry withheld from `handler` (quarantined): a dead letter and an alert for
+    /// operators, each time it is processed (so that every replay gives the same outputs).
+    private func withhold(_ entry: JournalEntry, from handler: String, reason: String, into out: inout [OutboundMessage]) {
+        deadLetter(entry, detail: "\(handler): entry \(entry.position) withheld (quarantined): \(reason)", into: &out)
+        let event = entry.kind == .event ? decoder.decode(topic: entry.topic, body: entry.body).success : nil
+        let region = event?.region ?? RegionCode("000000")!
+        let what = event.map { "事件\($0.type) \($0.source)/\($0.id)" } ?? "时钟节拍"
+        let alert = Alert(
+            fingerprint: "\(Self.quarantineRule)/\(handler)/\(entry.position)", rule: Self.quarantineRule, status: .firing,
+            level: .orange, region: region, subject: ["handler": handler, "position": String(entry.position)],
+            summary: "处理模块\(handler)在处理日志第\(entry.position)条(\(what))时多次导致守护进程退出, 已将该条隔离, 其余事件照常处理; 请排查该模块",
+            planRef: nil, startsAt: entry.receivedAt.inChinaTime, updatedAt: entry.receivedAt.inChinaTime,
+            causes: event.map { [$0.id] } ?? [])
+        let (routed, change) = desk.route(alert, context: context(for: entry))
+        emit(routed, change: change, into: &out)
+    }
+
+    /// Puts `slot`'s state back to what it was after every entry before `position`: its last
+    /// checkpoint, then the entries since, read a page at a time (no read stays open: this
+    /// may run while the caller iterates the journal), without those it threw on or that are
+    /// withheld from it.
     private func rebuild(_ slot: HandlerSlot, before position: Int64) {
         do {
             try slot.restoreState(checkpoint.states[slot.name])
             var mark = checkpoint.watermark
-            try journal.forEachEntry(after: checkpoint.position) { entry in
-                guard entry.position < position else { return }
+            let skip = failed[slot.name] ?? []
+            try journal.forEachEntry(after: checkpoint.position, before: position) { entry in
                 var context = context(for: entry)
                 if clock == .event { context.now = Timestamp(epochMilliseconds: mark) }
+                let held = withheld[entry.position]
+                if held?[Self.hostName] != nil { return }
                 switch entry.kind {
                 case .tick:
                     if clock == .event && mark == 0 { return }
+                    guard !skip.contains(entry.position), held?[slot.name] == nil else { return }
                     _ = try? slot.tick(context: context)
                 case .event:
-                    guard case .success(let event) = decoder.decode(topic: entry.topic, body: entry.body) else { return }
+                    guard let event = decode(entry) else { return }
                     if clock == .event {
                         Self.advance(&mark, by: event)
                         context.now = Timestamp(epochMilliseconds: mark)
                     }
-                    if slot.accepts(event.type) { _ = try? slot.handle(event, entry: entry, context: context) }
+                    guard slot.accepts(event.type), !skip.contains(entry.position), held?[slot.name] == nil else { return }
+                    _ = try? slot.handle(event, entry: entry, context: context)
                 case .rejected: break
                 }
             }
@@ -279,4 +371,8 @@ final class Processor {
             logger.critical("could not rebuild handler state", metadata: ["handler": "\(slot.name)", "error": "\(error)"])
         }
     }
+}
+
+extension Result {
+    var success: Success? { if case .success(let s) = self { s } else { nil } }
 }

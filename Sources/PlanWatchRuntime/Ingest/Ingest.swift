@@ -31,32 +31,22 @@ final class Ingest {
         replies = try ZMQSocket(context: context, type: .pull)
         try replies.set(.receiveHighWaterMark(0))
         try replies.bind(replyEndpoint)
-        sub = try ZMQSocket(context: context, type: .sub)
-        try sub.set(.receiveHighWaterMark(config.receiveHighWaterMark))
-        // Frames above the limit are refused by the decoder with `tooLarge`; the socket's own
-        // limit only stops a peer from making the daemon allocate without bound.
-        try sub.set(.maxMessageSize(Int64(max(config.maxBodyBytes * 16, 1 << 20))))
-        for topic in config.subscriptions(knownTypes: decoder.knownTypes) { try sub.set(.subscribe(topic)) }
-        if let curve = config.curve { try sub.makeCurveServer(secretKey: curve.secretKey) }
-        var ingest: [String] = []
-        for endpoint in config.ingestBind {
-            try sub.bind(endpoint)
-            ingest.append(sub.lastEndpoint)
+        // Frames above the body limit are refused by the decoder with `tooLarge`; the sockets'
+        // own limit only stops a peer from making the daemon allocate without bound.
+        let maxMessage = Int64(max(config.maxBodyBytes * 16, 1 << 20))
+        sub = try ServerSocket.make(.sub, context: context, curve: config.curve, bind: config.ingestBind, connect: config.ingestConnect) { s in
+            try s.set(.receiveHighWaterMark(config.receiveHighWaterMark))
+            try s.set(.maxMessageSize(maxMessage))
+            for topic in config.subscriptions(knownTypes: decoder.knownTypes) { try s.set(.subscribe(topic)) }
         }
-        for endpoint in config.ingestConnect { try sub.connect(endpoint) }
-        boundIngest = ingest
-        router = try ZMQSocket(context: context, type: .router)
-        try router.set(.receiveHighWaterMark(config.receiveHighWaterMark))
-        // Replies are at most as many as requests: the same limit as inbound, not the PUB's.
-        try router.set(.sendHighWaterMark(config.receiveHighWaterMark))
-        try router.set(.maxMessageSize(Int64(max(config.maxBodyBytes * 16, 1 << 20))))
-        if let curve = config.curve { try router.makeCurveServer(secretKey: curve.secretKey) }
-        var ack: [String] = []
-        for endpoint in config.ackBind {
-            try router.bind(endpoint)
-            ack.append(router.lastEndpoint)
+        boundIngest = sub.boundEndpoints
+        router = try ServerSocket.make(.router, context: context, curve: config.curve, bind: config.ackBind) { s in
+            try s.set(.receiveHighWaterMark(config.receiveHighWaterMark))
+            // Replies are at most as many as requests: the same limit as inbound, not the PUB's.
+            try s.set(.sendHighWaterMark(config.receiveHighWaterMark))
+            try s.set(.maxMessageSize(maxMessage))
         }
-        boundAck = ack
+        boundAck = router.boundEndpoints
     }
 
     func run() {
@@ -104,18 +94,41 @@ final class Ingest {
         config.curve?.authorize(topic, userId: userId)
     }
 
-    private func item(frames: [[UInt8]], replyTo: [[UInt8]]?, userId: String? = nil) -> IngestItem {
+    private func item(frames: [[UInt8]], envelope: [[UInt8]]?, userId: String? = nil) -> IngestItem {
         let topic = frames.first ?? []
         let body = frames.count > 1 ? frames[1] : []
-        if let rejection = authorize(topic, userId: userId) {
-            return IngestItem(content: .rejected(rejection), topic: topic, body: body, receivedAt: now(), replyTo: replyTo)
+        let received = now()
+        func rejected(_ rejection: Rejection) -> IngestItem {
+            IngestItem.rejected(
+                rejection, topic: topic, body: body, receivedAt: received,
+                reply: envelope.map { .router(envelope: $0, id: Self.idHint(body)) })
         }
+        if let rejection = authorize(topic, userId: userId) { return rejected(rejection) }
         switch decoder.decode(frames: frames) {
         case .success(let event):
-            return IngestItem(content: .event(event), topic: topic, body: body, receivedAt: now(), replyTo: replyTo)
+            if let refusal = Self.operatorCheck(event, userId: userId, curve: config.curve != nil) { return rejected(refusal) }
+            return IngestItem(
+                content: .event(event), topic: topic, body: body, receivedAt: received,
+                reply: envelope.map { .router(envelope: $0, id: event.id) })
         case .failure(let rejection):
-            return IngestItem(content: .rejected(rejection), topic: topic, body: body, receivedAt: now(), replyTo: replyTo)
+            return rejected(rejection)
         }
+    }
+
+    /// An acknowledgement from the bus must come from an authenticated operator: a CURVE key
+    /// allowed to publish `operator.` (checked by ``authorize(_:userId:)``), acknowledging in
+    /// its own name. Without CURVE the bus cannot say who sent it.
+    static func operatorCheck(_ event: Event, userId: String?, curve: Bool) -> Rejection? {
+        guard event.type == EventType.operatorAck else { return nil }
+        guard curve, let userId else {
+            return Rejection(
+                .unauthorized,
+                "operator.ack needs an authenticated operator: acknowledge in the console or over HTTP with a web config, or over CURVE")
+        }
+        guard case .other(let payload) = event.payload, case .string(let by)? = payload["by"], by == userId else {
+            return Rejection(.unauthorized, "operator.ack: by must be the sender's own CURVE name '\(userId)'")
+        }
+        return nil
     }
 
     private func readSub(into batch: inout [IngestItem], limit: Int) {
@@ -127,10 +140,13 @@ final class Ingest {
                 return
             }
             guard let frames else { return }
-            batch.append(item(frames: frames, replyTo: nil, userId: userId))
+            batch.append(item(frames: frames, envelope: nil, userId: userId))
         }
     }
 
+    /// Reads the ROUTER: every message takes room in the queue, valid or not (a rejected one
+    /// is answered once its dead letter is journaled); with no room left it is answered `busy`
+    /// and nothing is kept.
     private func readRouter(into batch: inout [IngestItem], free: Int) {
         var room = free
         for _ in 0..<config.maxBatch {
@@ -141,27 +157,20 @@ final class Ingest {
                 return
             }
             guard let frames, let (envelope, message) = RouterEnvelope.split(frames) else { return }
-            let received = item(frames: message, replyTo: envelope, userId: userId)
-            switch received.content {
-            case .rejected(let rejection):
-                send(ackMessage(to: envelope, status: .rejected, id: Self.idHint(received.body), detail: rejection.description))
-                batch.append(received)  // for its dead letter
-                room -= 1
-            case .event(let event):
-                if room <= 0 {
-                    IngestMetrics.busy.increment()
-                    send(ackMessage(to: envelope, status: .busy, id: event.id, detail: "ingest queue full; retry later"))
-                } else {
-                    batch.append(received)
-                    room -= 1
-                }
+            guard room > 0 else {
+                IngestMetrics.busy.increment()
+                let id = message.count > 1 ? Self.idHint(message[1]) : ""
+                send(ackMessage(to: envelope, status: .busy, id: id, detail: "ingest queue full; retry later"))
+                continue
             }
+            batch.append(item(frames: message, envelope: envelope, userId: userId))
+            room -= 1
         }
     }
 
     /// Best effort: the `id` of a rejected body, so that the producer can match the reply.
     private static func idHint(_ body: [UInt8]) -> String {
-        guard body.count <= 1 << 20, case .object(let object)? = try? JSONParser.parse(body),
+        guard body.count <= 1 << 18, case .object(let object)? = try? JSONParser.parse(body),
             case .string(let id)? = object["id"], id.utf8.count <= 128
         else { return "" }
         return id

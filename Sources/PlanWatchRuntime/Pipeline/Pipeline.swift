@@ -5,29 +5,26 @@ import Synchronization
 import ZeroMQ
 
 /// The pipeline thread: dedupe → journal (one transaction per batch) → handlers →
-/// publish and acknowledge after the commit. Owns the PUB sockets and the reply PUSH.
+/// publish and answer after the commit. Owns the PUB socket and the reply PUSH.
 final class Pipeline {
     private let config: RuntimeConfig
     private let journal: any Journal
     private let processor: Processor
     private let queue: BoundedQueue<IngestItem>
     private let logger: Logger
-    private let publisher: ZMQSocket
+    private let publisher: Publisher
     private let replies: ZMQSocket
     private let store: OutputStore
     private let stats: RuntimeStats
-    private var dedupe = Set<String>()
+    private let checkpointer: Checkpointer
+    private var dedupe = DedupeWindow()
     private var pendingHistory: [AlertChange] = []
     private var publishedThrough: Int64 = 0
-    private var lastCheckpointPosition: Int64 = 0
-    private var lastCheckpointTime = Date()
-    /// Checkpoints are encoded and written here, so that the pipeline does not stop for them.
-    private let checkpointWriter = DispatchQueue(label: "planwatch-checkpoint")
-    private let checkpointResult = CheckpointOutcome()
-    private var checkpointInFlight = false
     private var nextTick: Date
     private let metrics = RuntimeMetrics()
-    let boundPublish: [String]
+    /// Set when the journal cannot be written any more (another daemon took it over).
+    private(set) var fatal: (any Error)?
+    var boundPublish: [String] { publisher.bound }
 
     init(
         config: RuntimeConfig, journal: any Journal, context: ZMQContext, handlers: [any Handler], plugins: [PluginLibrary],
@@ -40,48 +37,41 @@ final class Pipeline {
         self.logger = logger
         self.journal = journal
         processor = Processor(handlers: handlers, plugins: plugins, journal: journal, config: config, logger: logger)
-        publisher = try ZMQSocket(context: context, type: .pub)
-        try publisher.set(.sendHighWaterMark(config.sendHighWaterMark))
-        if let curve = config.curve { try publisher.makeCurveServer(secretKey: curve.secretKey) }
-        var bound: [String] = []
-        for endpoint in config.publishBind {
-            try publisher.bind(endpoint)
-            bound.append(publisher.lastEndpoint)
-        }
-        boundPublish = bound
-        for endpoint in config.publishConnect { try publisher.connect(endpoint) }
+        publisher = try Publisher(config: config, context: context, logger: logger)
         replies = try ZMQSocket(context: context, type: .push)
         try replies.set(.sendHighWaterMark(0))
         try replies.connect(replyEndpoint)
         nextTick = Date()
-        try recover()
+        let checkpoint = try journal.loadCheckpoint()
+        checkpointer = Checkpointer(
+            journal: journal, retention: config.retentionMilliseconds, lastPosition: checkpoint.position, logger: logger)
+        let guardFile = try CrashGuard(path: config.crashGuardPath)
+        try Recovery.quarantineCrashSpot(guardFile, processor: processor, journal: journal, logger: logger)
+        processor.crashGuard = guardFile
+        try recover(from: checkpoint)
         processor.metrics = metrics
     }
 
     /// Restores the checkpoint and replays what follows it; outputs that were never
     /// published before the last stop are published now (with their original `seq`).
-    private func recover() throws {
+    private func recover(from checkpoint: JournalCheckpoint) throws {
         let started = Date()
-        let checkpoint = try journal.loadCheckpoint()
-        processor.restore(checkpoint)
         store.restore(checkpoint.states[OutputStore.checkpointKey])
         let published = try journal.publishedThrough
-        try journal.forEachEventKey { source, id in dedupe.insert(Self.key(source, id)) }
+        try journal.forEachEventKey { position, key in dedupe.load(key, at: position) }
         var replayed = 0
         var republished = 0
         var last = checkpoint.position
-        try journal.forEachEntry(after: checkpoint.position) { entry in
-            let outputs = processor.process(entry)
-            store.apply(outputs)
+        try Recovery.replay(processor, journal: journal, from: checkpoint) { entry, processed in
+            store.apply(processed.messages)
             if entry.position > published {
-                for message in outputs { send(message) }
-                republished += outputs.count
+                for message in processed.messages { publisher.send(message) }
+                republished += processed.messages.count
             }
             replayed += 1
             last = entry.position
         }
         publishedThrough = last
-        lastCheckpointPosition = checkpoint.position
         if replayed > 0 { try journal.setPublishedThrough(last) }
         // The audit trail of what was replayed: rows already written are kept as they were.
         try journal.appendHistory(processor.takeHistory())
@@ -94,23 +84,27 @@ final class Pipeline {
             ])
     }
 
-    static func key(_ source: String, _ id: String) -> String { source + "\u{0}" + id }
-
-    /// Runs until the queue is closed and drained, then checkpoints and closes its sockets.
+    /// Runs until the queue is closed and drained (or the journal is lost for good), then
+    /// checkpoints and closes its sockets.
     func run() {
-        while true {
+        while fatal == nil {
             let deadline = nextTick
             guard let items = queue.pop(max: config.maxBatch, until: deadline) else { break }
             processBatch(items)
         }
-        processBatch([])
-        do {
-            checkpointWriter.sync {}  // the one in flight, if any
-            absorbCheckpoint()
-            try saveCheckpoint(wait: true)
-            try journal.setPublishedThrough(publishedThrough)
-        } catch {
-            logger.error("final checkpoint failed; the next start replays more", metadata: ["error": "\(error)"])
+        if fatal == nil {
+            processBatch([])
+            do {
+                checkpointer.drain()
+                absorbCheckpoint()
+                try saveCheckpoint(wait: true)
+                try journal.setPublishedThrough(publishedThrough)
+            } catch {
+                logger.error("final checkpoint failed; the next start replays more", metadata: ["error": "\(error)"])
+            }
+        } else {
+            // Whatever is still queued was not recorded: say so to whoever waits.
+            while let items = queue.pop(max: config.maxBatch, until: Date()), !items.isEmpty { refuse(items) }
         }
         _ = try? replies.send([[]])  // tells the ingest thread that every reply has been sent
         publisher.close()
@@ -119,39 +113,40 @@ final class Pipeline {
     }
 
     private func processBatch(_ items: [IngestItem]) {
+        publisher.drainSubscriptions()
         var entries: [JournalEntry] = []
         var decoded: [Event?] = []
-        var newKeys: [String] = []
-        var okReplies: [(envelope: [[UInt8]], id: String)] = []
+        var reserved: [EventKey] = []
+        /// Each entry's item, to answer once the batch is recorded.
+        var answers: [IngestItem?] = []
         var duplicateReplies: [[[UInt8]]] = []
         for item in items {
             switch item.content {
             case .event(let event):
-                let key = Self.key(event.source, event.id)
-                if dedupe.contains(key) {
+                let key = EventKey(event)
+                guard dedupe.reserve(key) else {
                     metrics.duplicates.increment()
-                    if let envelope = item.replyTo {
-                        duplicateReplies.append(
-                            ackMessage(to: envelope, status: .duplicate, id: event.id, detail: "already recorded"))
+                    if case .router(let envelope, let id)? = item.reply {
+                        duplicateReplies.append(ackMessage(to: envelope, status: .duplicate, id: id, detail: "already recorded"))
                     }
                     continue
                 }
-                dedupe.insert(key)
-                newKeys.append(key)
+                reserved.append(key)
                 entries.append(.event(event, topic: item.topic, body: item.body, receivedAt: item.receivedAt))
                 decoded.append(event)
                 metrics.received(type: event.type)
-                if let envelope = item.replyTo { okReplies.append((envelope, event.id)) }
             case .rejected(let rejection):
                 metrics.rejected(reason: rejection.reason.rawValue)
                 entries.append(.rejected(rejection, topic: item.topic, body: item.body, receivedAt: item.receivedAt))
                 decoded.append(nil)
             }
+            answers.append(item)
         }
         let now = Date()
         if now >= nextTick {
             entries.append(.tick(at: Timestamp(epochMilliseconds: Int64(now.timeIntervalSince1970 * 1000))))
             decoded.append(nil)
+            answers.append(nil)
             nextTick = now.addingTimeInterval(Double(config.tickIntervalMilliseconds) / 1000)
         }
         guard !entries.isEmpty else {
@@ -173,32 +168,73 @@ final class Pipeline {
             stats.journalWrite(succeeded: false)
             // Nothing of this batch was recorded: take the keys back and tell acknowledged
             // producers to retry. Fire-and-forget events of this batch are lost, and counted.
-            for key in newKeys { dedupe.remove(key) }
-            logger.error(
-                "journal write failed; batch not recorded",
-                metadata: ["error": "\(error)", "entries": "\(entries.count)"])
-            for reply in okReplies {
-                sendReply(ackMessage(to: reply.envelope, status: .busy, id: reply.id, detail: "journal write failed; retry"))
+            dedupe.release(reserved)
+            logger.error("journal write failed; batch not recorded", metadata: ["error": "\(error)", "entries": "\(entries.count)"])
+            refuse(answers.compactMap { $0 })
+            for reply in duplicateReplies { sendReply(reply) }
+            if let error = error as? JournalError, error.fatal {
+                fatal = error
+                logger.critical("the journal cannot be written any more; stopping", metadata: ["error": "\(error)"])
             }
             return
         }
         var outputs: [OutboundMessage] = []
-        for (entry, event) in zip(stored, decoded) {
-            outputs += processor.process(entry, event: event)
+        var outcomes: [AckOutcome?] = []
+        for (index, entry) in stored.enumerated() {
+            let processed = processor.process(entry, event: decoded[index])
+            outputs += processed.messages
+            if case .operatorAck? = answers[index]?.reply {
+                outcomes.append(processed.acknowledged.map { .acknowledged(body: $0) } ?? .notFiring)
+            } else {
+                outcomes.append(nil)
+            }
+            if let key = entry.key, entry.kind == .event { dedupe.recorded(key, at: entry.position) }
         }
         recordHistory()
-        for message in outputs { send(message) }
+        for message in outputs { publisher.send(message) }
         metrics.published.increment(by: outputs.count)
         store.apply(outputs)
         publishedThrough = stored.last!.position
-        for reply in okReplies { sendReply(ackMessage(to: reply.envelope, status: .ok, id: reply.id, detail: "")) }
+        for (index, item) in answers.enumerated() {
+            guard let item else { continue }
+            answer(item, outcome: outcomes[index])
+        }
         for reply in duplicateReplies { sendReply(reply) }
-        if publishedThrough - lastCheckpointPosition >= Int64(config.checkpointEvery)
-            || (publishedThrough > lastCheckpointPosition
-                && now.timeIntervalSince(lastCheckpointTime) * 1000 >= Double(config.checkpointIntervalMilliseconds))
+        if checkpointer.isDue(
+            at: publishedThrough, every: config.checkpointEvery, intervalMilliseconds: config.checkpointIntervalMilliseconds)
         {
             do { try saveCheckpoint(wait: false) } catch {
                 logger.error("checkpoint failed; will retry", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Answers an item once it is recorded: `ok` or `rejected` on the ROUTER (`rejected` only
+    /// now, once its dead letter is journaled), the outcome to an operator's acknowledgement.
+    private func answer(_ item: IngestItem, outcome: AckOutcome?) {
+        switch item.reply {
+        case .router(let envelope, let id)?:
+            switch item.content {
+            case .event: sendReply(ackMessage(to: envelope, status: .ok, id: id, detail: ""))
+            case .rejected(let rejection): sendReply(ackMessage(to: envelope, status: .rejected, id: id, detail: rejection.description))
+            }
+        case .operatorAck(let completion)?:
+            completion(outcome ?? .notFiring)
+        case nil:
+            break
+        }
+    }
+
+    /// Tells whoever waits on `items` that nothing was recorded.
+    private func refuse(_ items: [IngestItem]) {
+        for item in items {
+            switch item.reply {
+            case .router(let envelope, let id)?:
+                sendReply(ackMessage(to: envelope, status: .busy, id: id, detail: "journal write failed; retry"))
+            case .operatorAck(let completion)?:
+                completion(.busy)
+            case nil:
+                break
             }
         }
     }
@@ -217,80 +253,29 @@ final class Pipeline {
         }
     }
 
-    /// Takes a checkpoint of the state as of `publishedThrough`: the states are copied here
-    /// (cheap, copy-on-write values) and encoded and written on the checkpoint writer, unless
-    /// `wait` (at shutdown). One is in flight at a time; a handler that must be rebuilt meanwhile
-    /// uses the previous one, which is as correct, only older.
+    /// Takes a checkpoint of the state as of `publishedThrough` (see ``Checkpointer``). The
+    /// audit trail is written first: a checkpoint never gets ahead of it.
     private func saveCheckpoint(wait: Bool) throws {
         absorbCheckpoint()
         recordHistory()
         guard pendingHistory.isEmpty else { throw JournalError(description: "alert history not written; checkpoint postponed") }
-        lastCheckpointTime = Date()
-        guard publishedThrough > lastCheckpointPosition, !checkpointInFlight else { return }
-        let states = try processor.checkpointSnapshot(position: publishedThrough)
         let outputs = store.snapshot()
-        let (journal, retention, logger) = (self.journal, config.retentionMilliseconds, self.logger)
-        let write: @Sendable () throws -> JournalCheckpoint = {
-            let started = DispatchTime.now().uptimeNanoseconds
-            var checkpoint = try states()
-            checkpoint.states[OutputStore.checkpointKey] = try outputs()
-            try journal.saveCheckpoint(checkpoint)
-            logger.info(
-                "checkpoint saved",
-                metadata: [
-                    "position": "\(checkpoint.position)", "bytes": "\(checkpoint.states.values.reduce(0) { $0 + $1.count })",
-                    "ms": "\((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)",
-                ])
-            try Self.compactIfDue(checkpoint, journal: journal, retention: retention, logger: logger)
-            return checkpoint
+        try checkpointer.save(at: publishedThrough, wait: wait) {
+            let states = try processor.checkpointSnapshot(position: publishedThrough)
+            return {
+                var checkpoint = try states()
+                checkpoint.states[OutputStore.checkpointKey] = try outputs()
+                return checkpoint
+            }
         }
-        checkpointInFlight = true
-        if wait {
-            checkpointResult.set(Result { try write() })
-            absorbCheckpoint()
-        } else {
-            let result = checkpointResult
-            checkpointWriter.async { result.set(Result { try write() }) }
-        }
+        if wait { absorbCheckpoint() }
     }
 
     /// Takes in the checkpoint writer's last result, on the pipeline thread.
     private func absorbCheckpoint() {
-        guard let result = checkpointResult.take() else { return }
-        checkpointInFlight = false
-        switch result {
-        case .success(let checkpoint):
-            processor.checkpointSaved(checkpoint)
-            lastCheckpointPosition = checkpoint.position
-        case .failure(let error):
-            logger.error("checkpoint failed; will retry", metadata: ["error": "\(error)"])
-        }
-    }
-
-    /// Retention: the first checkpoint after a compaction waits as the candidate; once it is
-    /// older than the retention, the journal up to it is deleted and it becomes the base.
-    private static func compactIfDue(_ checkpoint: JournalCheckpoint, journal: any Journal, retention: Int64, logger: Logger) throws {
-        guard retention > 0 else { return }
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
-        guard let candidate = try journal.loadRetained(.candidate) else {
-            try journal.saveCandidate(checkpoint, createdAt: now)
-            return
-        }
-        guard now - candidate.createdAt >= retention else { return }
-        let deleted = try journal.compactToCandidate()
-        // The keys of deleted events leave the dedupe window at the next start; keep them
-        // until then, so that nothing changes while the daemon runs.
-        logger.info(
-            "journal compacted", metadata: ["deleted": "\(deleted)", "base.position": "\(candidate.checkpoint.position)"])
-        try journal.saveCandidate(checkpoint, createdAt: now)
-    }
-
-    private func send(_ message: OutboundMessage) {
-        do {
-            try publisher.send([Array(message.topic.utf8), message.body], wait: false)
-        } catch {
-            logger.error("publish failed", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
-        }
+        guard let saved = checkpointer.absorb() else { return }
+        processor.checkpointSaved(saved.checkpoint)
+        if let position = saved.compactedThrough { dedupe.forget(through: position) }
     }
 
     private func sendReply(_ frames: [[UInt8]]) {
@@ -298,11 +283,4 @@ final class Pipeline {
             logger.error("reply hand-off failed", metadata: ["error": "\(error)"])
         }
     }
-}
-
-/// The checkpoint writer's last result, handed to the pipeline thread.
-private final class CheckpointOutcome: Sendable {
-    private let result = Mutex<Result<JournalCheckpoint, any Error>?>(nil)
-    func set(_ r: Result<JournalCheckpoint, any Error>) { result.withLock { $0 = r } }
-    func take() -> Result<JournalCheckpoint, any Error>? { result.withLock { r in defer { r = nil }; return r } }
 }

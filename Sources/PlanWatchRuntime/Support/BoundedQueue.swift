@@ -1,12 +1,12 @@
+import DequeModule
 import Foundation
 
 /// A bounded FIFO between one producer thread and one consumer thread. The producer checks
 /// ``freeSpace`` before it reads more from its sockets, so memory stays bounded and the
-/// sockets' high-water marks push back on peers.
+/// sockets' high-water marks push back on peers. A popped element is released at once.
 final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
-    private var items: [Element] = []
-    private var head = 0
+    private var items = Deque<Element>()
     private var closed = false
     let capacity: Int
 
@@ -16,7 +16,7 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     var freeSpace: Int {
         condition.lock()
         defer { condition.unlock() }
-        return capacity - (items.count - head)
+        return capacity - items.count
     }
 
     /// Appends all of `elements`; the caller has checked ``freeSpace``.
@@ -33,7 +33,7 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     func tryPush(_ element: Element) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        guard !closed, items.count - head < capacity else { return false }
+        guard !closed, items.count < capacity else { return false }
         items.append(element)
         condition.signal()
         return true
@@ -52,17 +52,13 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     func pop(max: Int, until deadline: Date) -> [Element]? {
         condition.lock()
         defer { condition.unlock() }
-        while items.count == head && !closed {
+        while items.isEmpty && !closed {
             if !condition.wait(until: deadline) { break }
         }
-        if items.count == head { return closed ? nil : [] }
-        let end = min(items.count, head + max)
-        let batch = Array(items[head..<end])
-        head = end
-        if head > 4096 && head * 2 > items.count {
-            items.removeFirst(head)
-            head = 0
-        }
+        if items.isEmpty { return closed ? nil : [] }
+        let count = min(items.count, max)
+        let batch = Array(items.prefix(count))
+        items.removeFirst(count)
         return batch
     }
 }

@@ -44,5 +44,7 @@ final class RuntimeMetrics {
 /// Counters updated from the ingest and ZAP threads (swift-metrics objects are thread-safe).
 enum IngestMetrics {
     static let busy = Counter(label: "planwatch_busy_replies_total")
+    static let snapshotBusy = Counter(label: "planwatch_snapshot_busy_total")
+    static let snapshotDropped = Counter(label: "planwatch_snapshot_requests_dropped_total")
     static let zapDenied = Counter(label: "planwatch_zap_denied_total")
 }

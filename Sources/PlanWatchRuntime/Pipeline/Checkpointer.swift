@@ -1,0 +1,111 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Takes checkpoints of the handlers' states and compacts the journal, on a writer of its
+/// own so that the pipeline does not stop for them: the pipeline hands it a snapshot (values,
+/// copied cheaply) and goes on; the writer encodes and saves it, then compacts if due. One is
+/// in flight at a time; the pipeline takes in the result on its own thread (``absorb()``).
+final class Checkpointer {
+    private let journal: any Journal
+    private let retention: Int64
+    private let logger: Logger
+    private let writer = DispatchQueue(label: "planwatch-checkpoint")
+    private let outcome = Outcome()
+    private var inFlight = false
+    /// The position of the last checkpoint saved.
+    private(set) var lastPosition: Int64
+    private var lastTime = Date()
+
+    /// The writer's last result, handed to the pipeline thread.
+    private final class Outcome: Sendable {
+        private let result = Mutex<Result<Saved, any Error>?>(nil)
+        func set(_ r: Result<Saved, any Error>) { result.withLock { $0 = r } }
+        func take() -> Result<Saved, any Error>? { result.withLock { r in defer { r = nil }; return r } }
+    }
+
+    /// A checkpoint saved, and how far compaction deleted the journal with it (if it did).
+    struct Saved: Sendable {
+        var checkpoint: JournalCheckpoint
+        var compactedThrough: Int64?
+    }
+
+    init(journal: any Journal, retention: Int64, lastPosition: Int64, logger: Logger) {
+        self.journal = journal
+        self.retention = retention
+        self.lastPosition = lastPosition
+        self.logger = logger
+    }
+
+    /// True when a checkpoint is due at `position`: `every` entries or `interval` ms since the last.
+    func isDue(at position: Int64, every: Int, intervalMilliseconds: Int) -> Bool {
+        position - lastPosition >= Int64(every)
+            || (position > lastPosition && Date().timeIntervalSince(lastTime) * 1000 >= Double(intervalMilliseconds))
+    }
+
+    /// Starts a checkpoint at `position` from `snapshot` (encoded and saved on the writer),
+    /// unless one is in flight or nothing changed; with `wait`, saves it before returning.
+    func save(at position: Int64, wait: Bool, snapshot: () throws -> @Sendable () throws -> JournalCheckpoint) throws {
+        lastTime = Date()
+        guard position > lastPosition, !inFlight else { return }
+        let states = try snapshot()
+        let (journal, retention, logger) = (self.journal, self.retention, self.logger)
+        let write: @Sendable () throws -> Saved = {
+            let started = DispatchTime.now().uptimeNanoseconds
+            let checkpoint = try states()
+            try journal.saveCheckpoint(checkpoint)
+            logger.info(
+                "checkpoint saved",
+                metadata: [
+                    "position": "\(checkpoint.position)", "bytes": "\(checkpoint.states.values.reduce(0) { $0 + $1.count })",
+                    "ms": "\((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)",
+                ])
+            let compacted = try Self.compactIfDue(checkpoint, journal: journal, retention: retention, logger: logger)
+            return Saved(checkpoint: checkpoint, compactedThrough: compacted)
+        }
+        inFlight = true
+        if wait {
+            outcome.set(Result { try write() })
+        } else {
+            let outcome = self.outcome
+            writer.async { outcome.set(Result { try write() }) }
+        }
+    }
+
+    /// Waits for the checkpoint in flight, if any (at shutdown).
+    func drain() { writer.sync {} }
+
+    /// The writer's last result, taken in on the pipeline thread: nil while none is new.
+    func absorb() -> Saved? {
+        guard let result = outcome.take() else { return nil }
+        inFlight = false
+        switch result {
+        case .success(let saved):
+            lastPosition = saved.checkpoint.position
+            return saved
+        case .failure(let error):
+            logger.error("checkpoint failed; will retry", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// Retention: the first checkpoint after a compaction waits as the candidate; once it is
+    /// older than the retention, the journal up to it is deleted and it becomes the base.
+    /// Returns the position the journal was deleted through, if it was.
+    private static func compactIfDue(_ checkpoint: JournalCheckpoint, journal: any Journal, retention: Int64, logger: Logger) throws
+        -> Int64?
+    {
+        guard retention > 0 else { return nil }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        guard let candidate = try journal.loadRetained(.candidate) else {
+            try journal.saveCandidate(checkpoint, createdAt: now)
+            return nil
+        }
+        guard now - candidate.createdAt >= retention else { return nil }
+        let deleted = try journal.compactToCandidate()
+        logger.info(
+            "journal compacted", metadata: ["deleted": "\(deleted)", "base.position": "\(candidate.checkpoint.position)"])
+        try journal.saveCandidate(checkpoint, createdAt: now)
+        return candidate.checkpoint.position
+    }
+}
