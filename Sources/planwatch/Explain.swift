@@ -26,12 +26,12 @@ struct Explain: ParsableCommand {
 
     func run() throws {
         guard let code = RegionCode(region) else { throw ValidationError("'\(region)' is not a 6-digit region code") }
-        let (handlers, config) = try settings.load()
+        let (handlers, plugins, config) = try settings.load()
         var logger = Logger(label: "planwatch.explain")
         logger.logLevel = .warning
         guard
             let e = try Replay.explain(
-                indicator: indicator, region: code, journalPath: settings.journal, handlers: handlers, config: config, logger: logger)
+                indicator: indicator, region: code, journalPath: settings.journal, handlers: handlers, plugins: plugins, config: config, logger: logger)
         else {
             print("no value of \(indicator) at \(region) in \(settings.journal)")
             throw ExitCode(2)

@@ -22,13 +22,17 @@ struct HandlerOptions: ParsableArguments {
     @Option(help: "Holiday calendar file the daemon loaded; repeatable (default: Plans/calendar/*.yaml).")
     var calendar: [String] = []
 
-    /// The built-in handlers and runtime settings, as the daemon had them.
-    func load() throws -> (handlers: [any Handler], config: RuntimeConfig) {
+    @Option(help: "The daemon's plugin directory: its handler plugins are loaded too (default: the config's plugins.directory).")
+    var pluginDir: String?
+
+    /// The built-in handlers, the plugins and the runtime settings, as the daemon had them.
+    func load() throws -> (handlers: [any Handler], plugins: [PluginLibrary], config: RuntimeConfig) {
         let file = try config.map(DaemonConfig.load(path:))
         let settings = try HandlerSettings.load(file: file, plans: plan, clock: clock, calendars: calendar)
         var runtime = RuntimeConfig()
         try file?.apply(to: &runtime)
         settings.apply(to: &runtime)
-        return (HandlerCatalog.builtIn(plans: settings.plans), runtime)
+        let plugins = try (pluginDir ?? file?.plugins?.directory).map { try PluginLibrary.candidates(in: $0).map(PluginLibrary.init(path:)) } ?? []
+        return (HandlerCatalog.builtIn(plans: settings.plans), plugins, runtime)
     }
 }

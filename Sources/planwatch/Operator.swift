@@ -1,5 +1,9 @@
 import ArgumentParser
 import Foundation
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+import Synchronization
 import PlanWatchModel
 import PlanWatchRuntime
 import ZeroMQ
@@ -36,6 +40,10 @@ struct Ack: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Acknowledge a firing alert: you own it now, and it stops escalating.",
         discussion: """
+            Only an authenticated operator may acknowledge, and the audit trail records who:
+            over HTTP (--http) as a user of the daemon's web config (basic_auth_users; the
+            password comes from PLANWATCH_PASSWORD or is asked for), or over ZeroMQ as a CURVE
+            key allowed to publish operator. (--server-key, --key-file), under the key's name.
             The acknowledgement is journaled like an event, so it survives restarts; the alert is
             published again with ackedBy, ackedAt and ackNote, and the change is in its history.
             Exits 0 when acknowledged, 2 when no such alert fires, 1 otherwise.
@@ -44,40 +52,123 @@ struct Ack: ParsableCommand {
     @Argument(help: "The alert's fingerprint, e.g. safety.incident/INC-2026-0311.")
     var fingerprint: String
 
-    @Option(help: "Who acknowledges (a name an auditor can follow up), e.g. \"张店区教育局 王敏\".")
-    var by: String
-
     @Option(help: "What is being done about it.")
     var note: String?
 
+    @Option(help: "The daemon's HTTP address, e.g. http://127.0.0.1:8080 (then --user is needed).")
+    var http: String?
+
+    @Option(help: "With --http: the web config user to acknowledge as.")
+    var user: String?
+
     @OptionGroup var endpoints: Endpoints
 
-    @Option(help: "The daemon's snapshot endpoint (its ROUTER), which takes operators' requests.")
+    @Option(help: "The daemon's snapshot endpoint (its ROUTER), which takes operators' requests over CURVE.")
     var snapshotEndpoint = "tcp://127.0.0.1:5561"
 
     func validate() throws {
-        guard !by.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--by must name who acknowledges") }
+        if http != nil && user == nil { throw ValidationError("--http needs --user (a user of the daemon's web config)") }
+        if http == nil && endpoints.serverKey == nil {
+            throw ValidationError("acknowledging needs an identity: --http URL --user NAME, or CURVE keys (--server-key, --key-file)")
+        }
     }
 
     func run() throws {
-        let reply = try OperatorRequest(endpoints: endpoints, snapshotEndpoint: snapshotEndpoint)
-            .send(["ack", fingerprint, by, note ?? ""], single: true)[0]
-        let text = reply.map { String(decoding: $0, as: UTF8.self) }
-        guard text.count == 3 else { throw CLIError("unexpected reply: \(text)") }
-        switch text[0] {
+        let (status, detail): (String, String)
+        if let http, let user {
+            (status, detail) = try OperatorHTTP(base: http, user: user).acknowledge(fingerprint: fingerprint, note: note)
+        } else {
+            let reply = try OperatorRequest(endpoints: endpoints, snapshotEndpoint: snapshotEndpoint)
+                .send(["ack", fingerprint, "", note ?? ""], single: true)[0]
+            let text = reply.map { String(decoding: $0, as: UTF8.self) }
+            guard text.count == 3 else { throw CLIError("unexpected reply: \(text)") }
+            (status, detail) = (text[0], text[2])
+        }
+        switch status {
         case "ok":
-            print("acknowledged \(fingerprint) by \(by)")
-            print(text[2])
+            print("acknowledged \(fingerprint)")
+            print(detail)
         case "notFiring":
-            print(text[2])
+            print(detail)
             throw ExitCode(2)
         default:
-            print("\(text[0]): \(text[2])")
+            print("\(status): \(detail)")
             throw ExitCode(1)
         }
     }
 }
 
+/// An operator's request over the daemon's HTTP API, with basic authentication.
+struct OperatorHTTP {
+    let base: String
+    let user: String
+
+    /// `(status, detail)` as the ROUTER would answer: `ok` (the alert's body), `notFiring`,
+    /// `rejected` or `busy`.
+    func acknowledge(fingerprint: String, note: String?) throws -> (String, String) {
+        guard let url = URL(string: base.hasSuffix("/") ? base + "api/alerts/ack" : base + "/api/alerts/ack") else {
+            throw CLIError("--http \(base) is not a URL")
+        }
+        let password = try Self.password(for: user)
+        var request = URLRequest(url: url, timeoutInterval: 30)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("Basic " + Data("\(user):\(password)".utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
+        request.httpBody = Data(JSONWriter.bytes(.object(["fingerprint": .string(fingerprint), "note": .optional(note)])))
+        let (status, body) = try Self.send(request)
+        switch status {
+        case 200: return ("ok", body)
+        case 404: return ("notFiring", body.trimmingCharacters(in: .whitespacesAndNewlines))
+        case 503: return ("busy", body.trimmingCharacters(in: .whitespacesAndNewlines))
+        default: return ("rejected", "HTTP \(status): " + body.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+    }
+
+    /// PLANWATCH_PASSWORD, or asked for on the terminal (not echoed).
+    static func password(for user: String) throws -> String {
+        if let password = ProcessInfo.processInfo.environment["PLANWATCH_PASSWORD"] { return password }
+        guard isatty(STDIN_FILENO) != 0, let typed = getpass("password for \(user): ") else {
+            throw CLIError("no password: set PLANWATCH_PASSWORD or run on a terminal")
+        }
+        return String(cString: typed)
+    }
+
+    static func send(_ request: URLRequest) throws -> (Int, String) {
+        let result = Mutex<Result<(Int, String), any Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let refusals = NoChallenge()
+        let session = URLSession(configuration: .ephemeral, delegate: refusals, delegateQueue: nil)
+        defer { session.finishTasksAndInvalidate() }
+        session.dataTask(with: request) { data, response, error in
+            result.withLock {
+                if error != nil, refusals.challenged {
+                    $0 = .success((401, "the daemon refused these credentials (not a user of its web config, or a wrong password)"))
+                } else if let error {
+                    $0 = .failure(CLIError("no answer from \(request.url?.absoluteString ?? ""): \(error.localizedDescription)"))
+                }
+                else { $0 = .success(((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data ?? Data(), as: UTF8.self))) }
+            }
+            done.signal()
+        }.resume()
+        done.wait()
+        return try result.withLock { $0! }.get()
+    }
+}
+
+/// Refuses a 401's challenge: the credentials were sent with the request, and there are no
+/// others to try (Foundation on Linux would otherwise wait for ever); remembers that it came.
+private final class NoChallenge: NSObject, URLSessionTaskDelegate, Sendable {
+    private let seen = Mutex(false)
+    var challenged: Bool { seen.withLock { $0 } }
+
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
+        completionHandler: @escaping @Sendable (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
+    ) {
+        seen.withLock { $0 = true }
+        completionHandler(.cancelAuthenticationChallenge, nil)
+    }
+}
 struct History: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List every change of an alert: fired, level changed, acknowledged, escalated, resolved.",

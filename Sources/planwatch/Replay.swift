@@ -21,12 +21,12 @@ struct ReplayCommand: ParsableCommand {
     var verify = false
 
     func run() throws {
-        let (handlers, config) = try settings.load()
+        let (handlers, plugins, config) = try settings.load()
         let journal = settings.journal
         var logger = Logger(label: "planwatch.replay")
         logger.logLevel = .warning
         if verify {
-            let result = try Replay.verify(journalPath: journal, handlers: handlers, config: config, logger: logger)
+            let result = try Replay.verify(journalPath: journal, handlers: handlers, plugins: plugins, config: config, logger: logger)
             if result.ok {
                 print("verified: \(result.replayed) journal entries replayed up to checkpoint position \(result.checkpointPosition); every handler's state equals the checkpoint")
             } else {
@@ -34,7 +34,7 @@ struct ReplayCommand: ParsableCommand {
                 throw ExitCode(1)
             }
         } else {
-            for output in try Replay.outputs(journalPath: journal, handlers: handlers, config: config, logger: logger) {
+            for output in try Replay.outputs(journalPath: journal, handlers: handlers, plugins: plugins, config: config, logger: logger) {
                 emit("\(output.topic) \(String(decoding: output.body, as: UTF8.self))")
             }
         }

@@ -69,6 +69,11 @@ struct PlanWatchDaemon: AsyncParsableCommand {
     @Option(name: .long, help: "host:port of the HTTP endpoint (http.bind): health, metrics, APIs, console. Default 127.0.0.1:8080; 'off' disables it.")
     var httpBind: String?
 
+    @Option(
+        name: .long,
+        help: "Web config file (http.webConfigFile), as Prometheus' and Alertmanager's: basic_auth_users (bcrypt) and tls_server_config. Without one, HTTP is read-only.")
+    var webConfigFile: String?
+
     @Option(name: .long, help: "Prometheus Alertmanager to post alerts to (alertmanager.url), e.g. http://127.0.0.1:9093.")
     var alertmanagerURL: String?
 
@@ -140,6 +145,16 @@ struct PlanWatchDaemon: AsyncParsableCommand {
             }
             http = (String(httpText[..<colon]), port)
         }
+        let web: WebConfig
+        do { web = try (webConfigFile ?? file?.http?.webConfigFile).map(WebConfig.load(path:)) ?? .none } catch {
+            throw ValidationError("\(error)")
+        }
+        if let http, !Self.isLoopback(http.host), web.tls == nil || web.users.isEmpty, file?.http?.allowPlaintext != true {
+            throw ValidationError(
+                "refusing to serve HTTP on \(http.host) without TLS and operators: the console shows pupils' records. "
+                    + "Give a web config with tls_server_config and basic_auth_users (--web-config-file), bind loopback, "
+                    + "or set http.allowPlaintext: true")
+        }
         let alertmanager = try (alertmanagerURL ?? file?.alertmanager?.url).map { text -> URL in
             guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https" else {
                 throw ValidationError("alertmanager URL '\(text)' is not an http(s) URL")
@@ -170,44 +185,79 @@ struct PlanWatchDaemon: AsyncParsableCommand {
             directory: pluginDir ?? file?.plugins?.directory, required: requirePlugin.isEmpty ? (file?.plugins?.required ?? []) : requirePlugin,
             logger: logger)
         let runtime = Runtime(config: runtimeConfig, handlers: HandlerCatalog.builtIn(plans: plans), plugins: plugins, logger: logger)
-        do {
-            try runtime.start()
-        } catch {
-            logger.critical("start failed", metadata: ["error": "\(error)"])
-            throw ExitCode(1)
-        }
         // Services stop in reverse order: the runtime first (it drains, then ends the live
-        // streams), then the Alertmanager bridge, HTTP last.
+        // streams), then the Alertmanager bridge, HTTP last. The runtime starts inside its
+        // service, so that SIGTERM stops a standby that waits for its journal too.
         var services: [any Service] = []
         if let http {
             services.append(
-                HTTPServer.application(
+                try HTTPServer.application(
                     host: http.host, port: http.port, runtime: runtime, journalPath: runtimeConfig.journalPath, registry: registry,
-                    plugins: plugins, logger: logger))
-            logger.info("http listening", metadata: ["http": "http://\(http.host):\(http.port)"])
+                    plugins: plugins, web: web, logger: logger))
+            logger.info(
+                "http listening",
+                metadata: [
+                    "http": "\(web.tls == nil ? "http" : "https")://\(http.host):\(http.port)",
+                    "operators": "\(web.users.isEmpty ? "none: read-only" : "\(web.users.count)")",
+                ])
         }
         if let alertmanager {
             services.append(AlertmanagerBridge(baseURL: alertmanager, store: runtime.outputs, logger: logger))
         }
         services.append(RuntimeService(runtime: runtime, logger: logger))
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            logger.critical("planwatchd stopped on an error", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
     }
 }
 
-/// Keeps the runtime up until a shutdown signal, then stops it (draining what was accepted).
+/// Starts the runtime (a standby waits here for its PostgreSQL journal), keeps it up until a
+/// shutdown signal, then stops it, draining what was accepted. If the runtime fails for good
+/// (another daemon took over its journal), the service throws: the daemon exits non-zero,
+/// and its supervisor starts it again.
 struct RuntimeService: Service {
     let runtime: Runtime
     let logger: Logger
 
     func run() async throws {
-        // Signal handlers are in place once the group runs its services: from here on,
-        // SIGTERM and SIGINT stop the daemon cleanly.
-        logger.info("planwatchd ready")
-        try? await gracefulShutdown()
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+        try await withGracefulShutdownHandler {
+            do {
+                try await Self.blocking { try runtime.start() }
+            } catch let error as RuntimeError where error.stopped {
+                return
+            } catch {
+                logger.critical("start failed", metadata: ["error": "\(error)"])
+                throw error
+            }
+            // Signal handlers are in place once the group runs its services: from here on,
+            // SIGTERM and SIGINT stop the daemon cleanly.
+            logger.info("planwatchd ready")
+            if let error = await runtime.failure() { throw error }
+        } onGracefulShutdown: {
+            DispatchQueue.global().async { runtime.stop() }
+        }
+        await Self.blocking { runtime.stop() }
+    }
+
+    /// Runs a blocking call off the cooperative pool.
+    static func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { done in
+            DispatchQueue.global().async { done.resume(with: Result { try body() }) }
+        }
+    }
+
+    static func blocking(_ body: @escaping @Sendable () -> Void) async {
+        await withCheckedContinuation { done in
             DispatchQueue.global().async {
-                runtime.stop()
+                body()
                 done.resume()
             }
         }

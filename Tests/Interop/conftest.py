@@ -69,12 +69,32 @@ def planwatch(*args):
     return subprocess.run([os.path.join(_bin_dir(), "planwatch"), *args], capture_output=True, text=True)
 
 
+OPERATOR = ("wangmin", "zhangdian-2026")
+
+
+@pytest.fixture
+def operator_daemon():
+    """A daemon with one operator in its web config (made with `planwatch web-user`)."""
+    with tempfile.TemporaryDirectory() as directory:
+        made = subprocess.run([os.path.join(_bin_dir(), "planwatch"), "web-user", OPERATOR[0]], capture_output=True, text=True,
+                              env={**os.environ, "PLANWATCH_PASSWORD": OPERATOR[1]})
+        assert made.returncode == 0, made.stderr
+        web = os.path.join(directory, "web.yml")
+        with open(web, "w") as f:
+            f.write("basic_auth_users:\n  " + made.stdout)
+        d = Daemon(directory, extra=("--web-config-file", web))
+        d.operator = OPERATOR
+        yield d
+        code = d.stop()
+        assert code == 0, open(d.log_path).read()[-3000:]
+
+
 @pytest.fixture
 def curve_daemon():
     """A daemon whose endpoints are CURVE servers; keys made with `planwatch keygen`."""
     with tempfile.TemporaryDirectory() as directory:
         keys = os.path.join(directory, "keys")
-        for name in ("planwatchd", "safety", "console", "stranger"):
+        for name in ("planwatchd", "safety", "console", "stranger", "operator"):
             assert planwatch("keygen", name, "--dir", keys).returncode == 0
         config = os.path.join(directory, "planwatchd.yaml")
         with open(config, "w") as f:
@@ -86,6 +106,9 @@ def curve_daemon():
       publish: ["safety."]
     - name: console
       publicKeyFile: {keys}/console.public
+    - name: duty-officer
+      publicKeyFile: {keys}/operator.public
+      publish: ["operator."]
 """)
         d = Daemon(directory, extra=("--config", config))
         d.keys = keys

@@ -1,6 +1,7 @@
 """Operators: HTTP health, metrics and APIs, the live stream, Alertmanager, and the console
 in a real headless Chromium."""
 import base64
+import http.client
 import json
 import os
 import re
@@ -17,7 +18,7 @@ import urllib.request
 import pytest
 import zmq
 
-from conftest import Daemon, ROOT, _free_port
+from conftest import Daemon, ROOT, _bin_dir, _free_port
 from test_contract_interop import TOPIC, incident, recv
 
 ARTIFACTS = os.path.join(ROOT, "artifacts")
@@ -81,8 +82,12 @@ def test_health_readiness_metrics_and_json_apis(ctx, daemon):
         assert name in metrics, name
 
 
-def post(url, payload, timeout=20):
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(), headers={"content-type": "application/json"})
+def post(url, payload, timeout=20, auth=None, headers=None, raw=None):
+    all_headers = {"content-type": "application/json", **(headers or {})}
+    if auth:
+        all_headers["authorization"] = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+    data = raw if raw is not None else json.dumps(payload).encode()
+    request = urllib.request.Request(url, data=data, headers=all_headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as r:
             return r.status, r.read().decode()
@@ -90,20 +95,59 @@ def post(url, payload, timeout=20):
         return e.code, e.read().decode()
 
 
-def test_acknowledging_over_http_publishes_and_is_kept_in_the_history(ctx, daemon):
-    wait_for(lambda: get(daemon.http + "/healthz")[0] == 200, what="/healthz")
-    send_incident(ctx, daemon, incidentId="INC-ACK", affected=35)
+def get_as(url, auth, timeout=5):
+    request = urllib.request.Request(url, headers={
+        "authorization": "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_acknowledging_over_http_needs_an_operator_and_records_who(ctx, operator_daemon):
+    d = operator_daemon
+    wait_for(lambda: get(d.http + "/healthz")[0] == 200, what="/healthz")
+    # With operators configured, only health and readiness are open.
+    assert get(d.http + "/readyz")[0] == 200
+    try:
+        get(d.http + "/api/alerts")
+        raise AssertionError("the alert list was served without credentials")
+    except urllib.error.HTTPError as e:
+        assert e.code == 401 and e.headers["www-authenticate"].startswith("Basic")
+    send_incident(ctx, d, incidentId="INC-ACK", affected=35)
     fingerprint = "safety.incident/INC-ACK"
-    wait_for(lambda: [a for a in json.loads(get(daemon.http + "/api/alerts")[1]) if a["fingerprint"] == fingerprint], what="alert")
-    status, body = post(daemon.http + "/api/alerts/ack", {"fingerprint": fingerprint, "by": "张店区教育局 王敏", "note": "已派人到校"})
+    wait_for(lambda: [a for a in json.loads(get_as(d.http + "/api/alerts", d.operator)[1]) if a["fingerprint"] == fingerprint],
+             what="alert")
+    ack = {"fingerprint": fingerprint, "by": "anyone the client names", "note": "已派人到校"}
+    assert post(d.http + "/api/alerts/ack", ack)[0] == 401
+    assert post(d.http + "/api/alerts/ack", ack, auth=(d.operator[0], "guess"))[0] == 401
+    # Cross-site: a form-like text/plain post, and a foreign Origin, change nothing.
+    status, body = post(d.http + "/api/alerts/ack", None, auth=d.operator, headers={"content-type": "text/plain"},
+                        raw=json.dumps(ack).encode())
+    assert status == 403 and "application/json" in body
+    status, body = post(d.http + "/api/alerts/ack", ack, auth=d.operator, headers={"origin": "https://evil.example"})
+    assert status == 403 and "Origin" in body
+    status, body = post(d.http + "/api/alerts/ack", ack, auth=d.operator, headers={"origin": d.http})
     assert status == 200, body
     alert = json.loads(body)
-    assert alert["ackedBy"] == "张店区教育局 王敏" and alert["ackNote"] == "已派人到校" and alert["ackedAt"]
-    assert post(daemon.http + "/api/alerts/ack", {"fingerprint": "safety.incident/NONE", "by": "王敏"})[0] == 404
-    assert post(daemon.http + "/api/alerts/ack", {"fingerprint": fingerprint, "by": ""})[0] == 400
-    history = json.loads(get(daemon.http + "/api/alerts/history?fingerprint=" + urllib.parse.quote(fingerprint))[1])
+    # The audit trail names the authenticated operator, not what the client wrote.
+    assert alert["ackedBy"] == "wangmin" and alert["ackNote"] == "已派人到校" and alert["ackedAt"]
+    assert post(d.http + "/api/alerts/ack", {"fingerprint": "safety.incident/NONE"}, auth=d.operator)[0] == 404
+    history = json.loads(get_as(d.http + "/api/alerts/history?fingerprint=" + urllib.parse.quote(fingerprint), d.operator)[1])
     assert [c["change"] for c in history] == ["fired", "acknowledged"]
-    assert history[1]["by"] == "张店区教育局 王敏" and history[0]["owner"] == "school:370303-0042"
+    assert history[1]["by"] == "wangmin" and history[0]["owner"] == "school:370303-0042"
+
+
+def test_without_a_web_config_http_is_read_only(ctx, daemon):
+    wait_for(lambda: get(daemon.http + "/healthz")[0] == 200, what="/healthz")
+    send_incident(ctx, daemon, incidentId="INC-RO", affected=35)
+    wait_for(lambda: [a for a in json.loads(get(daemon.http + "/api/alerts")[1]) if a["fingerprint"] == "safety.incident/INC-RO"],
+             what="alert")
+    status, body = post(daemon.http + "/api/alerts/ack", {"fingerprint": "safety.incident/INC-RO", "by": "王敏"})
+    assert status == 403 and "read-only" in body
+    alert = [a for a in json.loads(get(daemon.http + "/api/alerts")[1]) if a["fingerprint"] == "safety.incident/INC-RO"][0]
+    assert alert["ackedBy"] is None
 
 
 def test_server_sent_events_carry_new_outputs(ctx, daemon):
@@ -197,7 +241,8 @@ class CDP:
         return self.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"].get("value")
 
 
-def test_console_shows_a_published_event_live_in_headless_chromium(ctx, daemon):
+def test_console_shows_a_published_event_live_in_headless_chromium(ctx, operator_daemon):
+    daemon = operator_daemon
     binary = chromium_binary()
     assert binary, "chromium is installed by .ci/install-deps"
     wait_for(lambda: get(daemon.http + "/healthz")[0] == 200, what="/healthz")
@@ -212,6 +257,10 @@ def test_console_shows_a_published_event_live_in_headless_chromium(ctx, daemon):
         try:
             cdp = CDP(port)
             cdp.call("Page.enable")
+            # The operator's credentials, as the browser would send them after its login prompt.
+            cdp.call("Network.enable")
+            token = base64.b64encode(f"{daemon.operator[0]}:{daemon.operator[1]}".encode()).decode()
+            cdp.call("Network.setExtraHTTPHeaders", headers={"Authorization": "Basic " + token})
             cdp.call("Emulation.setDeviceMetricsOverride", width=1366, height=768, deviceScaleFactor=1, mobile=False)
             cdp.call("Page.navigate", url=daemon.http + "/")
             wait_for(lambda: cdp.evaluate("document.getElementById('live').textContent") == "实时", what="live stream connected")
@@ -226,14 +275,15 @@ def test_console_shows_a_published_event_live_in_headless_chromium(ctx, daemon):
                 what="live alert on the page")
             assert cdp.evaluate("document.querySelector('.alert.yellow .summary').textContent.includes('溺水')")
             # An operator acknowledges it from the console (the prompts answered as a person would).
-            cdp.evaluate("window.prompt = (q) => q.startsWith('确认人') ? '张店区教育局 王敏' : '已联系学校'; true")
+            cdp.evaluate("window.prompt = (q) => '已联系学校'; true")
             cdp.evaluate("document.querySelector('.ack[data-fingerprint=\"safety.incident/INC-LIVE\"]').click(); true")
             wait_for(lambda: cdp.evaluate(
                 "[...document.querySelectorAll('.alert')].some(a => a.dataset.fingerprint === 'safety.incident/INC-LIVE'"
-                " && a.querySelector('.acked') && a.querySelector('.acked').textContent.includes('王敏'))"),
+                " && a.querySelector('.acked') && a.querySelector('.acked').textContent.includes('wangmin'))"),
                 what="acknowledgement shown on the page")
-            acked = [a for a in json.loads(get(daemon.http + "/api/alerts")[1]) if a["fingerprint"] == "safety.incident/INC-LIVE"][0]
-            assert acked["ackedBy"] == "张店区教育局 王敏" and acked["ackNote"] == "已联系学校"
+            acked = [a for a in json.loads(get_as(daemon.http + "/api/alerts", daemon.operator)[1])
+                     if a["fingerprint"] == "safety.incident/INC-LIVE"][0]
+            assert acked["ackedBy"] == "wangmin" and acked["ackNote"] == "已联系学校"
             assert acked["owner"] == "school:370303-0042"
             cdp.evaluate("document.querySelector('.trail-link[data-fingerprint=\"safety.incident/INC-LIVE\"]').click(); true")
             wait_for(lambda: cdp.evaluate("(document.querySelector('.trail') || {textContent: ''}).textContent.includes('确认')"),
@@ -250,3 +300,39 @@ def test_console_shows_a_published_event_live_in_headless_chromium(ctx, daemon):
             except ProcessLookupError:
                 pass
             browser.wait(timeout=30)
+
+
+def test_https_with_a_web_config_and_no_plain_http_beyond_loopback(ctx, tmp_path):
+    import ssl
+    from conftest import OPERATOR, planwatch
+    cert, key = tmp_path / "server.crt", tmp_path / "server.key"
+    made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                           "-keyout", str(key), "-out", str(cert)], capture_output=True)
+    assert made.returncode == 0, made.stderr
+    user = subprocess.run([os.path.join(_bin_dir(), "planwatch"), "web-user", OPERATOR[0]], capture_output=True, text=True,
+                          env={**os.environ, "PLANWATCH_PASSWORD": OPERATOR[1]}).stdout
+    web = tmp_path / "web.yml"
+    web.write_text(f"tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\nbasic_auth_users:\n  {user}")
+    # Beyond loopback, plain HTTP without operators is refused at start, saying what to do.
+    refused = subprocess.run([os.path.join(_bin_dir(), "planwatchd"), "--journal", str(tmp_path / "r.sqlite"),
+                              "--http-bind", f"0.0.0.0:{_free_port()}"], capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "without TLS and operators" in refused.stderr + refused.stdout
+    d = Daemon(str(tmp_path), extra=("--web-config-file", str(web)))
+    try:
+        tls = ssl.create_default_context(cafile=str(cert))
+        tls.check_hostname = False
+        https = d.http.replace("http://", "https://")
+        with urllib.request.urlopen(https + "/healthz", context=tls, timeout=10) as r:
+            assert r.status == 200
+        token = base64.b64encode(f"{OPERATOR[0]}:{OPERATOR[1]}".encode()).decode()
+        request = urllib.request.Request(https + "/api/alerts", headers={"authorization": "Basic " + token})
+        with urllib.request.urlopen(request, context=tls, timeout=10) as r:
+            assert r.status == 200 and json.loads(r.read()) == []
+        # Plain HTTP on the TLS port gets nothing.
+        try:
+            urllib.request.urlopen(d.http + "/healthz", timeout=5)
+            raise AssertionError("plain HTTP was answered on the TLS port")
+        except (urllib.error.URLError, ConnectionError, http.client.HTTPException):
+            pass
+    finally:
+        assert d.stop() == 0

@@ -14,12 +14,13 @@ public enum Products {
 }
 
 /// Runs a command to completion and returns its exit status and output.
-public func run(_ executable: String, _ arguments: [String], stdin: String? = nil, timeout: Double = 120) throws -> (
-    status: Int32, stdout: String, stderr: String
-) {
+public func run(
+    _ executable: String, _ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], timeout: Double = 120
+) throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out

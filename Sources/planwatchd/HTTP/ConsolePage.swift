@@ -95,10 +95,8 @@ function desk(a) {
     `<a href="#" class="trail-link" data-fingerprint="${esc(a.fingerprint)}">处置记录</a></div>` + (trails.get(a.fingerprint) || "");
 }
 async function acknowledge(fp) {
-  const by = prompt("确认人(姓名及单位):", localStorage.getItem("planwatch.by") || ""); if (!by) return;
-  localStorage.setItem("planwatch.by", by);
-  const note = prompt("处置说明(可空):", "") || "";
-  const r = await fetch("/api/alerts/ack", {method: "POST", headers: {"content-type": "application/json"}, body: JSON.stringify({fingerprint: fp, by, note})});
+  const note = prompt("处置说明(可空; 确认人为当前登录的操作员):", ""); if (note === null) return;
+  const r = await fetch("/api/alerts/ack", {method: "POST", headers: {"content-type": "application/json"}, body: JSON.stringify({fingerprint: fp, note})});
   if (r.ok) { const body = await r.json(); if (body.seq > lastSeq) apply(`alert.${body.rule.split(".")[0]}.${body.region}`, body); }
   else alert("确认失败: " + await r.text());
 }

@@ -5,26 +5,22 @@ import PlanWatchRuntime
 
 extension HTTPServer {
     /// Operators' alert APIs: acknowledge (the console's 确认 button), and an alert's history.
-    static func addAlertRoutes(to router: Router<BasicRequestContext>, runtime: Runtime) {
-        // {"fingerprint": "...", "by": "张店区教育局 王敏", "note": "..."} → the alert as now published.
+    static func addAlertRoutes(to router: Router<OperatorContext>, runtime: Runtime) {
+        // {"fingerprint": "...", "note": "..."} → the alert as now published, acknowledged by
+        // the authenticated user (OperatorAuthMiddleware lets no one else get here).
         router.post("/api/alerts/ack") { request, context -> Response in
+            guard let by = context.operatorName else { return text(.unauthorized, "authentication required\n") }
             let buffer = try await request.body.collect(upTo: 16 * 1024)
-            guard case .object(let o)? = try? JSONParser.parse(Array(buffer: buffer)), case .string(let fingerprint)? = o["fingerprint"],
-                case .string(let by)? = o["by"], !by.trimmingCharacters(in: .whitespaces).isEmpty
+            guard case .object(let o)? = try? JSONParser.parse(Array(buffer: buffer)), case .string(let fingerprint)? = o["fingerprint"]
             else {
-                return text(.badRequest, "expected {\"fingerprint\": ..., \"by\": ..., \"note\": ...} with a non-empty by\n")
+                return text(.badRequest, "expected {\"fingerprint\": ..., \"note\": ...}\n")
             }
             let note: String? = if case .string(let n)? = o["note"] { n } else { nil }
-            let result = await withCheckedContinuation { (done: CheckedContinuation<Runtime.AckResult, Never>) in
-                // acknowledge blocks until the pipeline applied it: not on the cooperative pool.
-                Thread { done.resume(returning: runtime.acknowledge(fingerprint: fingerprint, by: by, note: note)) }.start()
-            }
-            switch result {
+            switch await runtime.acknowledge(fingerprint: fingerprint, by: by, note: note) {
             case .acknowledged(let body): return json(body)
             case .notFiring: return text(.notFound, "no alert with fingerprint \(fingerprint) is firing\n")
             case .rejected(let why): return text(.badRequest, why + "\n")
             case .busy: return text(.serviceUnavailable, "busy or stopping; nothing was recorded; retry\n")
-            case .pending: return text(.accepted, "recorded; not yet applied\n")
             }
         }
         router.get("/api/alerts/history") { request, _ -> Response in

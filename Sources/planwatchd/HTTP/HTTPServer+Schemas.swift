@@ -6,7 +6,7 @@ extension HTTPServer {
     /// The JSON Schemas of every inbound payload and outbound body, as shipped beside the
     /// executable (`PlanWatch_planwatchd.resources/Schemas`): `GET /schemas/` lists them,
     /// `GET /schemas/<name>` serves one. A daemon installed without them answers 404 saying so.
-    static func addSchemaRoutes(to router: Router<BasicRequestContext>) {
+    static func addSchemaRoutes(to router: Router<OperatorContext>) {
         let directory = schemaDirectory()
         let files: [String: ByteBuffer] = directory.map { dir in
             let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []

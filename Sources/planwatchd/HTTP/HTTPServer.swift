@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import PlanWatchModel
 import PlanWatchRuntime
@@ -10,9 +11,10 @@ import Prometheus
 enum HTTPServer {
     static func application(
         host: String, port: Int, runtime: Runtime, journalPath: String, registry: PrometheusCollectorRegistry,
-        plugins: [PluginLibrary] = [], logger: Logger
-    ) -> some ApplicationProtocol {
-        let router = Router()
+        plugins: [PluginLibrary] = [], web: WebConfig = .none, logger: Logger
+    ) throws -> some ApplicationProtocol {
+        let router = Router(context: OperatorContext.self)
+        router.add(middleware: OperatorAuthMiddleware(passwords: PasswordCheck(users: web.users)))
         let pluginLines = plugins.map { "plugin \($0.name) \($0.version) \($0.path)\n" }.joined()
         router.get("/healthz") { _, _ in "ok\n" + pluginLines }
         router.get("/api/plugins") { _, _ -> Response in
@@ -84,8 +86,11 @@ enum HTTPServer {
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: ConsolePage.html)))
         }
-        return Application(
-            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "planwatchd"), logger: logger)
+        let configuration = ApplicationConfiguration(address: .hostname(host, port: port), serverName: "planwatchd")
+        if let tls = try web.serverTLS() {
+            return Application(router: router, server: try .tls(.http1(), tlsConfiguration: tls), configuration: configuration, logger: logger)
+        }
+        return Application(router: router, configuration: configuration, logger: logger)
     }
 
     static func json(_ text: String) -> Response {
