@@ -47,7 +47,7 @@ import Testing
         }
     }
 
-    @Test func anAcknowledgementIsPublishedWithItsOwnerAndKeptAcrossARestart() throws {
+    @Test func anAcknowledgementIsPublishedWithItsOwnerAndKeptAcrossARestart() async throws {
         let directory = TemporaryDirectory()
         let fingerprint = "safety.incident/INC-D1"
         do {
@@ -58,7 +58,7 @@ import Testing
             #expect(Published(fired)?.string("owner") == "school:370303-0042")
             #expect(Published(fired)?.body["ackedBy"] == .null)
 
-            let result = h.runtime.acknowledge(fingerprint: fingerprint, by: "张店区教育局 王敏", note: "已派人到校")
+            let result = await h.runtime.acknowledge(fingerprint: fingerprint, by: "张店区教育局 王敏", note: "已派人到校")
             guard case .acknowledged = result else {
                 Issue.record("acknowledge gave \(result)")
                 return
@@ -66,8 +66,8 @@ import Testing
             let acked = try #require(try sub.receive(within: 30) { Published($0)?.string("ackedBy") == "张店区教育局 王敏" })
             #expect(Published(acked)?.string("ackNote") == "已派人到校")
             #expect(Published(acked)?.string("status") == "firing")
-            #expect(h.runtime.acknowledge(fingerprint: "safety.incident/NOPE", by: "王敏", note: nil) == .notFiring)
-            guard case .rejected(let why) = h.runtime.acknowledge(fingerprint: fingerprint, by: String(repeating: "长", count: 65), note: nil)
+            #expect(await h.runtime.acknowledge(fingerprint: "safety.incident/NOPE", by: "王敏", note: nil) == .notFiring)
+            guard case .rejected(let why) = await h.runtime.acknowledge(fingerprint: fingerprint, by: String(repeating: "长", count: 65), note: nil)
             else {
                 Issue.record("a 65-character name was accepted")
                 return
@@ -110,7 +110,7 @@ import Testing
         #expect(changes.map(\.owner) == ["school:370303-0042", "district:370303", "city:370300"])
     }
 
-    @Test func anAcknowledgedAlertStopsEscalatingUntilItsLevelRises() throws {
+    @Test func anAcknowledgedAlertStopsEscalatingUntilItsLevelRises() async throws {
         let h = try Self.schoolsHaveTwoHours()
         defer { h.stop() }
         let sub = try h.subscriber(["alert.safety"])
@@ -119,7 +119,7 @@ import Testing
         #expect(
             try h.peer.ack(dealer, Fixtures.incident(id: "r-1", incidentId: "INC-R1", reportedAt: "2026-03-11T08:00:00+08:00"))[0] == "ok")
         _ = try #require(try sub.receive(within: 30) { Published($0)?.string("fingerprint") == fingerprint })
-        guard case .acknowledged = h.runtime.acknowledge(fingerprint: fingerprint, by: "370303-0042 校长", note: nil) else {
+        guard case .acknowledged = await h.runtime.acknowledge(fingerprint: fingerprint, by: "370303-0042 校长", note: nil) else {
             Issue.record("not acknowledged")
             return
         }

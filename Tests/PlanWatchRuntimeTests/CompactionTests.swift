@@ -12,10 +12,10 @@ import Testing
     func compactionKeepsWhatTheCheckpointNeedsAndStateSurvivesARestart(backend: JournalBackend) throws {
         let directory = TemporaryDirectory()
         let path = try backend.makeJournal(in: directory)
-        func harness() throws -> Harness {
+        func harness(retention: Int64 = 1) throws -> Harness {
             try Harness(directory: directory) { config in
                 config.journalPath = path
-                config.retentionMilliseconds = 1
+                config.retentionMilliseconds = retention
                 config.checkpointEvery = 20
                 config.checkpointIntervalMilliseconds = 1
             }
@@ -39,7 +39,8 @@ import Testing
         let verification = try Replay.verify(journalPath: path, handlers: HandlerCatalog.builtIn(), config: config, logger: logger)
         #expect(verification.ok, "\(verification.differences)")
 
-        let h = try harness()
+        // A retention of an hour from here on: nothing more is compacted while the test looks.
+        let h = try harness(retention: 3_600_000)
         defer { h.stop() }
         let sub = try h.subscriber(["alert.safety"])
         let dealer = try h.dealer()
@@ -52,5 +53,25 @@ import Testing
             let id = String(key.split(separator: "/").last!)
             #expect(try h.peer.ack(dealer, Fixtures.incident(id: id, incidentId: "INC-X"))[0] == "duplicate")
         }
+    }
+
+    /// The dedupe window is bounded by the retention: once compaction deletes an event, the
+    /// running daemon forgets its key too (docs/reliability.md), so memory does not grow with
+    /// everything ever received; an event within the retention is still a duplicate.
+    @Test func compactionLetsTheDedupeWindowGoOfDeletedEvents() throws {
+        let h = try Harness { config in
+            config.retentionMilliseconds = 1
+            config.checkpointEvery = 5
+            config.checkpointIntervalMilliseconds = 1
+        }
+        defer { h.stop() }
+        let dealer = try h.dealer()
+        for i in 0..<20 { #expect(try h.peer.ack(dealer, Fixtures.incident(id: "w-\(i)", incidentId: "INC-W\(i)"))[0] == "ok") }
+        // Checkpoints and compactions follow the ticks; wait until w-0 has been compacted away.
+        #expect(Wait.until(seconds: 60) { (try? JournalInspection.eventCounts(journalPath: h.directory.path + "/journal.sqlite")["anquan/w-0"]) == nil })
+        // The window lets go after the compaction's checkpoint is taken in: w-0 is new again.
+        #expect(Wait.until(seconds: 60) {
+            (try? h.peer.ack(dealer, Fixtures.incident(id: "w-0", incidentId: "INC-W0")))?.first == "ok"
+        })
     }
 }

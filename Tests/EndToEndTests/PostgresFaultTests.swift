@@ -1,0 +1,157 @@
+import Foundation
+import PlanWatchModel
+import PlanWatchRuntime
+import PlanWatchTestSupport
+import Synchronization
+import Testing
+import ZeroMQ
+
+/// The PostgreSQL journal when the connection breaks the ways real ones do: the server
+/// ends the session (`pg_terminate_backend`), a COMMIT lands but its answer is lost, and the
+/// old session lingers with the writer lock. A TCP proxy (Tests/Interop/pg_cut_proxy.py)
+/// stands between the daemon and the real server to break the connection on cue.
+@Suite(.enabled(if: JournalBackend.postgresURL != nil, "needs the PostgreSQL that .ci/test starts"))
+struct PostgresFaultTests {
+    final class CutProxy {
+        let process = Process()
+        let port = FreePort.next()
+        let control: String
+
+        init(upstream: URLComponents, control: String) throws {
+            self.control = control
+            try FileManager.default.createDirectory(atPath: control, withIntermediateDirectories: true)
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [
+                "python3", CalendarPaths.root.path + "/Tests/Interop/pg_cut_proxy.py", String(port), upstream.host ?? "127.0.0.1",
+                String(upstream.port ?? 5432), control,
+            ]
+            try process.run()
+            guard Wait.until(seconds: 30, { FileManager.default.fileExists(atPath: control + "/ready") }) else {
+                throw TestFailure("the proxy did not start")
+            }
+        }
+
+        /// The journal URL through the proxy.
+        func url(_ journal: URLComponents) -> String {
+            var through = journal
+            through.port = port
+            return through.string!
+        }
+
+        func touch(_ name: String) { _ = FileManager.default.createFile(atPath: control + "/" + name, contents: nil) }
+        func happened(_ name: String) -> Bool { FileManager.default.fileExists(atPath: control + "/" + name) }
+
+        deinit {
+            // SIGKILL: a child of the test runner inherits its blocked signals, SIGTERM among them.
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    func journal(in dir: TemporaryDirectory) throws -> URLComponents {
+        try #require(URLComponents(string: try JournalBackend.postgres.makeJournal(in: dir)))
+    }
+
+    @Test func aCommitWhoseAnswerIsLostIsKnownAsRecordedAndTheWriterGoesOn() throws {
+        let dir = TemporaryDirectory()
+        let direct = try journal(in: dir)
+        let proxy = try CutProxy(upstream: direct, control: dir.path + "/control")
+        // No ticks or checkpoints meanwhile: the next COMMIT is the event's batch.
+        let daemon = try DaemonProcess(
+            journal: proxy.url(direct), extraArguments: ["--tick-interval-ms", "600000"], logPath: dir.path + "/d.log")
+        let peer = Peer()
+        let dealer = try peer.dealer(to: daemon.ack)
+        for n in 0..<5 { #expect(try peer.ack(dealer, Fixtures.incident(id: "a-\(n)", incidentId: "INC-A\(n)"))[0] == "ok") }
+        proxy.touch("cut-after-commit")
+        // The batch holding it commits on the server; the daemon never hears so, reconnects,
+        // finds it in the journal, and answers ok: nothing is lost, nothing is recorded twice.
+        let reply = try peer.ack(dealer, Fixtures.incident(id: "a-cut", incidentId: "INC-ACUT"))
+        #expect(Wait.until(seconds: 30) { proxy.happened("cut-done") })
+        #expect(reply[0] == "ok" || reply[0] == "duplicate", "\(reply)")
+        for n in 5..<10 { #expect(try peer.ack(dealer, Fixtures.incident(id: "a-\(n)", incidentId: "INC-A\(n)"))[0] == "ok") }
+        #expect(try daemon.terminate() == 0)
+        #expect(daemon.log.contains("a batch whose commit was not confirmed is in the journal"), "\(daemon.log.suffix(3000))")
+        let counts = try JournalInspection.eventCounts(journalPath: direct.string!)
+        #expect(counts.count == 11)
+        #expect(counts.values.allSatisfy { $0 == 1 })
+    }
+
+    @Test func sessionsEndedByTheServerUnderLoadLoseNothingAndCountNothingTwice() throws {
+        let dir = TemporaryDirectory()
+        let url = try journal(in: dir).string!
+        let daemon = try DaemonProcess(journal: url, logPath: dir.path + "/d.log")
+        let database = String(try #require(URLComponents(string: url)).path.dropFirst())
+        let server = try #require(JournalBackend.postgresURL)
+        let acked = Mutex<Set<String>>([])
+        let ack = daemon.ack
+        let producer = Thread {
+            Producer.run(count: 600, ack: ack) { n in
+                let e = Fixtures.incident(id: "t-\(n)", source: "terminated", incidentId: "INC-T\(n)")
+                return (e.topic, e.body, "t-\(n)")
+            } answered: { id, _ in
+                acked.withLock { _ = $0.insert(id) }
+            }
+        }
+        producer.start()
+        var terminated = 0
+        for round in 1...5 {
+            _ = Wait.until(seconds: 120) { acked.withLock { $0.count } >= round * 100 }
+            let kill = try run(
+                "/usr/bin/psql",
+                [server, "-tAc", "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '\(database)'"])
+            terminated += Int(kill.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        }
+        #expect(Wait.until(seconds: 300) { acked.withLock { $0.count } == 600 })
+        #expect(terminated >= 5, "sessions ended: \(terminated)")
+        #expect(daemon.process.isRunning)
+        #expect(try daemon.terminate() == 0)
+        let counts = try JournalInspection.eventCounts(journalPath: url)
+        #expect(counts.count == 600)
+        #expect(counts.values.allSatisfy { $0 == 1 })
+        let verify = try run(Products.path("planwatch"), ["replay", "--verify", "--journal", url])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+    }
+
+    @Test func aWriterWhoseOldSessionLingersWaitsForItThenGoesOn() throws {
+        let dir = TemporaryDirectory()
+        let direct = try journal(in: dir)
+        let proxy = try CutProxy(upstream: direct, control: dir.path + "/control")
+        let config = dir.path + "/planwatchd.yaml"
+        try "storage:\n  lockWaitSeconds: 20\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let daemon = try DaemonProcess(journal: proxy.url(direct), extraArguments: ["--config", config], logPath: dir.path + "/d.log")
+        let peer = Peer()
+        let dealer = try peer.dealer(to: daemon.ack)
+        #expect(try peer.ack(dealer, Fixtures.incident(id: "l-0", incidentId: "INC-L0"))[0] == "ok")
+        // The network drops the connection; the server keeps the old session (and its lock).
+        proxy.touch("hold-upstream")
+        proxy.touch("sever")
+        #expect(Wait.until(seconds: 30) { proxy.happened("severed") })
+        Thread.sleep(forTimeInterval: 0.1)  // let the daemon's next batch find the connection broken
+        proxy.touch("release-upstream")  // the server notices the old session is gone
+        #expect(try peer.ack(dealer, Fixtures.incident(id: "l-1", incidentId: "INC-L1"))[0] == "ok")
+        #expect(daemon.process.isRunning)
+        #expect(try daemon.terminate() == 0)
+    }
+
+    @Test func aWriterThatCannotGetItsLockBackStopsNonZeroForItsSupervisor() throws {
+        let dir = TemporaryDirectory()
+        let direct = try journal(in: dir)
+        let proxy = try CutProxy(upstream: direct, control: dir.path + "/control")
+        let config = dir.path + "/planwatchd.yaml"
+        try "storage:\n  lockWaitSeconds: 2\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let daemon = try DaemonProcess(journal: proxy.url(direct), extraArguments: ["--config", config], logPath: dir.path + "/d.log")
+        let peer = Peer()
+        let dealer = try peer.dealer(to: daemon.ack)
+        #expect(try peer.ack(dealer, Fixtures.incident(id: "f-0", incidentId: "INC-F0"))[0] == "ok")
+        proxy.touch("hold-upstream")
+        proxy.touch("sever")
+        // The old session never ends: after its wait the daemon stops, non-zero, instead of
+        // running without a journal.
+        #expect(try daemon.waitForExit(timeout: 60) != 0)
+        #expect(daemon.log.contains("lost the journal lock"), "\(daemon.log.suffix(2000))")
+        proxy.touch("release-upstream")
+        let again = try DaemonProcess(journal: direct.string!, logPath: dir.path + "/d2.log")
+        #expect(try peer.ack(try peer.dealer(to: again.ack), Fixtures.incident(id: "f-0", incidentId: "INC-F0"))[0] == "duplicate")
+        #expect(try again.terminate() == 0)
+    }
+}
