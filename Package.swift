@@ -136,7 +136,11 @@ let package = Package(
         .testTarget(name: "FinanceTests", dependencies: ["Finance", "HandlerKitTesting"], swiftSettings: strict),
         .testTarget(name: "IngestMonitorTests", dependencies: ["IngestMonitor", "HandlerKitTesting"], swiftSettings: strict),
         .testTarget(name: "ProvinceRollupTests", dependencies: ["ProvinceRollup", "HandlerKitTesting"], swiftSettings: strict),
-        .testTarget(name: "PlanFilesTests", dependencies: ["PlanFiles"], swiftSettings: strict),
+        .testTarget(name: "PlanFilesTests", dependencies: ["PlanFiles", "HandlerCatalog"], swiftSettings: strict),
+        .testTarget(
+            name: "VerdictTests",
+            dependencies: ["PlanFiles", "HandlerCatalog", "CapitalProjects", "Enrolment", "CampusSafety", "HandlerKitTesting"],
+            swiftSettings: strict),
         .testTarget(
             name: "PlanWatchRuntimeTests",
             dependencies: ["PlanWatchRuntime", "HandlerCatalog", "ZeroMQ", "PlanWatchTestSupport", "PlanWatchSimulator", "PlanFiles"],

@@ -21,6 +21,11 @@ public protocol Handler: Sendable {
     /// Types beyond CONTRACT.md that this handler adds, with their payload validators.
     var payloadValidators: [String: EventDecoder.PayloadValidator] { get }
 
+    /// Its indicators and rules: plan targets may name its indicators (with the filters they
+    /// declare), a deployment may restate its rules' owners, acknowledgement limits and
+    /// deadlines, and the console names them — all with no edit outside the handler's module.
+    var manifest: HandlerManifest { get }
+
     /// The state before any event.
     func makeInitialState() -> State
 
@@ -39,6 +44,9 @@ extension Handler {
     /// No extra event types.
     public var payloadValidators: [String: EventDecoder.PayloadValidator] { [:] }
 
+    /// Nothing declared.
+    public var manifest: HandlerManifest { HandlerManifest() }
+
     /// Nothing happens on a tick.
     public func tick(state: inout State, context: HandlerContext) throws -> [HandlerOutput] { [] }
 
@@ -54,17 +62,31 @@ public struct HandlerContext: Sendable {
     public var calendar: WorkCalendar
     /// The deadlines this deployment configured for its rules (defaults otherwise).
     public var timings: RuleTimings
+    /// The plans the daemon loaded: their targets judge the handler's indicators
+    /// (``IndicatorBook/flush(now:plans:manifest:tick:)``).
+    public var plans: PlanSet
 
     /// A context at `now`.
-    public init(now: Timestamp, calendar: WorkCalendar = WorkCalendar(), timings: RuleTimings = RuleTimings()) {
+    public init(now: Timestamp, calendar: WorkCalendar = WorkCalendar(), timings: RuleTimings = RuleTimings(), plans: PlanSet = PlanSet()) {
         self.now = now
         self.calendar = calendar
         self.timings = timings
+        self.plans = plans
     }
 
     /// When `rule`'s `deadline` (configured, else `fallback`) ends, counted from `start`.
     public func due(_ rule: String, _ deadline: String, default fallback: RuleDuration, from start: Timestamp) -> Timestamp {
         calendar.end(of: timings.duration(rule, deadline, default: fallback), from: start)
+    }
+
+    /// When `rule`'s `deadline` ends, counted from `start`: configured, else the rule's default.
+    public func due(_ rule: RuleSpec, _ deadline: String, from start: Timestamp) -> Timestamp {
+        calendar.end(of: duration(rule, deadline), from: start)
+    }
+
+    /// `rule`'s `deadline` as configured, else the rule's default.
+    public func duration(_ rule: RuleSpec, _ deadline: String) -> RuleDuration {
+        timings.duration(rule.id, deadline, default: rule.deadline(deadline))
     }
 }
 

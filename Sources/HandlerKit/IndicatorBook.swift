@@ -1,62 +1,46 @@
-/// Indicators kept incrementally at district and city scope: a city is the sum of its
-/// districts' numerators and denominators, never an average of ratios. An update is
-/// published only when the value or the status changes.
+/// Indicators kept incrementally at district and city scope, and judged against the plans:
+/// a city is the sum of its districts' numerators and denominators, never an average of
+/// ratios; an update is published only when the value, the target or the status changes.
 ///
-/// Keep an `IndicatorBook` in your handler's state, ``add(_:kind:district:numerator:denominator:subject:cause:late:)``
-/// deltas as events arrive, and ``flush(now:plans:tick:)`` once per event or tick.
+/// Keep an `IndicatorBook` in your handler's state. As events arrive:
+/// - ``add(_:kind:district:numerator:denominator:subject:cause:late:)`` moves a *level* (the
+///   state now: pupils enrolled, classes oversized, cases open);
+/// - ``record(_:district:amount:on:facets:plans:subject:cause:late:)`` counts a *flow* (a
+///   thing that happened on a date: a project completed, seats added), with the facets plan
+///   targets may filter on (`category`, `work`, `ownership`).
 ///
-/// Every delta can say whose it is (`subject`: a school, a class, an incident, a project) and
-/// which event caused it (`cause`): the book then keeps each subject's share of every district
-/// value, so ``explain(_:region:)`` lists what makes up a value (`planwatch explain`), and each
-/// update carries the ids of the events that last changed it. A delta from an event that
-/// arrived late (`late: true`) makes the next update a revision (`revision` counts them).
+/// Then call ``flush(now:plans:manifest:tick:)`` once per event and on every tick. It
+/// publishes what changed, and judges every plan target (DOMAIN.md "What a verdict means"):
+/// only inside its period; a flow counts what happened in the period, by event time, that
+/// the target's filter lets through; a level is judged from its baseline (the plan's, or the
+/// value when the period starts); on a tick every target is judged again, so one that nothing
+/// happens to still goes `atRisk` and `offTrack`; after the deadline the verdict is final.
+///
+/// Every delta can say whose it is (`subject`) and which event caused it (`cause`): the book
+/// keeps each subject's share of every district value, so ``explain(_:region:)`` lists what
+/// makes up a value (`planwatch explain`), and each update carries the ids of the events that
+/// last changed it. A delta from an event that arrived late (`late: true`) makes the next
+/// update a revision (`revision` counts them).
 public struct IndicatorBook: Codable, Sendable, Equatable {
-    /// How the value is computed.
-    public enum Kind: String, Codable, Sendable {
-        /// `numerator / denominator`; null while the denominator is 0.
-        case ratio
-        /// `numerator`; no denominator.
-        case count
-    }
+    /// How a value is computed (``IndicatorSpec/Kind``).
+    public typealias Kind = IndicatorSpec.Kind
 
+    /// An indicator's value at one region, as its events made it.
     struct Entry: Codable, Sendable, Equatable {
         var indicator: String
         var region: RegionCode
         var kind: Kind
         var numerator: Int64 = 0
         var denominator: Int64 = 0
-        var published = false
-        var lastValue: Double?
-        var lastStatus: TargetStatus?
-        /// The first value seen, the baseline of progress for atMost targets.
-        var firstValue: Double?
-        /// How many published updates were revisions, for late events.
-        var revision: Int64 = 0
-        /// Events that changed it since it was last published; whether one came late.
-        var causes: [String] = []
-        var late = false
+        /// The day (number) it last changed, to tell whether a value predates a plan period.
+        var changedOn: Int = .min
+        /// Changed since the last flush (which dates the change).
+        var changed = false
 
         init(indicator: String, region: RegionCode, kind: Kind) {
             self.indicator = indicator
             self.region = region
             self.kind = kind
-        }
-
-        // Checkpoints written before revisions and causes were kept still load.
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            indicator = try c.decode(String.self, forKey: .indicator)
-            region = try c.decode(RegionCode.self, forKey: .region)
-            kind = try c.decode(Kind.self, forKey: .kind)
-            numerator = try c.decode(Int64.self, forKey: .numerator)
-            denominator = try c.decode(Int64.self, forKey: .denominator)
-            published = try c.decode(Bool.self, forKey: .published)
-            lastValue = try c.decodeIfPresent(Double.self, forKey: .lastValue)
-            lastStatus = try c.decodeIfPresent(TargetStatus.self, forKey: .lastStatus)
-            firstValue = try c.decodeIfPresent(Double.self, forKey: .firstValue)
-            revision = try c.decodeIfPresent(Int64.self, forKey: .revision) ?? 0
-            causes = try c.decodeIfPresent([String].self, forKey: .causes) ?? []
-            late = try c.decodeIfPresent(Bool.self, forKey: .late) ?? false
         }
 
         var value: Double? {
@@ -67,23 +51,51 @@ public struct IndicatorBook: Codable, Sendable, Equatable {
         }
     }
 
-    /// A status that changed on a flush, for rules such as `enrolment.share_below_target`.
+    /// What was last published on one topic (`indicator.<series>.<region>`).
+    struct Published: Codable, Sendable, Equatable {
+        var value: Double?
+        var status: TargetStatus?
+        var target: String?
+        var revision: Int64 = 0
+        /// Events that changed it since it was last published; whether one came late.
+        var causes: [String] = []
+        var late = false
+        var everPublished = false
+    }
+
+    /// A level target's baseline at one region: fixed once known.
+    struct Baseline: Codable, Sendable, Equatable {
+        var value: Double
+        /// The day it was taken; it is fixed once that day has passed.
+        var day: Int
+        var fixed: Bool
+    }
+
+    /// A status change published on a flush, for rules such as `projects.target_at_risk`.
     public struct StatusChange: Sendable, Equatable {
-        /// The indicator id.
+        /// The series (the indicator, or a target's own name for a filtered count).
         public var indicator: String
         /// The district or city.
         public var region: RegionCode
         /// The status published before (nil: none).
         public var from: TargetStatus?
-        /// The status now (nil: no target).
+        /// The status now (nil: no target, or nothing to judge).
         public var to: TargetStatus?
         /// The update being published with it.
         public var update: IndicatorUpdate
+        /// The target it is judged against, and the plan's own words for it.
+        public var target: PlanTarget?
     }
 
     private var entries: [String: Entry] = [:]
+    private var published: [String: Published] = [:]
+    /// Things counted for each target at each region: `target key|region` → count.
+    private var counted: [String: Int64] = [:]
+    private var baselines: [String: Baseline] = [:]
+    /// Verdicts of targets whose deadline passed: `target key|region`.
+    private var finals: [String: TargetStatus] = [:]
+    /// Topics (`series|region`) to publish at the next flush.
     private var dirty: Set<String> = []
-    private var withTargets: Set<String> = []
     /// Each subject's share, by indicator, then the region it was added at, then subject.
     private var parts: [String: [String: [String: IndicatorContribution]]] = [:]
     static let causesKept = 20
@@ -91,19 +103,26 @@ public struct IndicatorBook: Codable, Sendable, Equatable {
     /// An empty book.
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case entries, dirty, withTargets, parts }
+    enum CodingKeys: String, CodingKey { case entries, published, counted, baselines, finals, dirty, parts }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         entries = try c.decode([String: Entry].self, forKey: .entries)
+        // Checkpoints written before targets were judged by period: published from scratch.
+        published = try c.decodeIfPresent([String: Published].self, forKey: .published) ?? [:]
+        counted = try c.decodeIfPresent([String: Int64].self, forKey: .counted) ?? [:]
+        baselines = try c.decodeIfPresent([String: Baseline].self, forKey: .baselines) ?? [:]
+        finals = try c.decodeIfPresent([String: TargetStatus].self, forKey: .finals) ?? [:]
         dirty = try c.decode(Set<String>.self, forKey: .dirty)
-        withTargets = try c.decode(Set<String>.self, forKey: .withTargets)
-        // Absent in checkpoints written before contributions were kept: explained from then on.
         parts = try c.decodeIfPresent([String: [String: [String: IndicatorContribution]]].self, forKey: .parts) ?? [:]
     }
 
-    /// Moves an indicator of `district` (and so of its city) by the given deltas, on behalf
-    /// of `subject` (whose share ``explain(_:region:)`` lists) because of event `cause`.
+    private static func key(_ indicator: String, _ region: RegionCode) -> String { "\(indicator)|\(region.code)" }
+
+    // MARK: Levels and flows
+
+    /// Moves a level of `district` (and so of its city) by the given deltas, on behalf of
+    /// `subject` (whose share ``explain(_:region:)`` lists) because of event `cause`.
     /// `late`: the event arrived after later ones of the same subject; the update is a revision.
     public mutating func add(
         _ indicator: String, kind: Kind, district: RegionCode, numerator: Int64 = 0, denominator: Int64 = 0, subject: String? = nil,
@@ -127,18 +146,41 @@ public struct IndicatorBook: Codable, Sendable, Equatable {
         if let subject { attribute(indicator, region: region, subject: subject, numerator: numerator, denominator: denominator, cause: cause) }
     }
 
+    /// Counts a flow: `amount` of `indicator` happened on `date` at `district`, with these
+    /// facets. It adds to the indicator's running total (district and city), and to every plan
+    /// target that counts it: one whose period holds `date` and whose filter the facets pass.
+    public mutating func record(
+        _ indicator: String, district: RegionCode, amount: Int64, on date: LocalDate, facets: [String: String] = [:], plans: PlanSet,
+        subject: String? = nil, cause: String? = nil, late: Bool = false
+    ) {
+        add(indicator, kind: .count, district: district, numerator: amount, subject: subject, cause: cause, late: late)
+        for a in plans.counting(indicator, district: district, on: date, facets: facets) {
+            for region in [district, district.city] where a.applies(to: region) {
+                counted[a.key + "|" + region.code, default: 0] = SafeInteger.add(counted[a.key + "|" + region.code, default: 0], amount)
+                touch(a.target.series, region, cause: cause, late: late)
+            }
+        }
+    }
+
     private mutating func move(
         _ indicator: String, kind: Kind, region: RegionCode, numerator: Int64, denominator: Int64, cause: String?, late: Bool
     ) {
-        let key = "\(indicator)|\(region.code)"
-        Self.change(&entries[key, default: Entry(indicator: indicator, region: region, kind: kind)]) { entry in
+        Self.change(&entries[Self.key(indicator, region), default: Entry(indicator: indicator, region: region, kind: kind)]) { entry in
             entry.numerator = SafeInteger.add(entry.numerator, numerator)
             entry.denominator = SafeInteger.add(entry.denominator, denominator)
-            if let cause, !entry.causes.contains(cause) {
-                entry.causes.append(cause)
-                if entry.causes.count > Self.causesKept { entry.causes.removeFirst(entry.causes.count - Self.causesKept) }
+            entry.changed = true
+        }
+        touch(indicator, region, cause: cause, late: late)
+    }
+
+    private mutating func touch(_ series: String, _ region: RegionCode, cause: String?, late: Bool) {
+        let key = Self.key(series, region)
+        Self.change(&published[key, default: Published()]) { p in
+            if let cause, !p.causes.contains(cause) {
+                p.causes.append(cause)
+                if p.causes.count > Self.causesKept { p.causes.removeFirst(p.causes.count - Self.causesKept) }
             }
-            entry.late = entry.late || late
+            p.late = p.late || late
         }
         dirty.insert(key)
     }
@@ -162,11 +204,13 @@ public struct IndicatorBook: Codable, Sendable, Equatable {
     /// inside it is copied.
     private static func change<T>(_ value: inout T, _ body: (inout T) -> Void) { body(&value) }
 
+    // MARK: Reading
+
     /// What makes up the current value of `indicator` at `region`: each subject's numerator
     /// and denominator and the events that last changed it. At a city, the subjects of all
     /// its districts (and any added at the city itself). Nil when the book has no such value.
     public func explain(_ indicator: String, region: RegionCode) -> IndicatorExplanation? {
-        guard let entry = entries["\(indicator)|\(region.code)"] else { return nil }
+        guard let entry = entries[Self.key(indicator, region)] else { return nil }
         var contributions: [IndicatorContribution] = []
         for (code, subjects) in parts[indicator] ?? [:] {
             guard let r = RegionCode(code), r == region || (region.isCity && r.isDistrict && r.city == region) else { continue }
@@ -175,62 +219,139 @@ public struct IndicatorBook: Codable, Sendable, Equatable {
         contributions.sort { ($0.region, $0.subject) < ($1.region, $1.subject) }
         return IndicatorExplanation(
             indicator: indicator, region: region, value: entry.value, numerator: entry.numerator,
-            denominator: entry.kind == .ratio ? entry.denominator : nil, revision: entry.revision, contributions: contributions)
+            denominator: entry.kind == .ratio ? entry.denominator : nil, revision: published[Self.key(indicator, region)]?.revision ?? 0,
+            contributions: contributions)
     }
 
     /// The current value at `region`, if the indicator is known there.
-    public func value(_ indicator: String, region: RegionCode) -> Double? {
-        entries["\(indicator)|\(region.code)"]?.value
-    }
+    public func value(_ indicator: String, region: RegionCode) -> Double? { entries[Self.key(indicator, region)]?.value }
 
     /// The current numerator at `region` (0 when unknown).
-    public func numerator(_ indicator: String, region: RegionCode) -> Int64 {
-        entries["\(indicator)|\(region.code)"]?.numerator ?? 0
-    }
+    public func numerator(_ indicator: String, region: RegionCode) -> Int64 { entries[Self.key(indicator, region)]?.numerator ?? 0 }
 
-    /// Publishes what changed since the last flush; on a tick, also re-evaluates every
-    /// indicator that has a target (its status moves with time). Returns the updates and
-    /// the status changes.
-    public mutating func flush(now: Timestamp, plans: PlanSet, tick: Bool = false) -> (
+    /// The current denominator at `region` (0 when unknown).
+    public func denominator(_ indicator: String, region: RegionCode) -> Int64 { entries[Self.key(indicator, region)]?.denominator ?? 0 }
+
+    // MARK: Publishing and judging
+
+    /// Publishes what changed since the last flush and judges the plan targets it touches;
+    /// on a tick, judges every target of every plan again (verdicts move with time). Returns
+    /// the updates and the status changes. `manifest` gives each indicator's kind, measure
+    /// and definition version.
+    public mutating func flush(now: Timestamp, plans: PlanSet, manifest: HandlerManifest = HandlerManifest(), tick: Bool = false) -> (
         updates: [HandlerOutput], statusChanges: [StatusChange]
     ) {
         var keys = dirty
-        if tick { keys.formUnion(withTargets) }
         dirty.removeAll()
+        if tick {
+            let mine = Set(manifest.indicators.map(\.id))
+            for a in plans.assignments where mine.contains(a.target.indicator) {
+                for region in a.regions { keys.insert(Self.key(a.target.series, region)) }
+            }
+            for key in published.keys where published[key]?.target != nil { keys.insert(key) }
+        }
         var updates: [HandlerOutput] = []
         var changes: [StatusChange] = []
+        let today = now.localDate
+        for key in keys where entries[key]?.changed == true {
+            entries[key]?.changedOn = today.dayNumber
+            entries[key]?.changed = false
+        }
         for key in keys.sorted() {
-            guard var entry = entries[key] else { continue }
-            let value = entry.value
-            if entry.firstValue == nil { entry.firstValue = value }
-            let match = plans.target(for: entry.indicator, region: entry.region, on: now.localDate)
-            if match != nil { withTargets.insert(key) }
-            let status = match.flatMap { plans.status(of: value, against: $0, baseline: entry.firstValue, on: now.localDate) }
-            let causes = entry.causes
-            let late = entry.late
-            entry.causes = []
-            entry.late = false
-            guard !entry.published || entry.lastValue != value || entry.lastStatus != status else {
-                entries[key] = entry
+            guard let bar = key.lastIndex(of: "|"), let region = RegionCode(String(key[key.index(after: bar)...])) else { continue }
+            let series = String(key[..<bar])
+            let judged = plans.judging(series, at: region, on: today)
+            // A series judged by a target is the target's; otherwise the indicator's own.
+            guard judged != nil || entries[key] != nil else { continue }
+            let indicator = judged?.target.indicator ?? series
+            let spec = manifest.indicator(indicator)
+            let base = entries[Self.key(indicator, region)]
+            var value: Double?
+            var numerator: Int64?
+            var denominator: Int64?
+            var status: TargetStatus?
+            var baseline: Double?
+            if let a = judged {
+                let targetKey = a.key + "|" + region.code
+                if spec?.measure == .flow {
+                    let n = counted[targetKey] ?? 0
+                    (value, numerator) = (Double(n), n)
+                } else {
+                    (value, numerator) = (base?.value, base?.numerator)
+                    denominator = base?.kind == .ratio ? base?.denominator : nil
+                    baseline = a.target.baseline ?? levelBaseline(targetKey, entry: base, window: a.window, today: today.dayNumber)
+                }
+                if let final = finals[targetKey], spec?.measure != .flow {
+                    status = final
+                } else {
+                    status = plans.status(of: value, baseline: baseline, against: a, on: today, whole: (spec?.kind ?? .count) == .count)
+                    if today.dayNumber > a.window.upperBound, spec?.measure != .flow, let status { finals[targetKey] = status }
+                }
+            } else if let base {
+                (value, numerator) = (base.value, base.numerator)
+                denominator = base.kind == .ratio ? base.denominator : nil
+            }
+            var p = published[key] ?? Published()
+            let targetName = judged.map { $0.key }
+            let causes = p.causes
+            let late = p.late
+            p.causes = []
+            p.late = false
+            guard !p.everPublished || p.value != value || p.status != status || p.target != targetName else {
+                published[key] = p
                 continue
             }
-            if late && entry.published { entry.revision += 1 }
+            if late && p.everPublished { p.revision += 1 }
             var update = IndicatorUpdate(
-                indicator: entry.indicator, scope: entry.region.scope, region: entry.region,
-                value: value, numerator: entry.numerator, denominator: entry.kind == .ratio ? entry.denominator : nil,
-                target: match?.target.target, status: status, asOf: now)
+                indicator: series, scope: region.scope, region: region, value: value, numerator: numerator, denominator: denominator,
+                target: judged?.target.target, status: status, asOf: now)
+            update.definitionVersion = spec?.definitionVersion ?? 1
             update.changedBy = causes
-            update.revision = entry.revision
-            if entry.lastStatus != status {
-                changes.append(
-                    StatusChange(indicator: entry.indicator, region: entry.region, from: entry.lastStatus, to: status, update: update))
+            update.revision = p.revision
+            if let a = judged {
+                update.plan = a.plan
+                update.period = Plan.Period(start: a.period.start, end: a.target.deadline)
+                update.baseline = a.target.baseline ?? baseline
+                update.final = today > a.target.deadline
+                if a.target.series != a.target.indicator || !a.target.filter.isEmpty {
+                    update.measures = a.target.indicator
+                    update.filter = a.target.filter
+                }
             }
-            entry.published = true
-            entry.lastValue = value
-            entry.lastStatus = status
-            entries[key] = entry
+            if p.status != status {
+                changes.append(
+                    StatusChange(indicator: series, region: region, from: p.status, to: status, update: update, target: judged?.target))
+            }
+            p.value = value
+            p.status = status
+            p.target = targetName
+            p.everPublished = true
+            published[key] = p
             updates.append(.indicator(update))
         }
         return (updates, changes)
+    }
+
+    /// The baseline of a level target at one region: the value when its period began, if the
+    /// value predates the period; otherwise the value at the end of the first day of data in
+    /// the period (the first census of the period, which arrives in one day).
+    private mutating func levelBaseline(_ targetKey: String, entry: Entry?, window: ClosedRange<Int>, today: Int) -> Double? {
+        if let b = baselines[targetKey], b.fixed { return b.value }
+        guard let entry, let value = entry.value, today >= window.lowerBound else { return baselines[targetKey]?.value }
+        if entry.changedOn < window.lowerBound {
+            baselines[targetKey] = Baseline(value: value, day: today, fixed: true)
+            return value
+        }
+        if var b = baselines[targetKey] {
+            if today > b.day {
+                b.fixed = true
+            } else {
+                b.value = value
+            }
+            baselines[targetKey] = b
+            return b.value
+        }
+        baselines[targetKey] = Baseline(value: value, day: today, fixed: false)
+        return value
     }
 }

@@ -29,7 +29,7 @@
 /// ``version`` differs from its own, naming both.
 public enum HandlerKitPlugin {
     /// The HandlerKit (and plugin ABI) version this library was built as.
-    public static let versionString = "1.1.0"
+    public static let versionString = "1.2.0"
 
     /// ``versionString`` as a C string, for `planwatch_plugin_handlerkit_version`.
     public static var version: UnsafePointer<CChar> { versionCString }
@@ -85,10 +85,14 @@ public enum HandlerKitPlugin {
         struct Settings: Codable {
             var calendar = WorkCalendar()
             var timings = RuleTimings()
+            var plans: [Plan] = []
+            var atRiskMarginPoints: Double = 10
         }
 
         func context(_ request: JSONObject) throws -> HandlerContext {
-            HandlerContext(now: try Self.now(request), calendar: settings.calendar, timings: settings.timings)
+            HandlerContext(
+                now: try Self.now(request), calendar: settings.calendar, timings: settings.timings,
+                plans: PlanSet(plans: settings.plans, atRiskMarginPoints: settings.atRiskMarginPoints))
         }
 
         init(handler: H) {
@@ -106,6 +110,7 @@ public enum HandlerKitPlugin {
                     return JSONWriter.bytes(.object([
                         "name": .string(handler.name), "eventTypes": .array(handler.eventTypes.map { .string($0) }),
                         "payloadTypes": .array(validated), "handlerKitVersion": .string(HandlerKitPlugin.versionString),
+                        "manifest": try JSONCoding.value(handler.manifest),
                     ]))
                 case .handle:
                     let request = try Self.request(input)

@@ -22,8 +22,10 @@ public struct Scenario<H: Handler> {
     public var calendar = WorkCalendar()
     /// Rule deadlines the deployment changed (none unless set).
     public var timings = RuleTimings()
-    /// The context the handler is called with: the clock, the calendar and the timings.
-    public var context: HandlerContext { HandlerContext(now: now, calendar: calendar, timings: timings) }
+    /// The plans whose targets judge the handler's indicators (none unless set).
+    public var plans = PlanSet()
+    /// The context the handler is called with: the clock, the calendar, the timings and the plans.
+    public var context: HandlerContext { HandlerContext(now: now, calendar: calendar, timings: timings, plans: plans) }
     private var counter = 0
     private let decoder: EventDecoder
 

@@ -8,16 +8,26 @@ public struct Plan: Sendable, Equatable, Codable {
     public var city: RegionCode
     /// Where the plan comes from (file in seeds/, URL, document number).
     public var source: String?
-    /// The plan period; progress is measured against the elapsed share of it.
+    /// The plan period; a target is judged inside it only.
     public var period: Period
+    /// The city's districts, so that a target set for each of them is judged in every one,
+    /// also in a district no event has come from yet.
+    public var districts: [RegionCode]
+    /// The safety severity table's numbers where this plan changes them.
+    public var severity: SeverityOverride?
     public var targets: [PlanTarget]
 
-    public init(plan: String, title: String, city: RegionCode, source: String?, period: Period, targets: [PlanTarget]) {
+    public init(
+        plan: String, title: String, city: RegionCode, source: String?, period: Period, districts: [RegionCode] = [],
+        severity: SeverityOverride? = nil, targets: [PlanTarget]
+    ) {
         self.plan = plan
         self.title = title
         self.city = city
         self.source = source
         self.period = period
+        self.districts = districts
+        self.severity = severity
         self.targets = targets
     }
 
@@ -31,19 +41,31 @@ public struct Plan: Sendable, Equatable, Codable {
     }
 }
 
+/// Where a target applies.
+public enum TargetScope: Sendable, Equatable, Codable, Hashable {
+    /// The city as a whole.
+    case city
+    /// One district.
+    case district(RegionCode)
+    /// Every district of the city, each judged on its own (`各区县…`).
+    case eachDistrict
+}
+
 /// One target of a plan.
 public struct PlanTarget: Sendable, Equatable, Codable {
-    /// The indicator id, e.g. `preschool.public_share`.
+    /// The indicator it judges, e.g. `projects.completed`.
     public var indicator: String
-    /// `city`: the city as a whole; `district`: every district of the city (or only `region`).
-    public var scope: IndicatorScope
-    /// A single district, when the target names one.
-    public var region: RegionCode?
+    /// The name its values are published under (`indicator.<series>.<region>`): the
+    /// indicator's own id unless the target counts only some of it (a filter) and says so.
+    public var series: String
+    public var scope: TargetScope
+    /// What it counts of a flow indicator, e.g. `category: [primary, junior, nineYear, senior]`.
+    public var filter: [String: [String]]
     public var atLeast: Double?
     public var atMost: Double?
     public var equals: Double?
-    /// The value at the plan's start, from which progress is measured (default: 0 for
-    /// atLeast targets, the first value observed for atMost targets).
+    /// The value at the period's start, from which progress is measured; nil: the value
+    /// observed when the period starts (for a count of things that happen: 0).
     public var baseline: Double?
     public var deadline: LocalDate
     /// The article, e.g. `Zibo 2020 §6`.
@@ -52,12 +74,13 @@ public struct PlanTarget: Sendable, Equatable, Codable {
     public var text: String?
 
     public init(
-        indicator: String, scope: IndicatorScope, region: RegionCode? = nil, atLeast: Double? = nil, atMost: Double? = nil,
-        equals: Double? = nil, baseline: Double? = nil, deadline: LocalDate, planRef: String, text: String? = nil
+        indicator: String, series: String? = nil, scope: TargetScope, filter: [String: [String]] = [:], atLeast: Double? = nil,
+        atMost: Double? = nil, equals: Double? = nil, baseline: Double? = nil, deadline: LocalDate, planRef: String, text: String? = nil
     ) {
         self.indicator = indicator
+        self.series = series ?? indicator
         self.scope = scope
-        self.region = region
+        self.filter = filter
         self.atLeast = atLeast
         self.atMost = atMost
         self.equals = equals
@@ -73,9 +96,42 @@ public struct PlanTarget: Sendable, Equatable, Codable {
         if let atMost { return Target(comparison: .atMost, value: atMost, deadline: deadline, planRef: planRef) }
         return Target(comparison: .equals, value: equals ?? 0, deadline: deadline, planRef: planRef)
     }
+
+    /// True when a thing with these facets (`category: kindergarten`, …) counts toward it.
+    public func counts(_ facets: [String: String]) -> Bool {
+        filter.allSatisfy { name, values in facets[name].map(values.contains) ?? false }
+    }
 }
 
-/// The plans a daemon loaded, and target status as DOMAIN.md defines it.
+/// The safety severity table's numbers a plan sets (those it leaves out keep DOMAIN.md's).
+public struct SeverityOverride: Sendable, Equatable, Codable {
+    public var redDeaths: Int64?
+    public var redAffected: Int64?
+    public var orangeDeaths: Int64?
+    public var orangeInjured: Int64?
+    public var orangeAffected: Int64?
+    public var yellowInjured: Int64?
+    public var yellowAffected: Int64?
+    /// Incident categories that are yellow at least, whatever the numbers.
+    public var yellowCategories: [String]?
+
+    public init(
+        redDeaths: Int64? = nil, redAffected: Int64? = nil, orangeDeaths: Int64? = nil, orangeInjured: Int64? = nil,
+        orangeAffected: Int64? = nil, yellowInjured: Int64? = nil, yellowAffected: Int64? = nil, yellowCategories: [String]? = nil
+    ) {
+        self.redDeaths = redDeaths
+        self.redAffected = redAffected
+        self.orangeDeaths = orangeDeaths
+        self.orangeInjured = orangeInjured
+        self.orangeAffected = orangeAffected
+        self.yellowInjured = yellowInjured
+        self.yellowAffected = yellowAffected
+        self.yellowCategories = yellowCategories
+    }
+}
+
+/// The plans a daemon loaded, and what a verdict means (DOMAIN.md "What a verdict means";
+/// docs/verdicts.md).
 public struct PlanSet: Sendable, Equatable {
     public var plans: [Plan]
     /// How far behind the elapsed share of the period is still `atRisk`, in percentage points.
@@ -86,55 +142,113 @@ public struct PlanSet: Sendable, Equatable {
         self.atRiskMarginPoints = atRiskMarginPoints
     }
 
-    /// A target and its plan, for an indicator kept at `region` (a district or a city).
-    public struct Match: Sendable, Equatable {
+    /// A target with the plan it belongs to.
+    public struct Assignment: Sendable, Equatable {
         public var target: PlanTarget
+        public var plan: String
+        public var city: RegionCode
         public var period: Plan.Period
-    }
+        public var districts: [RegionCode]
 
-    /// The target for `indicator` at `region` on `date`. Where several plans set one, the plan
-    /// whose period holds the date wins; before any period, the next to start; after all, the
-    /// one with the latest deadline.
-    public func target(for indicator: String, region: RegionCode, on date: LocalDate) -> Match? {
-        var candidates: [Match] = []
-        for plan in plans where plan.city == region.city {
-            for t in plan.targets where t.indicator == indicator {
-                let applies: Bool =
-                    region.isCity ? t.scope == .city : (t.scope == .district && (t.region == nil || t.region == region))
-                if applies { candidates.append(Match(target: t, period: plan.period)) }
+        /// The days it counts and is judged in: from the period's start to the deadline.
+        public var window: ClosedRange<Int> { period.start.dayNumber...max(period.start.dayNumber, target.deadline.dayNumber) }
+
+        /// True when it judges the value at `region`.
+        public func applies(to region: RegionCode) -> Bool {
+            switch target.scope {
+            case .city: region == city
+            case .district(let d): region == d
+            case .eachDistrict: region.isDistrict && region.city == city
             }
         }
-        if let current = candidates.filter({ $0.period.start <= date && date <= $0.period.end }).max(by: { $0.target.deadline < $1.target.deadline }) {
-            return current
+
+        /// The regions it is judged at from the start, data or not: the city, the district,
+        /// or every district the plan lists.
+        public var regions: [RegionCode] {
+            switch target.scope {
+            case .city: [city]
+            case .district(let d): [d]
+            case .eachDistrict: districts
+            }
         }
-        if let next = candidates.filter({ $0.period.start > date }).min(by: { $0.period.start < $1.period.start }) {
-            return next
+
+        /// A key naming it among all loaded targets.
+        public var key: String {
+            let scope: String
+            switch target.scope {
+            case .city: scope = "city"
+            case .district(let d): scope = d.code
+            case .eachDistrict: scope = "eachDistrict"
+            }
+            return "\(plan)|\(target.series)|\(scope)"
         }
-        return candidates.max(by: { $0.target.deadline < $1.target.deadline })
     }
 
-    /// `met` when the target holds; otherwise `onTrack` when progress is at least the elapsed
-    /// share of the period, `atRisk` when behind it by less than the margin, `offTrack` past
-    /// the margin or past the deadline.
-    public func status(of value: Double?, against match: Match, baseline observed: Double?, on date: LocalDate) -> TargetStatus? {
+    /// Every target of every plan.
+    public var assignments: [Assignment] {
+        plans.flatMap { p in
+            p.targets.map { Assignment(target: $0, plan: p.plan, city: p.city, period: p.period, districts: p.districts) }
+        }
+    }
+
+    /// The targets that count things of `indicator` (a flow) happening on `date` at `district`
+    /// with these facets: each is counted at its own regions (the district, and the city).
+    public func counting(_ indicator: String, district: RegionCode, on date: LocalDate, facets: [String: String]) -> [Assignment] {
+        assignments.filter { a in
+            a.target.indicator == indicator && a.window.contains(date.dayNumber) && a.target.counts(facets)
+                && (a.applies(to: district) || a.applies(to: district.city))
+        }
+    }
+
+    /// The target a series at `region` is judged against on `date`: the one in force (its
+    /// period has begun and its deadline not passed), else the latest one whose deadline has
+    /// passed (its verdict is final), else none — a plan that has not begun judges nothing.
+    public func judging(_ series: String, at region: RegionCode, on date: LocalDate) -> Assignment? {
+        let candidates = assignments.filter { $0.target.series == series && $0.applies(to: region) }
+        let day = date.dayNumber
+        if let current = candidates.filter({ $0.window.contains(day) }).min(by: { $0.target.deadline < $1.target.deadline }) {
+            return current
+        }
+        return candidates.filter { $0.window.upperBound < day }.max { $0.target.deadline < $1.target.deadline }
+    }
+
+    /// The severity numbers of the plan in force for `city` on `date` (the latest begun).
+    public func severity(for city: RegionCode, on date: LocalDate) -> SeverityOverride? {
+        plans.filter { $0.city == city && $0.severity != nil && $0.period.start <= date }
+            .max { $0.period.start < $1.period.start }?.severity
+    }
+
+    /// The verdict on `value` against `a` on `date`: `met` when the target holds; otherwise
+    /// `onTrack` when progress from `baseline` is at least the elapsed share of the window,
+    /// `atRisk` when behind it by less than the margin, `offTrack` past the margin or past
+    /// the deadline. Nil when there is no value to judge.
+    ///
+    /// A count (`whole`) moves by whole things: it is on track while it is not a whole thing
+    /// behind — 0 of 103 kindergartens on 2 January is not behind yet, 0 in February is.
+    public func status(of value: Double?, baseline: Double?, against a: Assignment, on date: LocalDate, whole: Bool = false) -> TargetStatus? {
         guard let value else { return nil }
-        let t = match.target.target
+        let t = a.target.target
         if t.holds(for: value) { return .met }
         if date > t.deadline { return .offTrack }
-        let start = Double(match.period.start.dayNumber)
-        let end = Double(max(match.period.end.dayNumber, match.target.deadline.dayNumber))
-        let elapsed = end > start ? min(1, max(0, (Double(date.dayNumber) - start) / (end - start))) : 1
-        let progress: Double
+        let window = a.window
+        let length = Double(window.upperBound - window.lowerBound)
+        let elapsed = length > 0 ? min(1, max(0, Double(date.dayNumber - window.lowerBound) / length)) : 1
+        let base = a.target.baseline ?? baseline
+        let from: Double
+        let done: Double
         switch t.comparison {
         case .atLeast:
-            let base = match.target.baseline ?? 0
-            progress = t.value > base ? (value - base) / (t.value - base) : 0
+            from = base ?? 0
+            done = value - from
         case .atMost:
-            let base = match.target.baseline ?? observed ?? value
-            progress = base > t.value ? (base - value) / (base - t.value) : 0
+            from = base ?? value
+            done = from - value
         case .equals:
-            return .offTrack
+            return elapsed < 1 ? .atRisk : .offTrack
         }
+        let span = abs(t.value - from)
+        let progress = span > 0 ? done / span : 0
+        if whole && span > 0 && done >= (elapsed * span).rounded(.down) { return .onTrack }
         let behind = (elapsed - progress) * 100
         if behind <= 0 { return .onTrack }
         return behind < atRiskMarginPoints ? .atRisk : .offTrack

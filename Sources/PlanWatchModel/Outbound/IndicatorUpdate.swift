@@ -50,12 +50,24 @@ public struct IndicatorUpdate: Sendable, Equatable, Codable {
     public var target: Target?
     public var status: TargetStatus?
     public var asOf: Timestamp
-    /// The version of the indicator's definition (how it is counted), from ``IndicatorCatalog``.
+    /// The version of the indicator's definition (how it is counted), from its handler's manifest.
     public var definitionVersion: Int64 = 1
     /// Ids of the events that changed it since its last update (none when time alone did).
     public var changedBy: [String] = []
     /// 0, or how many times the value was revised for events that arrived late.
     public var revision: Int64 = 0
+    /// With a target: the plan it comes from, e.g. `Zibo 2020`.
+    public var plan: String?
+    /// With a target: the days it counts and judges, from the plan period's start to the deadline.
+    public var period: Plan.Period?
+    /// With a target on a level: the value progress is measured from.
+    public var baseline: Double?
+    /// With a target: true once its deadline has passed — the verdict of record for that plan.
+    public var final: Bool = false
+    /// For a target that counts only some of an indicator: the indicator it counts, and what
+    /// of it (`category: [...]`, `work: [...]`, `ownership: [...]`).
+    public var measures: String?
+    public var filter: [String: [String]]?
 
     public init(
         indicator: String, scope: IndicatorScope, region: RegionCode, value: Double?, numerator: Int64? = nil,
@@ -70,7 +82,6 @@ public struct IndicatorUpdate: Sendable, Equatable, Codable {
         self.target = target
         self.status = status
         self.asOf = asOf
-        definitionVersion = IndicatorCatalog.definitionVersion(of: indicator)
     }
 
     /// `indicator.<id>.<region>`.
@@ -91,6 +102,14 @@ public struct IndicatorUpdate: Sendable, Equatable, Codable {
             "definitionVersion": .integer(definitionVersion),
             "changedBy": .array(changedBy.map { .string($0) }),
             "revision": .integer(revision),
+            "plan": .optional(plan),
+            "period": period.map { .object(["start": .string($0.start.description), "end": .string($0.end.description)]) } ?? .null,
+            "baseline": baseline.map { .double($0) } ?? .null,
+            "final": .bool(final),
+            "measures": .optional(measures),
+            "filter": filter.map { f in
+                .object(JSONObject(f.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.array($0.value.map { .string($0) })) }))
+            } ?? .null,
             "seq": .integer(seq),
         ])
     }

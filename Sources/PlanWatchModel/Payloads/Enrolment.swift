@@ -64,7 +64,12 @@ public struct EnrolmentChange: Sendable, Equatable, Codable {
     public var change: Kind
     public var count: Int64
     public var studentRef: String?
+    /// Why: for a drop-out, e.g. `poverty`; for `withdrawn` or `transferredOut`, a lawful
+    /// reason closes a drop-out case: `deceased`, `medicalDeferment` (因身体原因缓学).
     public var reason: String?
+    /// For `transferredOut`: the school that receives the pupil (a transfer with a receiving
+    /// school closes a drop-out case).
+    public var toSchoolId: String?
 
     init(_ r: FieldReader) throws(Rejection) {
         schoolId = try r.string("schoolId", length: 1...128)
@@ -75,6 +80,7 @@ public struct EnrolmentChange: Sendable, Equatable, Codable {
         count = try r.integer("count", in: 1...10_000)
         studentRef = try r.optionalString("studentRef", length: 1...128)
         reason = try r.optionalString("reason", length: 0...256)
+        toSchoolId = try r.optionalString("toSchoolId", length: 1...128)
         if (change == .droppedOut || change == .returned) && studentRef == nil {
             throw Rejection(.schemaViolation, "payload.studentRef: required when change is \(change.rawValue)")
         }

@@ -22,6 +22,9 @@ public struct ProjectMilestone: Sendable, Equatable, Codable {
     public var seatsAdded: Int64?
     public var schoolId: String?
     public var planRef: String?
+    /// Who will run the school: public unless the project says otherwise (the bureau's
+    /// construction projects are public schools; 000 §9 counts 公办 seats).
+    public var ownership: Ownership?
 
     init(_ r: FieldReader) throws(Rejection) {
         projectId = try r.string("projectId", length: 1...128)
@@ -45,6 +48,7 @@ public struct ProjectMilestone: Sendable, Equatable, Codable {
         seatsAdded = try r.optionalInteger("seatsAdded", in: 0...1_000_000)
         schoolId = try r.optionalString("schoolId", length: 1...128)
         planRef = try r.optionalString("planRef", length: 1...128)
+        ownership = try r.optionalEnumeration("ownership", Ownership.self)
     }
 }
 
