@@ -10,11 +10,11 @@ import Teachers
 /// The built-in handlers, in the order events reach them. This is the one file the
 /// `new-handler` plugin edits when it registers a new module.
 public enum HandlerCatalog {
-    /// One instance of each built-in handler, with the plans the daemon loaded.
-    public static func builtIn(plans: PlanSet = PlanSet()) -> [any Handler] {
+    /// One instance of each built-in handler.
+    public static func builtIn() -> [any Handler] {
         [
-            CapitalProjectsHandler(plans: plans),
-            EnrolmentHandler(plans: plans),
+            CapitalProjectsHandler(),
+            EnrolmentHandler(),
             CampusSafetyHandler(),
             TeachersHandler(),
             SequenceGapHandler(),

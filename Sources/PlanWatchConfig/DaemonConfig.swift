@@ -172,25 +172,28 @@ package struct DaemonConfig: Decodable, Equatable {
         }
     }
 
-    /// The deadlines each built-in rule has, by rule (DOMAIN.md's defaults in parentheses).
-    static let ruleDeadlines: [String: [String]] = [
-        "safety.incident_overdue": ["redOrange", "yellowBlue"],  // 24 hours, 72 hours
-        "enrolment.dropout_open": ["yellow", "orange"],  // 30 days, 90 days
-        "projects.milestone_overdue": ["orange"],  // 30 days after the planned date
-    ]
-
-    /// Reads `rules:` into the alert policy and the rule deadlines.
-    package static func rules(_ rules: [String: Rule]) throws -> (AlertPolicy, RuleTimings) {
+    /// Reads `rules:` into the alert policy's overrides and the rule deadlines, checked
+    /// against the rules the loaded handlers declare (`manifests`): a rule's deadlines are
+    /// those its handler names.
+    package static func rules(_ rules: [String: Rule], manifests: [HandlerManifest]) throws -> (AlertPolicy, RuleTimings) {
         var owners: [String: AlertPolicy.Rule] = [:]
         var timings: [String: RuleDuration] = [:]
+        let declared = AlertPolicy(manifests: manifests)
+        let specs = Dictionary((AlertPolicy.hostRules + manifests.flatMap(\.rules)).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         func duration(_ text: String, _ path: String) throws -> RuleDuration {
             guard let d = RuleDuration(text: text) else {
-                throw Invalid(description: "\(path): '\(text)' is not a duration: write e.g. 24 hours, 30 days or 5 workingDays")
+                throw Invalid(
+                    description:
+                        "\(path): '\(text)' is not a duration: write e.g. 24 hours, 30 days or 5 workingDays (1 to \(RuleDuration.maxAmount))")
             }
             return d
         }
         for (name, rule) in rules.sorted(by: { $0.key < $1.key }) {
-            let base = AlertPolicy().rule(name)
+            guard let spec = specs[name] else {
+                throw Invalid(
+                    description: "rules.\(name): no loaded handler has this rule (known: \(specs.keys.sorted().joined(separator: ", ")))")
+            }
+            let base = declared.rule(name)
             var owner = base.owner
             if let text = rule.owner {
                 guard let level = OwnerLevel(rawValue: text) else {
@@ -201,8 +204,8 @@ package struct DaemonConfig: Decodable, Equatable {
             let ackWithin = try rule.ackWithin.map { try duration($0, "rules.\(name).ackWithin") } ?? base.ackWithin
             if rule.owner != nil || rule.ackWithin != nil { owners[name] = AlertPolicy.Rule(owner: owner, ackWithin: ackWithin) }
             for (deadline, text) in rule.deadlines ?? [:] {
-                guard let known = ruleDeadlines[name], known.contains(deadline) else {
-                    let list = ruleDeadlines[name].map { $0.joined(separator: ", ") } ?? "none"
+                guard spec.deadlines[deadline] != nil else {
+                    let list = spec.deadlines.isEmpty ? "none" : spec.deadlines.keys.sorted().joined(separator: ", ")
                     throw Invalid(description: "rules.\(name).deadlines.\(deadline): \(name) has no such deadline (it has: \(list))")
                 }
                 timings["\(name).\(deadline)"] = try duration(text, "rules.\(name).deadlines.\(deadline)")

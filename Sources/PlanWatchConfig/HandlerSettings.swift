@@ -18,7 +18,9 @@ package struct HandlerSettings: Sendable {
     package static let defaultCalendarFolder = "Plans/calendar"
 
     /// The settings from a config file, with flags taking precedence where given (non-empty).
-    package static func load(file: DaemonConfig?, plans: [String], clock: String?, calendars: [String]) throws -> HandlerSettings {
+    package static func load(
+        file: DaemonConfig?, plans: [String], clock: String?, calendars: [String], manifests: [HandlerManifest]
+    ) throws -> HandlerSettings {
         let clockText = clock ?? file?.clock ?? "wall"
         guard let mode = ClockMode(rawValue: clockText) else {
             throw DaemonConfig.Invalid(description: "clock '\(clockText)' is not wall or event")
@@ -26,7 +28,8 @@ package struct HandlerSettings: Sendable {
         let planPaths = plans.isEmpty ? (file?.plans ?? []) : plans
         let planSet: PlanSet
         do {
-            planSet = try PlanFile.loadSet(paths: planPaths, atRiskMarginPoints: file?.atRiskMarginPoints ?? 10)
+            planSet = try PlanFile.loadSet(
+                paths: planPaths, catalog: IndicatorCatalog(manifests), atRiskMarginPoints: file?.atRiskMarginPoints ?? 10)
         } catch {
             throw DaemonConfig.Invalid(description: "plan files are not valid:\n\(error)")
         }
@@ -37,7 +40,7 @@ package struct HandlerSettings: Sendable {
         } catch {
             throw DaemonConfig.Invalid(description: "calendar files are not valid:\n\(error)")
         }
-        let (policy, timings) = try DaemonConfig.rules(file?.rules ?? [:])
+        let (policy, timings) = try DaemonConfig.rules(file?.rules ?? [:], manifests: manifests)
         return HandlerSettings(plans: planSet, clock: mode, calendar: calendar, timings: timings, alertPolicy: policy)
     }
 
@@ -47,5 +50,6 @@ package struct HandlerSettings: Sendable {
         config.calendar = calendar
         config.timings = timings
         config.alertPolicy = alertPolicy
+        config.plans = plans
     }
 }

@@ -75,8 +75,11 @@ public struct RuntimeConfig: Sendable {
     public var calendar = WorkCalendar()
     /// Deadlines of rules, where the deployment changes DOMAIN.md's (`rules.<rule>.deadlines`).
     public var timings = RuleTimings()
-    /// Who owns each rule's alerts and how long they have to acknowledge (`rules.<rule>.owner`, `.ackWithin`).
+    /// Who owns each rule's alerts and how long they have to acknowledge, where the deployment
+    /// changes what the handlers declare (`rules.<rule>.owner`, `.ackWithin`).
     public var alertPolicy = AlertPolicy()
+    /// The plans whose targets judge the handlers' indicators.
+    public var plans = PlanSet()
 
     public init() {}
 }

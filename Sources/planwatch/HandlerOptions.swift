@@ -28,11 +28,13 @@ struct HandlerOptions: ParsableArguments {
     /// The built-in handlers, the plugins and the runtime settings, as the daemon had them.
     func load() throws -> (handlers: [any Handler], plugins: [PluginLibrary], config: RuntimeConfig) {
         let file = try config.map(DaemonConfig.load(path:))
-        let settings = try HandlerSettings.load(file: file, plans: plan, clock: clock, calendars: calendar)
+        let plugins = try (pluginDir ?? file?.plugins?.directory).map { try PluginLibrary.candidates(in: $0).map(PluginLibrary.init(path:)) } ?? []
+        let handlers = HandlerCatalog.builtIn()
+        let settings = try HandlerSettings.load(
+            file: file, plans: plan, clock: clock, calendars: calendar, manifests: handlers.map(\.manifest) + plugins.map(\.manifest))
         var runtime = RuntimeConfig()
         try file?.apply(to: &runtime)
         settings.apply(to: &runtime)
-        let plugins = try (pluginDir ?? file?.plugins?.directory).map { try PluginLibrary.candidates(in: $0).map(PluginLibrary.init(path:)) } ?? []
-        return (HandlerCatalog.builtIn(plans: settings.plans), plugins, runtime)
+        return (handlers, plugins, runtime)
     }
 }

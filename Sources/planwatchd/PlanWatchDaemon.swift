@@ -127,9 +127,23 @@ struct PlanWatchDaemon: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
             throw ValidationError("log level '\(levelText)' is not one of trace, debug, info, notice, warning, error, critical")
         }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "planwatchd")
+        // The handlers first: what plan files and rules may name is what they declare.
+        let plugins = try PluginLoading.load(
+            directory: pluginDir ?? file?.plugins?.directory, required: requirePlugin.isEmpty ? (file?.plugins?.required ?? []) : requirePlugin,
+            logger: logger)
+        let handlers = HandlerCatalog.builtIn()
         let settings: HandlerSettings
         do {
-            settings = try HandlerSettings.load(file: file, plans: plan, clock: clock, calendars: calendar)
+            settings = try HandlerSettings.load(
+                file: file, plans: plan, clock: clock, calendars: calendar, manifests: handlers.map(\.manifest) + plugins.map(\.manifest))
         } catch {
             throw ValidationError("\(error)")
         }
@@ -162,14 +176,6 @@ struct PlanWatchDaemon: AsyncParsableCommand {
             return url
         }
 
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let logger = Logger(label: "planwatchd")
         logger.info(
             "plans loaded",
             metadata: ["plans": "\(plans.plans.map { "\($0.plan) (\($0.targets.count) targets)" })", "clock": "\(clockMode.rawValue)"])
@@ -181,10 +187,7 @@ struct PlanWatchDaemon: AsyncParsableCommand {
                 "no holiday calendar for this year: working days count Monday to Friday only (add one with --calendar)",
                 metadata: ["year": "\(thisYear)", "loaded": "\(runtimeConfig.calendar.years.sorted())"])
         }
-        let plugins = try PluginLoading.load(
-            directory: pluginDir ?? file?.plugins?.directory, required: requirePlugin.isEmpty ? (file?.plugins?.required ?? []) : requirePlugin,
-            logger: logger)
-        let runtime = Runtime(config: runtimeConfig, handlers: HandlerCatalog.builtIn(plans: plans), plugins: plugins, logger: logger)
+        let runtime = Runtime(config: runtimeConfig, handlers: handlers, plugins: plugins, logger: logger)
         // Services stop in reverse order: the runtime first (it drains, then ends the live
         // streams), then the Alertmanager bridge, HTTP last. The runtime starts inside its
         // service, so that SIGTERM stops a standby that waits for its journal too.

@@ -8,9 +8,32 @@ public struct CampusSafetyHandler: Handler {
     /// The plan article the incident alerts cite: the 2023 plan's safety list (000 §22).
     public static let planRef = "City 2023 §22"
 
+    /// The table DOMAIN.md states; a plan in force may change its numbers (`severity:`).
     public let severity: SeverityTable
 
     public init(severity: SeverityTable = SeverityTable()) { self.severity = severity }
+
+    static let incidentRule = RuleSpec("safety.incident", name: "校园安全事件", owner: .school, ackWithin: RuleDuration(2, .hours))
+    static let overdueRule = RuleSpec(
+        "safety.incident_overdue", name: "安全事件逾期未处置", owner: .district, ackWithin: RuleDuration(2, .hours),
+        deadlines: ["redOrange": RuleDuration(24, .hours), "yellowBlue": RuleDuration(72, .hours)])
+    static let repeatRule = RuleSpec(
+        "safety.repeat_school", name: "同一学校30天内多发安全事件", owner: .district, ackWithin: RuleDuration(1, .workingDays))
+    static let foodRule = RuleSpec(
+        "safety.food_cluster", name: "同一区县48小时内多校食物中毒", owner: .district, ackWithin: RuleDuration(2, .hours))
+
+    public var manifest: HandlerManifest {
+        HandlerManifest(
+            indicators: [
+                IndicatorSpec("safety.open_incidents", kind: .count, name: "未处置完毕的安全事件", unit: "起"),
+                IndicatorSpec("safety.open_incidents.red", kind: .count, name: "未处置完毕的红色预警事件", unit: "起"),
+                IndicatorSpec("safety.open_incidents.orange", kind: .count, name: "未处置完毕的橙色预警事件", unit: "起"),
+                IndicatorSpec("safety.open_incidents.yellow", kind: .count, name: "未处置完毕的黄色预警事件", unit: "起"),
+                IndicatorSpec("safety.open_incidents.blue", kind: .count, name: "未处置完毕的蓝色预警事件", unit: "起"),
+                IndicatorSpec("safety.incidents_30d", kind: .count, name: "近30天安全事件", unit: "起"),
+            ],
+            rules: [Self.incidentRule, Self.overdueRule, Self.repeatRule, Self.foodRule])
+    }
 
     public var name: String { "CampusSafety" }
     public var eventTypes: [String] { [EventType.safetyIncident] }
@@ -53,7 +76,8 @@ public struct CampusSafetyHandler: Handler {
     public func handle(_ event: Event, state: inout State, context: HandlerContext) throws -> [HandlerOutput] {
         var out = expire(&state, context: context)
         guard case .safetyIncident(let incident) = event.payload else { return out }
-        let level = severity.level(for: incident)
+        let table = severity.overridden(by: context.plans.severity(for: event.region.city, on: incident.reportedAt.inChinaTime.localDate))
+        let level = table.level(for: incident)
         let known = state.incidents[incident.incidentId]
         var record =
             known
@@ -63,11 +87,19 @@ public struct CampusSafetyHandler: Handler {
         let at = event.occurredAt.epochMilliseconds
         if let last = known?.lastAt, at < last {
             // Superseded: a newer update of this incident was applied already.
-            flush(&state, now: context.now, tick: false, out: &out)
+            flush(&state, now: context.now, plans: context.plans, tick: false, out: &out)
             return out
         }
         record.lastAt = at
         if known == nil { firstReport(record, id: incident.incidentId, cause: event.id, state: &state, now: context.now, out: &out) }
+        let summary = Self.summary(incident, level: level)
+        if known == nil && incident.status == .resolved {
+            // Reported after the fact: the alert still fires at its level — the record and the
+            // upward report exist — and resolves in the same breath.
+            if let o = state.alerts.fire(firing(incident, region: event.region, level: level, summary: summary, at: event.occurredAt, cause: event.id)) {
+                out.append(o)
+            }
+        }
 
         if incident.status == .resolved {
             if record.open {
@@ -82,7 +114,7 @@ public struct CampusSafetyHandler: Handler {
                     out.append(o)
                 }
             }
-            flush(&state, now: context.now, tick: false, out: &out)
+            flush(&state, now: context.now, plans: context.plans, tick: false, out: &out)
             return out
         }
 
@@ -96,26 +128,34 @@ public struct CampusSafetyHandler: Handler {
         record.category = incident.category
         state.incidents[incident.incidentId] = record
 
+        if let o = state.alerts.fire(firing(incident, region: event.region, level: level, summary: summary, at: event.occurredAt, cause: event.id)) {
+            out.append(o)
+        }
+        out += expire(&state, context: context)
+        flush(&state, now: context.now, plans: context.plans, tick: false, out: &out)
+        return out
+    }
+
+    static func summary(_ incident: SafetyIncident, level: Alert.Level) -> String {
         var summary =
             "\(incident.schoolId) 发生\(incident.category.chinese)事件(\(incident.status.chinese)): "
             + "涉及\(incident.affected)人, 受伤\(incident.injured)人, 死亡\(incident.deaths)人, \(level.chinese)预警"
         if let description = incident.description, !description.isEmpty { summary += " — \(description)" }
-        if let o = state.alerts.fire(
-            AlertBook.Firing(
-                rule: "safety.incident", subjectKey: incident.incidentId, region: event.region,
-                subject: ["incidentId": incident.incidentId, "schoolId": incident.schoolId], level: level,
-                summary: summary, planRef: Self.planRef, at: event.occurredAt, causes: [event.id]))
-        {
-            out.append(o)
-        }
-        out += expire(&state, context: context)
-        flush(&state, now: context.now, tick: false, out: &out)
-        return out
+        return summary
+    }
+
+    private func firing(_ incident: SafetyIncident, region: RegionCode, level: Alert.Level, summary: String, at: Timestamp, cause: String)
+        -> AlertBook.Firing
+    {
+        AlertBook.Firing(
+            rule: Self.incidentRule.id, subjectKey: incident.incidentId, region: region,
+            subject: ["incidentId": incident.incidentId, "schoolId": incident.schoolId], level: level,
+            summary: summary, planRef: Self.planRef, at: at, causes: [cause])
     }
 
     public func tick(state: inout State, context: HandlerContext) throws -> [HandlerOutput] {
         var out = expire(&state, context: context)
-        flush(&state, now: context.now, tick: true, out: &out)
+        flush(&state, now: context.now, plans: context.plans, tick: true, out: &out)
         return out
     }
 
@@ -127,9 +167,7 @@ public struct CampusSafetyHandler: Handler {
     /// for yellow and blue (DOMAIN.md); `rules.safety.incident_overdue.deadlines.redOrange` and
     /// `.yellowBlue` change it, in hours, days or working days.
     static func overdueLimit(_ level: Alert.Level, _ context: HandlerContext) -> RuleDuration {
-        level >= .orange
-            ? context.timings.duration("safety.incident_overdue", "redOrange", default: RuleDuration(24, .hours))
-            : context.timings.duration("safety.incident_overdue", "yellowBlue", default: RuleDuration(72, .hours))
+        context.duration(overdueRule, level >= .orange ? "redOrange" : "yellowBlue")
     }
 
     private func overdueAt(_ i: Incident, _ context: HandlerContext) -> Timestamp {
@@ -179,7 +217,7 @@ public struct CampusSafetyHandler: Handler {
         if times.count >= Self.repeatCount {
             if let o = state.alerts.fire(
                 AlertBook.Firing(
-                    rule: "safety.repeat_school", subjectKey: school, region: region, subject: ["schoolId": school],
+                    rule: Self.repeatRule.id, subjectKey: school, region: region, subject: ["schoolId": school],
                     level: .orange, summary: "\(school) 30天内发生\(times.count)起安全事件, 需开展专项排查整治",
                     planRef: "Zibo 2020 §30", at: now, causes: cause.map { [$0] } ?? []))
             {
@@ -213,7 +251,7 @@ public struct CampusSafetyHandler: Handler {
         if schools.count >= 2 {
             if let o = state.alerts.fire(
                 AlertBook.Firing(
-                    rule: "safety.food_cluster", subjectKey: region.code, region: region,
+                    rule: Self.foodRule.id, subjectKey: region.code, region: region,
                     subject: ["region": region.code, "schools": schools.joined(separator: ",")], level: .red,
                     summary: "\(region.code) 48小时内\(schools.count)所学校发生食物中毒(\(schools.joined(separator: "、"))), 疑似同一供餐来源",
                     planRef: "Zibo 2020 §30", at: now, causes: cause.map { [$0] } ?? []))
@@ -238,7 +276,7 @@ public struct CampusSafetyHandler: Handler {
                 let limit = Self.overdueLimit(i.level, context)
                 if let o = state.alerts.fire(
                     AlertBook.Firing(
-                        rule: "safety.incident_overdue", subjectKey: parts[2], region: i.region,
+                        rule: Self.overdueRule.id, subjectKey: parts[2], region: i.region,
                         subject: ["incidentId": parts[2], "schoolId": i.schoolId], level: i.level.raised,
                         summary: "\(i.schoolId) \(i.category.chinese)事件(\(parts[2])) \(i.level.chinese)超过\(limit.chinese)仍未处置完毕",
                         planRef: Self.planRef, at: Timestamp(epochMilliseconds: entry.due), causes: []))
@@ -261,7 +299,7 @@ public struct CampusSafetyHandler: Handler {
         return out
     }
 
-    private func flush(_ state: inout State, now: Timestamp, tick: Bool, out: inout [HandlerOutput]) {
-        out += state.indicators.flush(now: now, plans: PlanSet(), tick: tick).updates
+    private func flush(_ state: inout State, now: Timestamp, plans: PlanSet, tick: Bool, out: inout [HandlerOutput]) {
+        out += state.indicators.flush(now: now, plans: plans, manifest: manifest, tick: tick).updates
     }
 }

@@ -14,6 +14,21 @@ public struct SeverityTable: Sendable, Equatable, Codable {
 
     public init() {}
 
+    /// This table with the numbers a plan sets (those it leaves out stay).
+    public func overridden(by o: SeverityOverride?) -> SeverityTable {
+        guard let o else { return self }
+        var t = self
+        t.redDeaths = o.redDeaths ?? t.redDeaths
+        t.redAffected = o.redAffected ?? t.redAffected
+        t.orangeDeaths = o.orangeDeaths ?? t.orangeDeaths
+        t.orangeInjured = o.orangeInjured ?? t.orangeInjured
+        t.orangeAffected = o.orangeAffected ?? t.orangeAffected
+        t.yellowInjured = o.yellowInjured ?? t.yellowInjured
+        t.yellowAffected = o.yellowAffected ?? t.yellowAffected
+        if let c = o.yellowCategories { t.yellowCategories = Set(c.compactMap(SafetyIncident.Category.init(rawValue:))) }
+        return t
+    }
+
     /// The level of an incident with these numbers.
     public func level(for incident: SafetyIncident) -> Alert.Level {
         if incident.deaths >= redDeaths || incident.affected >= redAffected { return .red }

@@ -4,9 +4,29 @@ import HandlerKit
 /// (控辍保学) with their 30- and 90-day escalation, and the enrolment shares of the plans:
 /// public and inclusive preschool shares, the vocational share of upper secondary.
 public struct EnrolmentHandler: Handler {
-    public let plans: PlanSet
+    public init() {}
 
-    public init(plans: PlanSet = PlanSet()) { self.plans = plans }
+    static let oversizedClass = RuleSpec(
+        "enrolment.oversized_class", name: "大班额", owner: .school, ackWithin: RuleDuration(5, .workingDays))
+    static let dropoutOpen = RuleSpec(
+        "enrolment.dropout_open", name: "义务教育学生辍学未复学(控辍保学)", owner: .school, ackWithin: RuleDuration(3, .workingDays),
+        deadlines: ["yellow": RuleDuration(30, .days), "orange": RuleDuration(90, .days)])
+    static let shareBelowTarget = RuleSpec(
+        "enrolment.share_below_target", name: "学位结构占比落后于计划", owner: .district, ackWithin: RuleDuration(5, .workingDays))
+
+    public var manifest: HandlerManifest {
+        HandlerManifest(
+            indicators: [
+                IndicatorSpec("preschool.public_share", kind: .ratio, name: "公办园在园幼儿占比"),
+                IndicatorSpec("preschool.inclusive_share", kind: .ratio, name: "普惠性幼儿园覆盖率"),
+                IndicatorSpec("secondary.vocational_share", kind: .ratio, name: "中职在校生占高中阶段比例"),
+                IndicatorSpec("compulsory.oversized_classes", kind: .count, name: "义务教育大班额(56人以上)", unit: "个"),
+                IndicatorSpec("compulsory.super_oversized_classes", kind: .count, name: "义务教育超大班额(66人以上)", unit: "个"),
+                IndicatorSpec("senior.oversized_classes", kind: .count, name: "普通高中大班额(56人以上)", unit: "个"),
+                IndicatorSpec("compulsory.open_dropout_cases", kind: .count, name: "义务教育未复学辍学学生", unit: "人"),
+            ],
+            rules: [Self.oversizedClass, Self.dropoutOpen, Self.shareBelowTarget])
+    }
 
     public var name: String { "Enrolment" }
     public var eventTypes: [String] { [EventType.enrolmentCensus, EventType.enrolmentChange] }
@@ -60,6 +80,8 @@ public struct EnrolmentHandler: Handler {
         var level: SchoolLevel
         var openedAt: Timestamp
         var reason: String?
+        /// What was recorded since that did not close it (a withdrawal, a transfer to nowhere).
+        var note: String?
     }
 
     static let oversizedLimit: Int64 = 55
@@ -72,13 +94,13 @@ public struct EnrolmentHandler: Handler {
         case .enrolmentChange(let change): applyChange(change, event: event, state: &state, out: &out, context: context)
         default: break
         }
-        flush(&state, now: context.now, tick: false, out: &out)
+        flush(&state, context: context, tick: false, out: &out)
         return out
     }
 
     public func tick(state: inout State, context: HandlerContext) throws -> [HandlerOutput] {
         var out = expire(&state, context: context)
-        flush(&state, now: context.now, tick: true, out: &out)
+        flush(&state, context: context, tick: true, out: &out)
         return out
     }
 
@@ -193,13 +215,46 @@ public struct EnrolmentHandler: Handler {
         guard let student = change.studentRef else { return }
         switch change.change {
         case .droppedOut:
+            // 控辍保学 (004 §9, 000 §21) is compulsory education's: primary and junior pupils.
+            guard change.level == .primary || change.level == .junior else { return }
             openCase(student, change: change, event: event, state: &state, out: &out, context: context)
-        case .returned, .withdrawn, .transferredOut:
-            // Returning, or a recorded lawful reason (withdrawal, transfer elsewhere), closes the case.
-            closeCase(student, event: event, state: &state, out: &out, how: change.change)
+        case .returned:
+            closeCase(student, event: event, state: &state, out: &out, how: "已复学")
+        case .transferredOut, .withdrawn:
+            // Only a lawful exit closes a case: a transfer to a named school, death, or a
+            // deferment for health (因身体原因缓学). Withdrawal alone (退学) is not lawful in
+            // compulsory education: the case stays open, and its alert says what was recorded.
+            if let lawful = Self.lawfulExit(change) {
+                closeCase(student, event: event, state: &state, out: &out, how: lawful)
+            } else if var c = state.cases[student] {
+                c.note = change.change == .withdrawn ? "已办理退学, 但退学不是义务教育阶段的合法退出, 个案仍须跟进" : "转出未登记接收学校, 个案仍须跟进"
+                state.cases[student] = c
+                let level = state.alerts.firing["\(Self.dropoutOpen.id)/\(student)"]?.level ?? .blue
+                if let o = state.alerts.fire(caseFiring(c, level: level, open: nil, at: event.occurredAt, causes: [event.id])) {
+                    out.append(o)
+                }
+            }
         default: break
         }
     }
+
+    /// How a change closes a drop-out case lawfully, in Chinese; nil if it does not.
+    static func lawfulExit(_ change: EnrolmentChange) -> String? {
+        switch (change.change, change.reason) {
+        case (_, "deceased"?): return "已死亡注销学籍"
+        case (_, "medicalDeferment"?): return "因身体原因办理缓学"
+        case (.transferredOut, _) where change.toSchoolId != nil: return "已转入\(change.toSchoolId!)"
+        default: return nil
+        }
+    }
+
+    /// Drop-out reasons as the 控辍保学 register names them.
+    static let reasons: [String: String] = [
+        "poverty": "因贫", "studyDifficulty": "厌学/学习困难", "illness": "因病", "family": "家庭原因", "work": "外出务工",
+        "marriage": "早婚", "distance": "上学路远", "disability": "残疾", "other": "其他",
+    ]
+
+    static func chineseReason(_ reason: String) -> String { reasons[reason] ?? reason }
 
     /// Moves a school's total (and a class's size) by `delta` pupils.
     private func move(
@@ -292,7 +347,7 @@ public struct EnrolmentHandler: Handler {
             }
         }
         let subjectKey = "\(info.schoolId)/\(info.classId)"
-        let fingerprint = "enrolment.oversized_class/\(subjectKey)"
+        let fingerprint = "\(Self.oversizedClass.id)/\(subjectKey)"
         let planRef = info.level == .senior ? "City 2023 §10" : "Zibo 2020 §8"
         if after == .normal {
             if let o = state.alerts.resolve(
@@ -306,7 +361,7 @@ public struct EnrolmentHandler: Handler {
         let label = after == .superOversized ? "超过65人(超大班额)" : "超过55人(大班额)"
         if let o = state.alerts.fire(
             AlertBook.Firing(
-                rule: "enrolment.oversized_class", subjectKey: subjectKey, region: info.region,
+                rule: Self.oversizedClass.id, subjectKey: subjectKey, region: info.region,
                 subject: ["schoolId": info.schoolId, "classId": info.classId],
                 level: after == .superOversized ? .orange : .yellow,
                 summary: "\(info.schoolId) \(info.classId)班 班额\(size)人, \(label)", planRef: planRef, at: cause.at,
@@ -323,9 +378,7 @@ public struct EnrolmentHandler: Handler {
     /// Yellow after 30 days open, orange after 90 (DOMAIN.md); configurable per deployment as
     /// `rules.enrolment.dropout_open.deadlines.yellow` / `.orange`, in days or working days.
     static func escalation(_ level: Alert.Level, _ context: HandlerContext) -> RuleDuration {
-        level == .orange
-            ? context.timings.duration("enrolment.dropout_open", "orange", default: RuleDuration(90, .days))
-            : context.timings.duration("enrolment.dropout_open", "yellow", default: RuleDuration(30, .days))
+        context.duration(dropoutOpen, level == .orange ? "orange" : "yellow")
     }
 
     private func openCase(
@@ -336,11 +389,9 @@ public struct EnrolmentHandler: Handler {
             studentRef: student, schoolId: change.schoolId, region: event.region, level: change.level,
             openedAt: event.occurredAt, reason: change.reason)
         state.cases[student] = c
-        if c.level == .primary || c.level == .junior {
-            state.indicators.add(
-                "compulsory.open_dropout_cases", kind: .count, district: c.region, numerator: 1, subject: "\(c.schoolId)/\(student)",
-                cause: event.id)
-        }
+        state.indicators.add(
+            "compulsory.open_dropout_cases", kind: .count, district: c.region, numerator: 1, subject: "\(c.schoolId)/\(student)",
+            cause: event.id)
         let opened = c.openedAt.epochMilliseconds
         for level in [Alert.Level.yellow, .orange] {
             state.deadlines.schedule(
@@ -349,29 +400,27 @@ public struct EnrolmentHandler: Handler {
         if let o = state.alerts.fire(caseFiring(c, level: .blue, open: nil, at: event.occurredAt, causes: [event.id])) { out.append(o) }
     }
 
-    private func closeCase(_ student: String, event: Event, state: inout State, out: inout [HandlerOutput], how: EnrolmentChange.Kind) {
+    private func closeCase(_ student: String, event: Event, state: inout State, out: inout [HandlerOutput], how: String) {
         guard let c = state.cases.removeValue(forKey: student) else { return }
-        if c.level == .primary || c.level == .junior {
-            state.indicators.add(
-                "compulsory.open_dropout_cases", kind: .count, district: c.region, numerator: -1, subject: "\(c.schoolId)/\(student)",
-                cause: event.id)
-        }
-        let what = how == .returned ? "已复学" : how == .withdrawn ? "已办理退学手续" : "已转出"
+        state.indicators.add(
+            "compulsory.open_dropout_cases", kind: .count, district: c.region, numerator: -1, subject: "\(c.schoolId)/\(student)",
+            cause: event.id)
         if let o = state.alerts.resolve(
-            fingerprint: "enrolment.dropout_open/\(student)", at: event.occurredAt, causes: [event.id],
-            summary: "\(c.schoolId) 学生\(student)\(what), 辍学个案关闭")
+            fingerprint: "\(Self.dropoutOpen.id)/\(student)", at: event.occurredAt, causes: [event.id],
+            summary: "\(c.schoolId) 学生\(student)\(how), 辍学个案关闭")
         {
             out.append(o)
         }
     }
 
     private func caseFiring(_ c: DropoutCase, level: Alert.Level, open: RuleDuration?, at: Timestamp, causes: [String]) -> AlertBook.Firing {
-        let reason = c.reason.map { ", 原因: \($0)" } ?? ""
+        let reason = c.reason.map { ", 辍学原因: \(Self.chineseReason($0))" } ?? ""
+        let note = c.note.map { "; \($0)" } ?? ""
         let summary =
-            open.map { "\(c.schoolId) 学生\(c.studentRef)辍学已\($0.chinese)未复学\(reason)" }
-            ?? "\(c.schoolId) 学生\(c.studentRef)辍学\(reason), 需落实控辍保学"
+            open.map { "\(c.schoolId) 学生\(c.studentRef)辍学已\($0.chinese)未复学\(reason)\(note)" }
+            ?? "\(c.schoolId) 学生\(c.studentRef)辍学\(reason), 需落实控辍保学\(note)"
         return AlertBook.Firing(
-            rule: "enrolment.dropout_open", subjectKey: c.studentRef, region: c.region,
+            rule: Self.dropoutOpen.id, subjectKey: c.studentRef, region: c.region,
             subject: ["schoolId": c.schoolId, "studentRef": c.studentRef], level: level, summary: summary,
             planRef: "Zibo 2020 §9", at: at, causes: causes)
     }
@@ -386,7 +435,7 @@ public struct EnrolmentHandler: Handler {
                 let level = Alert.Level(rawValue: named)
             else { continue }
             // Never step down: with both limits configured, the later one wins.
-            let fingerprint = "enrolment.dropout_open/\(c.studentRef)"
+            let fingerprint = "\(Self.dropoutOpen.id)/\(c.studentRef)"
             if let current = state.alerts.firing[fingerprint]?.level, current >= level { continue }
             let due = Timestamp(epochMilliseconds: entry.due)
             if let o = state.alerts.fire(caseFiring(c, level: level, open: Self.escalation(level, context), at: due, causes: [])) {
@@ -398,39 +447,36 @@ public struct EnrolmentHandler: Handler {
 
     // MARK: Indicators and their targets
 
-    static let shareNames = [
-        "preschool.public_share": "公办园在园幼儿占比",
-        "preschool.inclusive_share": "普惠性幼儿园覆盖率",
-        "secondary.vocational_share": "职普比中职占比",
-    ]
-
-    private func flush(_ state: inout State, now: Timestamp, tick: Bool, out: inout [HandlerOutput]) {
-        let (updates, changes) = state.indicators.flush(now: now, plans: plans, tick: tick)
+    /// Publishes and judges; a share behind its plan raises `enrolment.share_below_target`
+    /// (yellow; orange when offTrack, which after the deadline is final).
+    private func flush(_ state: inout State, context: HandlerContext, tick: Bool, out: inout [HandlerOutput]) {
+        let (updates, changes) = state.indicators.flush(now: context.now, plans: context.plans, manifest: manifest, tick: tick)
         out += updates
         for change in changes {
-            guard let name = Self.shareNames[change.indicator] else { continue }
+            guard let target = change.target, let spec = manifest.indicator(target.indicator), spec.kind == .ratio else { continue }
             let subjectKey = "\(change.indicator)/\(change.region.code)"
-            let fingerprint = "enrolment.share_below_target/\(subjectKey)"
+            let fingerprint = "\(Self.shareBelowTarget.id)/\(subjectKey)"
             let u = change.update
             let value = Format.percent(u.value)
-            let target = u.target.map { "目标≥\(Format.wholePercent($0.value)), \($0.deadline)前" } ?? ""
+            let bound = target.target.comparison == .atMost ? "≤" : "≥"
+            let goal = "目标\(bound)\(Format.wholePercent(target.target.value)), \(target.deadline)前"
             switch change.to {
             case .atRisk?, .offTrack?:
                 let level: Alert.Level = change.to == .offTrack ? .orange : .yellow
-                let how = change.to == .offTrack ? "严重落后于计划进度" : "落后于计划进度"
+                let how = u.final ? "截止时未达到目标" : change.to == .offTrack ? "严重落后于计划进度" : "落后于计划进度"
                 if let o = state.alerts.fire(
                     AlertBook.Firing(
-                        rule: "enrolment.share_below_target", subjectKey: subjectKey, region: change.region,
+                        rule: Self.shareBelowTarget.id, subjectKey: subjectKey, region: change.region,
                         subject: ["indicator": change.indicator, "region": change.region.code], level: level,
-                        summary: "\(change.region.code) \(name)\(value)(\(u.numerator ?? 0)/\(u.denominator ?? 0)), \(target), \(how)",
-                        planRef: u.target?.planRef, at: now, causes: []))
+                        summary: "\(change.region.code) \(spec.name)\(value)(\(u.numerator ?? 0)/\(u.denominator ?? 0)), \(goal), \(how)",
+                        planRef: target.planRef, at: context.now, causes: []))
                 {
                     out.append(o)
                 }
             default:
+                let how = change.to == .met ? "已达到目标" : change.to == nil ? "不再受计划考核" : "已回到计划进度"
                 if let o = state.alerts.resolve(
-                    fingerprint: fingerprint, at: now, causes: [],
-                    summary: "\(change.region.code) \(name)\(value), 已回到计划进度")
+                    fingerprint: fingerprint, at: context.now, causes: [], summary: "\(change.region.code) \(spec.name)\(value), \(how)")
                 {
                     out.append(o)
                 }

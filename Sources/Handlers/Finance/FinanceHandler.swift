@@ -13,6 +13,18 @@ public struct FinanceHandler: Handler {
     public var payloadValidators: [String: EventDecoder.PayloadValidator] { [Self.eventType: { (r: FieldReader) throws(Rejection) in _ = try Budget(r) }] }
     public func makeInitialState() -> State { State() }
 
+    static let decreased = RuleSpec(
+        "finance.spending_decreased", name: "教育经费未做到只增不减", owner: .city, ackWithin: RuleDuration(10, .workingDays))
+
+    public var manifest: HandlerManifest {
+        HandlerManifest(
+            indicators: [
+                IndicatorSpec("finance.education_spending", kind: .count, name: "一般公共预算教育支出", unit: "元"),
+                IndicatorSpec("finance.per_pupil_spending", kind: .count, name: "生均一般公共预算教育支出", unit: "元"),
+            ],
+            rules: [Self.decreased])
+    }
+
     public struct State: Codable, Sendable, Equatable {
         /// Per region: year → the budget reported for it.
         var budgets: [String: [Int64: Budget]] = [:]
@@ -69,13 +81,13 @@ public struct FinanceHandler: Handler {
             let subjectKey = "\(region.code)/\(check.key)/\(current.year)"
             if check.now < check.before {
                 let firing = AlertBook.Firing(
-                    rule: "finance.spending_decreased", subjectKey: subjectKey, region: region,
+                    rule: Self.decreased.id, subjectKey: subjectKey, region: region,
                     subject: ["region": region.code, "year": String(current.year), "measure": check.key], level: .orange,
                     summary: "\(region.code) \(current.year)年\(check.name)\(check.now)元, 低于\(previous.year)年的\(check.before)元, 未做到只增不减",
                     planRef: "City 2023 §20", at: now, causes: [cause])
                 if let o = state.alerts.fire(firing) { out.append(o) }
             } else if let o = state.alerts.resolve(
-                fingerprint: "finance.spending_decreased/\(subjectKey)", at: now, causes: [cause],
+                fingerprint: "\(Self.decreased.id)/\(subjectKey)", at: now, causes: [cause],
                 summary: "\(region.code) \(current.year)年\(check.name)已不低于上年")
             {
                 out.append(o)

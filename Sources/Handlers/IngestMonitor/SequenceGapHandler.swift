@@ -17,6 +17,11 @@ public struct SequenceGapHandler: Handler {
     public static let maxSources = 10_000
     public static let rule = "ingest.sequence_gap"
 
+    static let gapRule = RuleSpec(
+        rule, name: "数据源事件序号不连续", owner: .city, ackWithin: RuleDuration(1, .workingDays))
+
+    public var manifest: HandlerManifest { HandlerManifest(rules: [Self.gapRule]) }
+
     public var name: String { "IngestMonitor" }
     public var eventTypes: [String] { ["*"] }
     public func makeInitialState() -> State { State() }

@@ -1,8 +1,15 @@
 import HandlerKit
 
-/// Teachers (教师队伍): training hours against 360 per 5 years, rotation of teachers 9+ years
-/// in one school, and research staff of at least 4‰ of teachers (seed 003). Written against
-/// HandlerKit only; its event types `teacher.roster` and `teacher.training` are in docs/domains.md.
+/// Teachers (教师队伍), as seed 003's district plans state it:
+/// - training: "确保每位教师完成5年不少于360学时培训任务" (§39) — 360 hours per 5 years;
+/// - rotation: "凡男50周岁、女45周岁以下且在同一所学校连续任教9年以上的教师, 50周岁以下且在同一
+///   学校连续任职满9年以上的正、副校长, 原则上均应交流" (§7) — 9 years in one school, under
+///   the age limits;
+/// - research staff: "2024年底前区教研室专职教研员要占本区所辖学段专任教师比例不低于4‰" (§32) —
+///   researchers against full-time teachers (专任教师: teachers and principals, not the
+///   researchers themselves), judged from the end of 2024.
+/// Written against HandlerKit only; its event types `teacher.roster` and `teacher.training`
+/// are in docs/domains.md.
 public struct TeachersHandler: Handler {
     public init() {}
 
@@ -12,6 +19,19 @@ public struct TeachersHandler: Handler {
     public static let cycleYears = 5
     public static let rotationYears = 9
     public static let researchShare = 0.004
+    /// 003 §32: "2024年底前".
+    public static let researchDeadline = LocalDate(year: 2024, month: 12, day: 31)!
+
+    static let trainingRef = "District plans (003) §39"
+    static let rotationRef = "District plans (003) §7"
+    static let researchRef = "District plans (003) §32"
+
+    static let rotationRule = RuleSpec(
+        "teachers.rotation_due", name: "教师校长应交流轮岗", owner: .district, ackWithin: RuleDuration(10, .workingDays))
+    static let trainingRule = RuleSpec(
+        "teachers.training_shortfall", name: "教师五年培训不足360学时", owner: .school, ackWithin: RuleDuration(10, .workingDays))
+    static let researchRule = RuleSpec(
+        "teachers.research_staff_below", name: "专职教研员低于专任教师4‰", owner: .district, ackWithin: RuleDuration(10, .workingDays))
 
     public var name: String { "Teachers" }
     public var eventTypes: [String] { [Self.rosterType, Self.trainingType] }
@@ -21,6 +41,13 @@ public struct TeachersHandler: Handler {
             Self.trainingType: { (r: FieldReader) throws(Rejection) in _ = try Training(r) },
         ]
     }
+    public var manifest: HandlerManifest {
+        HandlerManifest(
+            indicators: [
+                IndicatorSpec("teachers.research_staff_share", kind: .ratio, name: "专职教研员占专任教师比例", definitionVersion: 2)
+            ],
+            rules: [Self.rotationRule, Self.trainingRule, Self.researchRule])
+    }
     public func makeInitialState() -> State { State() }
 
     public struct State: Codable, Sendable, Equatable {
@@ -28,37 +55,58 @@ public struct TeachersHandler: Handler {
         var deadlines = DeadlineQueue()
         var alerts = AlertBook()
         var indicators = IndicatorBook()
+        /// Districts with staff, judged against the 4‰ once its deadline has passed.
+        var districts: Set<RegionCode> = []
         public init() {}
+
+        enum CodingKeys: String, CodingKey { case teachers, deadlines, alerts, indicators, districts }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            teachers = try c.decode([String: Teacher].self, forKey: .teachers)
+            deadlines = try c.decode(DeadlineQueue.self, forKey: .deadlines)
+            alerts = try c.decode(AlertBook.self, forKey: .alerts)
+            indicators = try c.decode(IndicatorBook.self, forKey: .indicators)
+            districts = try c.decodeIfPresent(Set<RegionCode>.self, forKey: .districts) ?? []
+        }
     }
+
+    enum Role: String, Codable, CaseIterable { case teacher, researcher, principal }
+    enum Gender: String, Codable, CaseIterable { case male, female }
 
     struct Teacher: Codable, Sendable, Equatable {
         var schoolId: String
         var region: RegionCode
-        var researcher: Bool
+        var role: Role
         var since: LocalDate
         var cycleStart: LocalDate
         var hours: Int64 = 0
+        var birthDate: LocalDate?
+        var gender: Gender?
+
+        /// 专任教师: teaching staff, principals included; the researchers are counted against them.
+        var fullTime: Bool { role != .researcher }
     }
 
     struct Roster {
         var teacherId: String
         var schoolId: String
-        var role: String
+        var role: Role
         var since: LocalDate
         var left: Bool
+        var birthDate: LocalDate?
+        var gender: Gender?
         init(_ r: FieldReader) throws(Rejection) {
             teacherId = try r.string("teacherId", length: 1...128)
             schoolId = try r.string("schoolId", length: 1...128)
-            role = try r.string("role")
-            guard role == "teacher" || role == "researcher" else {
-                throw Rejection(.schemaViolation, "payload.role: \"\(role)\" is not one of teacher, researcher")
-            }
+            role = try r.enumeration("role", Role.self)
             since = try r.date("since")
             switch r.object["left"] {
             case .bool(let b)?: left = b
             case nil, .null?: left = false
             case let other?: throw Rejection(.schemaViolation, "payload.left: expected true or false, got \(other.typeName)")
             }
+            birthDate = try r.optionalDate("birthDate")
+            gender = try r.optionalEnumeration("gender", Gender.self)
         }
     }
 
@@ -77,8 +125,23 @@ public struct TeachersHandler: Handler {
         LocalDate(year: date.year + years, month: date.month, day: min(date.day, 28)) ?? date
     }
 
+    /// Whole years of age on `date`.
+    static func age(born: LocalDate, on date: LocalDate) -> Int {
+        date.year - born.year - ((date.month, date.day) < (born.month, born.day) ? 1 : 0)
+    }
+
+    /// 003 §7's age limit for rotation: men under 50, women under 45; principals under 50.
+    static func ageLimit(_ t: Teacher) -> Int? {
+        if t.role == .principal { return 50 }
+        switch t.gender {
+        case .male?: return 50
+        case .female?: return 45
+        case nil: return nil
+        }
+    }
+
     public func handle(_ event: Event, state: inout State, context: HandlerContext) throws -> [HandlerOutput] {
-        var out = expire(&state, now: context.now)
+        var out = expire(&state, context: context)
         guard case .other(let object) = event.payload else { return out }
         let reader = FieldReader(object, path: "payload")
         if event.type == Self.rosterType {
@@ -92,20 +155,20 @@ public struct TeachersHandler: Handler {
             state.teachers[training.teacherId] = teacher
             if teacher.hours >= Self.cycleHours,
                 let o = state.alerts.resolve(
-                    fingerprint: "teachers.training_shortfall/\(training.teacherId)", at: context.now, causes: [event.id],
+                    fingerprint: "\(Self.trainingRule.id)/\(training.teacherId)", at: context.now, causes: [event.id],
                     summary: "\(teacher.schoolId) 教师\(training.teacherId)本周期培训已达\(teacher.hours)学时")
             {
                 out.append(o)
             }
         }
-        out += expire(&state, now: context.now)
-        flush(&state, now: context.now, out: &out)
+        out += expire(&state, context: context)
+        flush(&state, context: context, tick: false, out: &out)
         return out
     }
 
     public func tick(state: inout State, context: HandlerContext) throws -> [HandlerOutput] {
-        var out = expire(&state, now: context.now)
-        flush(&state, now: context.now, out: &out)
+        var out = expire(&state, context: context)
+        flush(&state, context: context, tick: true, out: &out)
         return out
     }
 
@@ -113,17 +176,19 @@ public struct TeachersHandler: Handler {
         state.indicators.explain(indicator, region: region)
     }
 
+    private func count(_ t: Teacher, _ sign: Int64, id: String, cause: String, state: inout State) {
+        state.indicators.add(
+            "teachers.research_staff_share", kind: .ratio, district: t.region, numerator: t.role == .researcher ? sign : 0,
+            denominator: t.fullTime ? sign : 0, subject: id, cause: cause)
+    }
+
     private func applyRoster(_ r: Roster, region: RegionCode, state: inout State, now: Timestamp, cause: String, out: inout [HandlerOutput]) {
         let previous = state.teachers[r.teacherId]
-        if let p = previous {
-            state.indicators.add(
-                "teachers.research_staff_share", kind: .ratio, district: p.region, numerator: p.researcher ? -1 : 0, denominator: -1,
-                subject: r.teacherId, cause: cause)
-        }
+        if let p = previous { count(p, -1, id: r.teacherId, cause: cause, state: &state) }
         let moved = previous.map { $0.schoolId != r.schoolId } ?? false
         if r.left || moved,
             let o = state.alerts.resolve(
-                fingerprint: "teachers.rotation_due/\(r.teacherId)", at: now, causes: [cause],
+                fingerprint: "\(Self.rotationRule.id)/\(r.teacherId)", at: now, causes: [cause],
                 summary: "教师\(r.teacherId)已\(r.left ? "离开" : "交流至\(r.schoolId)")")
         {
             out.append(o)
@@ -133,9 +198,10 @@ public struct TeachersHandler: Handler {
             return
         }
         var teacher = Teacher(
-            schoolId: r.schoolId, region: region, researcher: r.role == "researcher", since: moved ? r.since : (previous?.since ?? r.since),
-            cycleStart: previous?.cycleStart ?? r.since, hours: previous?.hours ?? 0)
-        if previous == nil || moved {
+            schoolId: r.schoolId, region: region, role: r.role, since: moved ? r.since : (previous?.since ?? r.since),
+            cycleStart: previous?.cycleStart ?? r.since, hours: previous?.hours ?? 0, birthDate: r.birthDate ?? previous?.birthDate,
+            gender: r.gender ?? previous?.gender)
+        if previous == nil || moved, teacher.role != .researcher {
             state.deadlines.schedule(
                 "rotation|\(teacher.since)|\(r.teacherId)", at: Self.adding(years: Self.rotationYears, to: teacher.since).startInChina)
         }
@@ -145,31 +211,40 @@ public struct TeachersHandler: Handler {
         }
         teacher.region = region
         state.teachers[r.teacherId] = teacher
-        state.indicators.add(
-            "teachers.research_staff_share", kind: .ratio, district: region, numerator: teacher.researcher ? 1 : 0, denominator: 1,
-            subject: r.teacherId, cause: cause)
+        state.districts.insert(region)
+        count(teacher, 1, id: r.teacherId, cause: cause, state: &state)
     }
 
-    private func expire(_ state: inout State, now: Timestamp) -> [HandlerOutput] {
+    private func expire(_ state: inout State, context: HandlerContext) -> [HandlerOutput] {
         var out: [HandlerOutput] = []
-        for entry in state.deadlines.popDue(now: now) {
+        for entry in state.deadlines.popDue(now: context.now) {
             let parts = entry.key.split(separator: "|", maxSplits: 2).map(String.init)
             guard parts.count == 3, var teacher = state.teachers[parts[2]] else { continue }
             let id = parts[2]
+            let due = Timestamp(epochMilliseconds: entry.due)
             if parts[0] == "rotation", teacher.since.description == parts[1] {
+                let day = due.localDate
+                var note = ""
+                if let born = teacher.birthDate, let limit = Self.ageLimit(teacher) {
+                    // Over the age limit when the nine years are up: not among those to rotate.
+                    guard Self.age(born: born, on: day) < limit else { continue }
+                } else {
+                    note = " (未报出生日期或性别, 请核对年龄条件)"
+                }
+                let who = teacher.role == .principal ? "校长" : "教师"
                 let firing = AlertBook.Firing(
-                    rule: "teachers.rotation_due", subjectKey: id, region: teacher.region,
+                    rule: Self.rotationRule.id, subjectKey: id, region: teacher.region,
                     subject: ["teacherId": id, "schoolId": teacher.schoolId], level: .blue,
-                    summary: "\(teacher.schoolId) 教师\(id)自\(teacher.since)起在同一学校任教满\(Self.rotationYears)年, 应纳入交流轮岗",
-                    planRef: "District plans 2021 (003)", at: Timestamp(epochMilliseconds: entry.due), causes: [])
+                    summary: "\(teacher.schoolId) \(who)\(id)自\(teacher.since)起在同一学校任\(who == "校长" ? "职" : "教")满\(Self.rotationYears)年, 应纳入交流轮岗\(note)",
+                    planRef: Self.rotationRef, at: due, causes: [])
                 if let o = state.alerts.fire(firing) { out.append(o) }
             } else if parts[0] == "cycle", teacher.cycleStart.description == parts[1] {
                 if teacher.hours < Self.cycleHours {
                     let firing = AlertBook.Firing(
-                        rule: "teachers.training_shortfall", subjectKey: id, region: teacher.region,
+                        rule: Self.trainingRule.id, subjectKey: id, region: teacher.region,
                         subject: ["teacherId": id, "schoolId": teacher.schoolId], level: .yellow,
                         summary: "\(teacher.schoolId) 教师\(id)五年周期培训仅\(teacher.hours)学时, 不足\(Self.cycleHours)学时",
-                        planRef: "District plans 2021 (003)", at: Timestamp(epochMilliseconds: entry.due), causes: [])
+                        planRef: Self.trainingRef, at: due, causes: [])
                     if let o = state.alerts.fire(firing) { out.append(o) }
                 }
                 teacher.cycleStart = Self.adding(years: Self.cycleYears, to: teacher.cycleStart)
@@ -182,19 +257,27 @@ public struct TeachersHandler: Handler {
         return out
     }
 
-    private func flush(_ state: inout State, now: Timestamp, out: inout [HandlerOutput]) {
-        let (updates, _) = state.indicators.flush(now: now, plans: PlanSet())
+    /// Publishes the shares; from 2025 on (003 §32's deadline), a district below 4‰ raises
+    /// `teachers.research_staff_below` until it reaches it.
+    private func flush(_ state: inout State, context: HandlerContext, tick: Bool, out: inout [HandlerOutput]) {
+        let (updates, _) = state.indicators.flush(now: context.now, plans: context.plans, manifest: manifest, tick: tick)
         out += updates
-        for case .indicator(let u) in updates {
-            let fingerprint = "teachers.research_staff_below/\(u.region.code)"
-            if let value = u.value, value < Self.researchShare {
+        guard context.now.localDate > Self.researchDeadline else { return }
+        let touched = updates.compactMap { if case .indicator(let u) = $0, u.region.isDistrict { u.region } else { nil } }
+        for district in tick ? state.districts.sorted() : touched {
+            let fingerprint = "\(Self.researchRule.id)/\(district.code)"
+            let researchers = state.indicators.numerator("teachers.research_staff_share", region: district)
+            let staff = state.indicators.denominator("teachers.research_staff_share", region: district)
+            guard let share = state.indicators.value("teachers.research_staff_share", region: district) else { continue }
+            if share < Self.researchShare {
                 let firing = AlertBook.Firing(
-                    rule: "teachers.research_staff_below", subjectKey: u.region.code, region: u.region, subject: ["region": u.region.code],
+                    rule: Self.researchRule.id, subjectKey: district.code, region: district, subject: ["region": district.code],
                     level: .yellow,
-                    summary: "\(u.region.code) 教研员\(u.numerator ?? 0)人, 占教师\(u.denominator ?? 0)人的\(Format.number(value * 1000))‰, 低于4‰",
-                    planRef: "District plans 2021 (003)", at: now, causes: [])
+                    summary:
+                        "\(district.code) 专职教研员\(researchers)人, 占专任教师\(staff)人的\(Format.number(share * 1000))‰, 低于4‰(应于2024年底前达到)",
+                    planRef: Self.researchRef, at: context.now, causes: [])
                 if let o = state.alerts.fire(firing) { out.append(o) }
-            } else if let o = state.alerts.resolve(fingerprint: fingerprint, at: now, causes: [], summary: "\(u.region.code) 教研员配备已达4‰") {
+            } else if let o = state.alerts.resolve(fingerprint: fingerprint, at: context.now, causes: [], summary: "\(district.code) 专职教研员已达专任教师4‰") {
                 out.append(o)
             }
         }

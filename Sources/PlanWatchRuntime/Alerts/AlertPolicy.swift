@@ -1,28 +1,5 @@
 import HandlerKit
 
-/// Who owns an alert: the school, the district bureau (区县教育局) or the city bureau (市教育局).
-public enum OwnerLevel: String, Sendable, Codable, CaseIterable {
-    case school, district, city
-
-    /// One level up; nil at the city bureau.
-    public var next: OwnerLevel? {
-        switch self {
-        case .school: .district
-        case .district: .city
-        case .city: nil
-        }
-    }
-
-    /// In Chinese, for summaries and the console.
-    public var chinese: String {
-        switch self {
-        case .school: "学校"
-        case .district: "区县教育局"
-        case .city: "市教育局"
-        }
-    }
-}
-
 /// Each rule's owning level and how long its owner has to acknowledge an alert before it
 /// is escalated one level up. Defaults follow the plans' sense of urgency: safety in hours,
 /// the rest in working days; a deployment overrides them under `rules:` in its config.
@@ -37,30 +14,33 @@ public struct AlertPolicy: Sendable, Equatable {
         }
     }
 
-    /// The built-in defaults, by rule.
-    public static let defaults: [String: Rule] = [
-        "safety.incident": Rule(owner: .school, ackWithin: RuleDuration(2, .hours)),
-        "safety.incident_overdue": Rule(owner: .district, ackWithin: RuleDuration(2, .hours)),
-        "safety.food_cluster": Rule(owner: .district, ackWithin: RuleDuration(2, .hours)),
-        "safety.repeat_school": Rule(owner: .district, ackWithin: RuleDuration(1, .workingDays)),
-        "enrolment.oversized_class": Rule(owner: .school, ackWithin: RuleDuration(5, .workingDays)),
-        "enrolment.dropout_open": Rule(owner: .school, ackWithin: RuleDuration(3, .workingDays)),
-        "enrolment.share_below_target": Rule(owner: .district, ackWithin: RuleDuration(5, .workingDays)),
-        "projects.milestone_overdue": Rule(owner: .district, ackWithin: RuleDuration(5, .workingDays)),
-        "projects.target_at_risk": Rule(owner: .city, ackWithin: RuleDuration(5, .workingDays)),
-        "ingest.sequence_gap": Rule(owner: .city, ackWithin: RuleDuration(1, .workingDays)),
+    /// The host's own rules (the handlers declare theirs in their manifests).
+    public static let hostRules: [RuleSpec] = [
+        RuleSpec(
+            "ingest.handler_quarantined", name: "处理模块隔离了一条事件", owner: .city, ackWithin: RuleDuration(4, .hours))
     ]
 
-    /// For a rule not listed: the district bureau, 3 working days.
+    /// For a rule no manifest declares: the district bureau, 3 working days.
     public static let fallback = Rule(owner: .district, ackWithin: RuleDuration(3, .workingDays))
 
+    private var defaults: [String: Rule]
     private var overrides: [String: Rule]
 
-    /// The defaults with `overrides` by rule.
-    public init(overrides: [String: Rule] = [:]) { self.overrides = overrides }
+    /// The defaults the handlers declare (and the host's own), with `overrides` by rule.
+    public init(manifests: [HandlerManifest] = [], overrides: [String: Rule] = [:]) {
+        var defaults: [String: Rule] = [:]
+        for spec in Self.hostRules + manifests.flatMap(\.rules) where defaults[spec.id] == nil {
+            defaults[spec.id] = Rule(owner: spec.owner, ackWithin: spec.ackWithin)
+        }
+        self.defaults = defaults
+        self.overrides = overrides
+    }
+
+    /// The same overrides over the defaults `manifests` declare.
+    public func declaring(_ manifests: [HandlerManifest]) -> AlertPolicy { AlertPolicy(manifests: manifests, overrides: overrides) }
 
     /// The ownership of `rule`.
-    public func rule(_ rule: String) -> Rule { overrides[rule] ?? Self.defaults[rule] ?? Self.fallback }
+    public func rule(_ rule: String) -> Rule { overrides[rule] ?? defaults[rule] ?? Self.fallback }
 
     /// Who `level` is for an alert: `school:<schoolId>` (the district when the alert names no
     /// school), `district:<code>` (the city for a city-wide alert), `city:<code>`.

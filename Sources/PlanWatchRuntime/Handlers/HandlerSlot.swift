@@ -5,10 +5,12 @@ import HandlerKit
 class HandlerSlot {
     let name: String
     let eventTypes: Set<String>
+    let manifest: HandlerManifest
 
-    init(name: String, eventTypes: Set<String>) {
+    init(name: String, eventTypes: Set<String>, manifest: HandlerManifest) {
         self.name = name
         self.eventTypes = eventTypes
+        self.manifest = manifest
     }
 
     /// True when the handler consumes events of `type` (`"*"` in its types: every type).
@@ -38,7 +40,7 @@ private final class TypedSlot<H: Handler>: HandlerSlot {
     init(_ handler: H) {
         self.handler = handler
         state = handler.makeInitialState()
-        super.init(name: handler.name, eventTypes: Set(handler.eventTypes))
+        super.init(name: handler.name, eventTypes: Set(handler.eventTypes), manifest: handler.manifest)
     }
 
     override func handle(_ event: Event, entry: JournalEntry, context: HandlerContext) throws -> [HandlerOutput] {

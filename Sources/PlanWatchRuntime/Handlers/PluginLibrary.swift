@@ -19,6 +19,8 @@ public final class PluginLibrary: @unchecked Sendable {
     public let eventTypes: [String]
     /// Event types the plugin adds, validated by the plugin.
     public let payloadTypes: [String]
+    /// Its indicators and rules.
+    public let manifest: HandlerManifest
     private let library: UnsafeMutableRawPointer
     private let call: Call
 
@@ -66,6 +68,13 @@ public final class PluginLibrary: @unchecked Sendable {
             payloadTypes = payload.compactMap { if case .string(let t) = $0 { t } else { nil } }
         } else {
             payloadTypes = []
+        }
+        if let m = o["manifest"] {
+            do { manifest = try JSONCoding.decode(HandlerManifest.self, from: JSONWriter.bytes(m)) } catch {
+                throw LoadError(description: "plugin \(path) declares a manifest that does not read: \(error)")
+            }
+        } else {
+            manifest = HandlerManifest()
         }
     }
 

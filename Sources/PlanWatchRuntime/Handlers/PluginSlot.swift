@@ -8,15 +8,18 @@ final class PluginSlot: HandlerSlot {
 
     struct Failure: Error, CustomStringConvertible { let description: String }
 
-    init(_ library: PluginLibrary, calendar: WorkCalendar, timings: RuleTimings) {
+    init(_ library: PluginLibrary, calendar: WorkCalendar, timings: RuleTimings, plans: PlanSet) {
         self.library = library
         instance = library.makeInstance()
-        super.init(name: library.name, eventTypes: Set(library.eventTypes))
+        super.init(name: library.name, eventTypes: Set(library.eventTypes), manifest: library.manifest)
         struct Settings: Codable {
             var calendar: WorkCalendar
             var timings: RuleTimings
+            var plans: [Plan]
+            var atRiskMarginPoints: Double
         }
-        if let settings = try? JSONCoding.encode(Settings(calendar: calendar, timings: timings)) {
+        let settings = Settings(calendar: calendar, timings: timings, plans: plans.plans, atRiskMarginPoints: plans.atRiskMarginPoints)
+        if let settings = try? JSONCoding.encode(settings) {
             _ = library.invoke(.configure, instance, settings)
         }
     }

@@ -60,6 +60,7 @@ final class Processor {
     private var history: [AlertChange] = []
     private let calendar: WorkCalendar
     private let timings: RuleTimings
+    private let plans: PlanSet
 
     /// The name the host's own processing of an entry goes by in the crash guard and the
     /// quarantine (decoding, the alert desk): a bug there withholds the whole entry.
@@ -69,19 +70,21 @@ final class Processor {
     convenience init(handlers: [any Handler], plugins: [PluginLibrary] = [], journal: any Journal, config: RuntimeConfig, logger: Logger) {
         self.init(
             handlers: handlers, plugins: plugins, journal: journal, decoder: Runtime.decoder(for: handlers, plugins: plugins, config: config),
-            clock: config.clock, calendar: config.calendar, timings: config.timings, policy: config.alertPolicy, logger: logger)
+            clock: config.clock, calendar: config.calendar, timings: config.timings, policy: config.alertPolicy, plans: config.plans,
+            logger: logger)
     }
 
     init(
         handlers: [any Handler], plugins: [PluginLibrary] = [], journal: any Journal, decoder: EventDecoder, clock: ClockMode = .wall,
         calendar: WorkCalendar = WorkCalendar(), timings: RuleTimings = RuleTimings(), policy: AlertPolicy = AlertPolicy(),
-        logger: Logger
+        plans: PlanSet = PlanSet(), logger: Logger
     ) {
         self.clock = clock
         self.calendar = calendar
         self.timings = timings
-        desk = AlertDesk(policy: policy)
-        slots = handlers.map(HandlerSlot.make) + plugins.map { PluginSlot($0, calendar: calendar, timings: timings) }
+        self.plans = plans
+        slots = handlers.map(HandlerSlot.make) + plugins.map { PluginSlot($0, calendar: calendar, timings: timings, plans: plans) }
+        desk = AlertDesk(policy: policy.declaring(slots.map(\.manifest)))
         hashes = slots.map { CrashGuard.hash($0.name) }
         self.journal = journal
         self.decoder = decoder
@@ -253,7 +256,7 @@ final class Processor {
 
     /// The context of an entry on the wall clock: when it was received, with the calendar and timings.
     private func context(for entry: JournalEntry) -> HandlerContext {
-        HandlerContext(now: entry.receivedAt.inChinaTime, calendar: calendar, timings: timings)
+        HandlerContext(now: entry.receivedAt.inChinaTime, calendar: calendar, timings: timings, plans: plans)
     }
 
     /// Moves the event-time watermark to `event`'s time. An operator acts in wall time, so an
