@@ -61,6 +61,15 @@ import Testing
         #expect(raised.first?.previousLevel == .orange)
     }
 
+    /// DOMAIN.md: "Every incident raises its alert, including one first reported already resolved".
+    @Test func anIncidentFirstReportedResolvedStillFiresAtItsLevelAndResolves() throws {
+        var state = handler.makeInitialState()
+        let out = alerts(try handler.handle(try event("late-1", status: "resolved", affected: 3, deaths: 3), state: &state, context: context))
+        #expect(out.count == 2)
+        #expect(out[0].status == .firing && out[0].level == .red && out[0].summary.contains("死亡3人"))
+        #expect(out[1].status == .resolved && out[1].fingerprint == out[0].fingerprint)
+    }
+
     @Test func resolutionResolvesAndIsNotRepeated() throws {
         var state = handler.makeInitialState()
         _ = try handler.handle(try event("e1"), state: &state, context: context)

@@ -10,8 +10,13 @@ import Testing
             plan: "Zibo 2020", title: "淄博市2020年工作要点", city: RegionCode("370300")!, source: nil,
             period: .init(start: LocalDate(iso: "2020-01-01")!, end: LocalDate(iso: "2020-12-31")!),
             targets: [
-                PlanTarget(indicator: "preschool.public_share", scope: .city, atLeast: 0.5, deadline: LocalDate(iso: "2020-12-31")!, planRef: "Zibo 2020 §6"),
-                PlanTarget(indicator: "secondary.vocational_share", scope: .city, atLeast: 0.4, deadline: LocalDate(iso: "2020-12-31")!, planRef: "Zibo 2020 §18"),
+                // Baselines from the file: progress is measured from 0 here.
+                PlanTarget(
+                    indicator: "preschool.public_share", scope: .city, atLeast: 0.5, baseline: 0, deadline: LocalDate(iso: "2020-12-31")!,
+                    planRef: "Zibo 2020 §6"),
+                PlanTarget(
+                    indicator: "secondary.vocational_share", scope: .city, atLeast: 0.4, baseline: 0, deadline: LocalDate(iso: "2020-12-31")!,
+                    planRef: "Zibo 2020 §18"),
             ])
     ])
 
@@ -119,7 +124,8 @@ import Testing
 
     @Test func shareBelowTargetIsYellowAtRiskOrangeOffTrackAndResolvesWhenBack() throws {
         // 2020-11-20: 88.5 % of the plan year has passed.
-        var s = Scenario(EnrolmentHandler(plans: Self.zibo2020), now: "2020-11-20T09:00:00+08:00")
+        var s = Scenario(EnrolmentHandler(), now: "2020-11-20T09:00:00+08:00")
+        s.plans = Self.zibo2020
         try s.send(EventType.enrolmentCensus, region: "370303", payload: census("370303-K1", level: "preschool", [("a", 41)]))
         try s.send(EventType.enrolmentCensus, region: "370303", payload: census("370303-K2", level: "preschool", ownership: "private", [("a", 59)]))
         let fp = "enrolment.share_below_target/preschool.public_share/370300"
@@ -139,7 +145,8 @@ import Testing
     }
 
     @Test func vocationalShareOfUpperSecondary() throws {
-        var s = Scenario(EnrolmentHandler(plans: Self.zibo2020), now: "2020-09-01T08:00:00+08:00")
+        var s = Scenario(EnrolmentHandler(), now: "2020-09-01T08:00:00+08:00")
+        s.plans = Self.zibo2020
         try s.send(EventType.enrolmentCensus, region: "370304", payload: census("370304-V1", level: "vocational", [("a", 400)]))
         try s.send(EventType.enrolmentCensus, region: "370304", payload: census("370304-S1", level: "senior", (1...12).map { ("\($0)", 50) }))
         let v = try #require(s.indicator("secondary.vocational_share", "370300"))
@@ -148,7 +155,8 @@ import Testing
     }
 
     @Test func atRiskTurnsOffTrackAsTheYearPassesWithNoEvent() throws {
-        var s = Scenario(EnrolmentHandler(plans: Self.zibo2020), now: "2020-06-01T09:00:00+08:00")
+        var s = Scenario(EnrolmentHandler(), now: "2020-06-01T09:00:00+08:00")
+        s.plans = Self.zibo2020
         try s.send(EventType.enrolmentCensus, region: "370303", payload: census("370303-K1", level: "preschool", [("a", 20)]))
         try s.send(EventType.enrolmentCensus, region: "370303", payload: census("370303-K2", level: "preschool", ownership: "private", [("a", 80)]))
         #expect(s.indicator("preschool.public_share", "370300")?.status == .atRisk)  // 40 % of the way, 41.6 % of the year
@@ -157,5 +165,53 @@ import Testing
         try s.advance(days: 10)
         #expect(s.indicator("preschool.public_share", "370300")?.status == .offTrack)
         #expect(s.firing("enrolment.share_below_target/preschool.public_share/370300")?.level == .orange)
+    }
+
+    func dropout(_ school: String, _ kind: String, student: String, level: String = "primary", reason: String? = nil, to: String? = nil) -> JSONValue {
+        var o = JSONObject([
+            ("schoolId", .string(school)), ("level", .string(level)), ("ownership", "public"), ("classId", "5-1"),
+            ("change", .string(kind)), ("count", 1), ("studentRef", .string(student)),
+        ])
+        if let reason { o["reason"] = .string(reason) }
+        if let to { o["toSchoolId"] = .string(to) }
+        return .object(o)
+    }
+
+    /// DOMAIN.md: "withdrawn is not a lawful exit from compulsory education and keeps the case open".
+    @Test func aWithdrawalKeepsTheDropOutCaseOpenALawfulExitClosesIt() throws {
+        var s = Scenario(EnrolmentHandler(), now: "2020-03-02T10:00:00+08:00")
+        try s.send(EventType.enrolmentChange, region: "370322", payload: dropout("370322-0007", "droppedOut", student: "S-1", reason: "poverty"))
+        let fp = "enrolment.dropout_open/S-1"
+        #expect(s.firing(fp)?.summary.contains("辍学原因: 因贫") == true)
+        try s.send(EventType.enrolmentChange, region: "370322", payload: dropout("370322-0007", "withdrawn", student: "S-1"))
+        #expect(s.firing(fp) != nil)
+        #expect(s.indicator("compulsory.open_dropout_cases", "370300")?.value == 1)
+        // It escalates as any open case, and says what was recorded.
+        try s.advance(days: 30)
+        #expect(s.firing(fp)?.level == .yellow)
+        #expect(s.firing(fp)?.summary.contains("退学不是义务教育阶段的合法退出") == true)
+        // A transfer to no school does not close it either; one to a named school does.
+        try s.send(EventType.enrolmentChange, region: "370322", payload: dropout("370322-0007", "transferredOut", student: "S-1"))
+        #expect(s.firing(fp) != nil)
+        try s.send(EventType.enrolmentChange, region: "370322", payload: dropout("370322-0007", "transferredOut", student: "S-1", to: "370303-0042"))
+        #expect(s.firing(fp) == nil)
+        #expect(s.history(fp).last?.summary.contains("已转入370303-0042") == true)
+        #expect(s.indicator("compulsory.open_dropout_cases", "370300")?.value == 0)
+        // Death and a deferment for health are lawful too.
+        try s.send(EventType.enrolmentChange, region: "370322", payload: dropout("370322-0007", "droppedOut", student: "S-2"))
+        try s.send(EventType.enrolmentChange, region: "370322", payload: dropout("370322-0007", "withdrawn", student: "S-2", reason: "medicalDeferment"))
+        #expect(s.firing("enrolment.dropout_open/S-2") == nil)
+        #expect(s.history("enrolment.dropout_open/S-2").last?.summary.contains("因身体原因办理缓学") == true)
+    }
+
+    /// DOMAIN.md: "Only primary and junior drop-outs are 控辍保学 cases".
+    @Test func onlyPrimaryAndJuniorDropOutsOpenACase() throws {
+        var s = Scenario(EnrolmentHandler(), now: "2020-03-02T10:00:00+08:00")
+        try s.send(EventType.enrolmentChange, region: "370305", payload: dropout("370305-S001", "droppedOut", student: "S-sen", level: "senior"))
+        try s.send(EventType.enrolmentChange, region: "370305", payload: dropout("370305-V001", "droppedOut", student: "S-voc", level: "vocational"))
+        #expect(s.alerts.isEmpty)
+        try s.send(EventType.enrolmentChange, region: "370305", payload: dropout("370305-J001", "droppedOut", student: "S-jun", level: "junior"))
+        #expect(s.firing("enrolment.dropout_open/S-jun")?.level == .blue)
+        #expect(s.indicator("compulsory.open_dropout_cases", "370300")?.value == 1)
     }
 }

@@ -26,8 +26,10 @@ import Testing
         let path = try backend.makeJournal(in: directory)
         var config = RuntimeConfig()
         config.clock = .event
-        let h = try Harness(directory: directory, handlers: HandlerCatalog.builtIn(plans: Self.zibo), clock: .event) {
+        config.plans = Self.zibo
+        let h = try Harness(directory: directory, clock: .event) {
             $0.journalPath = path
+            $0.plans = Self.zibo
         }
         let sub = try h.subscriber([""])
         let dealer = try h.dealer()
@@ -41,8 +43,8 @@ import Testing
         h.stop()
         var logger = Logger(label: "replay")
         logger.logLevel = .critical
-        let first = try Replay.outputs(journalPath: path, handlers: HandlerCatalog.builtIn(plans: Self.zibo), config: config, logger: logger)
-        let second = try Replay.outputs(journalPath: path, handlers: HandlerCatalog.builtIn(plans: Self.zibo), config: config, logger: logger)
+        let first = try Replay.outputs(journalPath: path, handlers: HandlerCatalog.builtIn(), config: config, logger: logger)
+        let second = try Replay.outputs(journalPath: path, handlers: HandlerCatalog.builtIn(), config: config, logger: logger)
         #expect(first == second)
         #expect(first.contains { $0.topic.hasPrefix("alert.") })
         #expect(first.contains { $0.topic.hasPrefix("indicator.") })
