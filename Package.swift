@@ -137,6 +137,7 @@ let package = Package(
         .testTarget(name: "IngestMonitorTests", dependencies: ["IngestMonitor", "HandlerKitTesting"], swiftSettings: strict),
         .testTarget(name: "ProvinceRollupTests", dependencies: ["ProvinceRollup", "HandlerKitTesting"], swiftSettings: strict),
         .testTarget(name: "PlanFilesTests", dependencies: ["PlanFiles", "HandlerCatalog"], swiftSettings: strict),
+        .testTarget(name: "PlanWatchConfigTests", dependencies: ["PlanWatchConfig"], swiftSettings: strict),
         .testTarget(
             name: "VerdictTests",
             dependencies: ["PlanFiles", "HandlerCatalog", "CapitalProjects", "Enrolment", "CampusSafety", "HandlerKitTesting"],

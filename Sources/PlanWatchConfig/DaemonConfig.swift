@@ -14,6 +14,7 @@ package struct DaemonConfig: Decodable, Equatable {
         package var synchronous: String?
         package var retentionHours: Double?
         package var lockWaitSeconds: Double?
+        package var stateDirectory: String?
     }
     package struct Ingest: Decodable, Equatable {
         package var bind: [String]?
@@ -84,7 +85,7 @@ package struct DaemonConfig: Decodable, Equatable {
     package var rules: [String: Rule]?
 
     /// Every key the file may hold, for a clear error on a misspelt one.
-    static let knownKeys: [String: Set<String>] = [
+    package static let knownKeys: [String: Set<String>] = [
         "": [
             "logLevel", "storage", "ingest", "ack", "publish", "snapshot", "pipeline", "plans", "clock", "atRiskMarginPoints", "curve",
             "allowPlaintext", "http", "alertmanager", "plugins", "calendars", "rules",
@@ -93,11 +94,11 @@ package struct DaemonConfig: Decodable, Equatable {
         "http": ["bind", "webConfigFile", "allowPlaintext"],
         "alertmanager": ["url"],
         "curve": ["secretKeyFile", "clients"],
-        "storage": ["path", "url", "synchronous", "retentionHours", "lockWaitSeconds"],
+        "storage": ["path", "url", "synchronous", "retentionHours", "lockWaitSeconds", "stateDirectory"],
         "ingest": ["bind", "connect", "topics", "regions", "indicators", "maxBodyBytes", "receiveHighWaterMark"],
         "ack": ["bind", "sendHighWaterMark"],
         "publish": ["bind", "connect", "sendHighWaterMark"],
-        "snapshot": ["bind"],
+        "snapshot": ["bind", "sendHighWaterMark"],
         "pipeline": ["maxBatch", "queueCapacity", "tickIntervalMs", "checkpointEvery", "checkpointIntervalMs"],
     ]
 
@@ -250,6 +251,9 @@ package struct DaemonConfig: Decodable, Equatable {
         if let v = publish?.connect { runtime.publishConnect = v }
         if let v = publish?.sendHighWaterMark { runtime.sendHighWaterMark = v }
         if let v = snapshot?.bind { runtime.snapshotBind = v }
+        if let v = snapshot?.sendHighWaterMark { runtime.snapshotSendHighWaterMark = v }
+        if let v = ack?.sendHighWaterMark { runtime.ackSendHighWaterMark = v }
+        if let v = storage?.stateDirectory { runtime.stateDirectory = v }
         if let v = allowPlaintext { runtime.allowPlaintext = v }
         if let curve { runtime.curve = try curve.load() }
         if let v = pipeline?.maxBatch { runtime.maxBatch = v }

@@ -51,6 +51,9 @@ public struct RuntimeConfig: Sendable {
     /// Per-peer queue limit of the snapshot ROUTER, in messages; a longer reply waits and is
     /// sent as the peer reads.
     public var snapshotSendHighWaterMark: Int32 = 10_000
+    /// Per-producer queue limit of the acknowledged-ingest ROUTER's replies, in messages
+    /// (a producer that never reads its replies costs at most this many).
+    public var ackSendHighWaterMark: Int32 = 100_000
     /// How often the clock ticks reach the handlers, in milliseconds.
     public var tickIntervalMilliseconds: Int = 1_000
     /// A checkpoint after this many journal entries…

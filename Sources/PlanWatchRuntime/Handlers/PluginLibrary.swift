@@ -37,14 +37,16 @@ public final class PluginLibrary: @unchecked Sendable {
         guard let versionSymbol = dlsym(library, "planwatch_plugin_handlerkit_version"),
             let callSymbol = dlsym(library, "planwatch_plugin_call")
         else {
-            dlclose(library)
+            // Not closed: unloading a library with Swift code in it is not safe; the handle
+            // of a refused file is kept for the life of the process.
             throw LoadError(
                 description:
                     "\(path) is not a PlanWatch plugin: it does not export planwatch_plugin_handlerkit_version and planwatch_plugin_call")
         }
         let pluginVersion = String(cString: unsafeBitCast(versionSymbol, to: Version.self)())
         guard pluginVersion == HandlerKitPlugin.versionString else {
-            dlclose(library)
+            // Not closed: unloading a library with Swift code in it is not safe; the handle
+            // of a refused file is kept for the life of the process.
             throw LoadError(
                 description:
                     "plugin \(path) was built against HandlerKit \(pluginVersion), but this daemon has HandlerKit \(HandlerKitPlugin.versionString); rebuild the plugin against \(HandlerKitPlugin.versionString)"

@@ -42,8 +42,7 @@ final class Ingest {
         boundIngest = sub.boundEndpoints
         router = try ServerSocket.make(.router, context: context, curve: config.curve, bind: config.ackBind) { s in
             try s.set(.receiveHighWaterMark(config.receiveHighWaterMark))
-            // Replies are at most as many as requests: the same limit as inbound, not the PUB's.
-            try s.set(.sendHighWaterMark(config.receiveHighWaterMark))
+            try s.set(.sendHighWaterMark(config.ackSendHighWaterMark))
             try s.set(.maxMessageSize(maxMessage))
         }
         boundAck = router.boundEndpoints
