@@ -9,7 +9,7 @@ struct PlanWatchCLI: AsyncParsableCommand {
         abstract: "PlanWatch's command line: publish events, watch alerts, check files offline.",
         subcommands: [
             Publish.self, Tail.self, Check.self, CheckPlan.self, Simulate.self, ReplayCommand.self, Keygen.self, Bench.self,
-            ProxyCommand.self, CheckCalendar.self, Ack.self, History.self, Explain.self, WebUser.self,
+            ProxyCommand.self, CheckCalendar.self, CheckConfig.self, Ack.self, History.self, Explain.self, WebUser.self,
         ])
 }
 

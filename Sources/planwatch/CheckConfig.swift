@@ -1,0 +1,50 @@
+import ArgumentParser
+import HandlerCatalog
+import PlanWatchConfig
+import PlanWatchModel
+import PlanWatchRuntime
+
+/// Checks a daemon config file as `planwatchd --config` reads it: its keys, endpoints and
+/// keys files, and what it says of handlers — `rules:` (each rule and deadline must be one a
+/// loaded handler declares), plans and calendars — against the built-in handlers and the
+/// plugins of its plugin directory.
+struct CheckConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Validate a planwatchd config file (keys, rules, plans, calendars) without starting the daemon.",
+        discussion: "Exits 0 and prints a summary when planwatchd would accept it; 1 and says what is wrong otherwise.")
+
+    @Argument(help: "The config file, e.g. Ops/planwatchd.yaml.")
+    var file: String
+
+    @Option(help: "A plugin directory (default: the file's plugins.directory).")
+    var pluginDir: String?
+
+    @Flag(help: "One JSON object: {\"file\", \"valid\", \"problem\"}.")
+    var json = false
+
+    func run() throws {
+        do {
+            let config = try DaemonConfig.load(path: file)
+            var runtime = RuntimeConfig()
+            try config.apply(to: &runtime)
+            let plugins = try (pluginDir ?? config.plugins?.directory).map { try PluginLibrary.candidates(in: $0).map(PluginLibrary.init(path:)) } ?? []
+            let manifests = HandlerCatalog.builtIn().map(\.manifest) + plugins.map(\.manifest)
+            let settings = try HandlerSettings.load(file: config, plans: [], clock: nil, calendars: [], manifests: manifests)
+            let summary =
+                "\(settings.plans.plans.count) plans, \(settings.calendar.years.count) calendar years, \(config.rules?.count ?? 0) rule settings, \(plugins.count) plugins"
+            if json {
+                print(JSONWriter.string(.object(["file": .string(file), "valid": true, "problem": nil])))
+            } else {
+                print("\(file): ok — \(summary)")
+            }
+        } catch {
+            if json {
+                print(JSONWriter.string(.object(["file": .string(file), "valid": false, "problem": .string("\(error)")])))
+            } else {
+                print("\(file): \(error)")
+            }
+            throw ExitCode(1)
+        }
+    }
+}
