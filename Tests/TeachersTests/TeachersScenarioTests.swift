@@ -75,6 +75,36 @@ import Testing
         #expect(s.firing("teachers.training_shortfall/T-2") == nil)
     }
 
+    /// "确保每位教师完成5年不少于360学时培训任务": the five years are the national cycles
+    /// (2016–2020, 2021–2025). A veteran first rostered mid-cycle is judged on that cycle, not on
+    /// the ones that ended before the roster reached the bureau; training outside it is not counted.
+    @Test func aVeteranIsJudgedOnTheNationalCycleInForce() throws {
+        var s = Scenario(TeachersHandler(), now: "2020-03-02T09:00:00+08:00")
+        try s.send(TeachersHandler.rosterType, region: "370303", payload: roster("T-5", since: "2005-09-01"))
+        try s.advance(days: 1)
+        #expect(s.history("teachers.training_shortfall/T-5").isEmpty)  // 2006–2015 are not judged now
+        for (hours, on) in [(120, "2015-06-30"), (150, "2017-07-10"), (130, "2019-07-10")] {
+            try s.send(TeachersHandler.trainingType, region: "370303",
+                payload: .object(["teacherId": "T-5", "hours": .integer(Int64(hours)), "completedOn": .string(on)]))
+        }
+        try s.advance(days: 310)  // past 2021-01-01, the end of 2016–2020
+        let shortfall = try #require(s.firing("teachers.training_shortfall/T-5"))
+        #expect(shortfall.summary.contains("2016—2020年培训周期仅280学时, 不足360学时"), "\(shortfall.summary)")
+    }
+
+    /// One who joined during a cycle owes its share of the 360 hours, rounded down.
+    @Test(arguments: [(200, true), (215, false)])
+    func aTeacherWhoJoinedDuringACycleOwesItsShare(hours: Int, short: Bool) throws {
+        var s = Scenario(TeachersHandler(), now: "2020-03-02T09:00:00+08:00")
+        try s.send(TeachersHandler.rosterType, region: "370303", payload: roster("T-6", since: "2018-01-01"))
+        try s.send(TeachersHandler.trainingType, region: "370303",
+            payload: .object(["teacherId": "T-6", "hours": .integer(Int64(hours)), "completedOn": "2019-11-20"]))
+        try s.advance(days: 310)
+        // 2018-01-01 to 2021-01-01 is 1,096 of the cycle's 1,827 days: 360 × 1096 / 1827 = 215.9 → 215.
+        #expect((s.firing("teachers.training_shortfall/T-6") != nil) == short)
+        if short { #expect(s.firing("teachers.training_shortfall/T-6")?.summary.contains("不足215学时(周期内入职") == true) }
+    }
+
     /// "2024年底前区教研室专职教研员要占本区所辖学段专任教师比例不低于4‰": researchers against
     /// full-time teachers (the researchers are not in the denominator), judged from 2025.
     @Test func researchStaffAreJudgedAgainstFullTimeTeachersFromTheEndOf2024() throws {

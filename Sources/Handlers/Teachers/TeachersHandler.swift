@@ -1,7 +1,8 @@
 import HandlerKit
 
 /// Teachers (教师队伍), as seed 003's district plans state it:
-/// - training: "确保每位教师完成5年不少于360学时培训任务" (§39) — 360 hours per 5 years;
+/// - training: "确保每位教师完成5年不少于360学时培训任务" (§39) — 360 hours in each national
+///   five-year cycle (2016–2020, 2021–2025, …), pro rata for a teacher who joined during one;
 /// - rotation: "凡男50周岁、女45周岁以下且在同一所学校连续任教9年以上的教师, 50周岁以下且在同一
 ///   学校连续任职满9年以上的正、副校长, 原则上均应交流" (§7) — 9 years in one school, under
 ///   the age limits;
@@ -121,6 +122,23 @@ public struct TeachersHandler: Handler {
         }
     }
 
+    /// 003 §39's "5年" are the national training cycles (2011–2015, 2016–2020, 2021–2025, …):
+    /// the cycle containing `date`, its end exclusive.
+    static func cycle(containing date: LocalDate) -> (start: LocalDate, end: LocalDate) {
+        let offset = date.year - 2011
+        let first = 2011 + (offset >= 0 ? offset / 5 : -((-offset + 4) / 5)) * 5
+        return (LocalDate(year: first, month: 1, day: 1)!, LocalDate(year: first + Self.cycleYears, month: 1, day: 1)!)
+    }
+
+    /// Hours owed in the cycle ending `end` by a teacher counted from `start`: 360 for the whole
+    /// cycle, pro rata (whole hours, rounded down) for one who joined during it.
+    static func required(from start: LocalDate, end: LocalDate) -> Int64 {
+        let whole = cycle(containing: end.adding(days: -1))
+        let total = Int64(whole.end.dayNumber - whole.start.dayNumber)
+        let served = Int64(max(0, end.dayNumber - max(start, whole.start).dayNumber))
+        return Self.cycleHours * served / max(total, 1)
+    }
+
     static func adding(years: Int, to date: LocalDate) -> LocalDate {
         LocalDate(year: date.year + years, month: date.month, day: min(date.day, 28)) ?? date
     }
@@ -150,7 +168,9 @@ public struct TeachersHandler: Handler {
         } else {
             let training = try Training(reader)
             guard var teacher = state.teachers[training.teacherId] else { return out }
-            guard training.completedOn >= teacher.cycleStart else { return out }
+            guard training.completedOn >= teacher.cycleStart, training.completedOn < Self.cycle(containing: teacher.cycleStart).end else {
+                return out
+            }
             teacher.hours = SafeInteger.add(teacher.hours, training.hours)
             state.teachers[training.teacherId] = teacher
             if teacher.hours >= Self.cycleHours,
@@ -197,9 +217,12 @@ public struct TeachersHandler: Handler {
             state.teachers[r.teacherId] = nil
             return
         }
+        // A teacher first seen is judged from the national cycle in force (or from `since`, if
+        // they joined during it), never for cycles that ended before the roster reached us.
+        let cycleStart = previous?.cycleStart ?? max(r.since, Self.cycle(containing: now.localDate).start)
         var teacher = Teacher(
             schoolId: r.schoolId, region: region, role: r.role, since: moved ? r.since : (previous?.since ?? r.since),
-            cycleStart: previous?.cycleStart ?? r.since, hours: previous?.hours ?? 0, birthDate: r.birthDate ?? previous?.birthDate,
+            cycleStart: cycleStart, hours: previous?.hours ?? 0, birthDate: r.birthDate ?? previous?.birthDate,
             gender: r.gender ?? previous?.gender)
         if previous == nil || moved, teacher.role != .researcher {
             state.deadlines.schedule(
@@ -207,7 +230,7 @@ public struct TeachersHandler: Handler {
         }
         if previous == nil {
             state.deadlines.schedule(
-                "cycle|\(teacher.cycleStart)|\(r.teacherId)", at: Self.adding(years: Self.cycleYears, to: teacher.cycleStart).startInChina)
+                "cycle|\(teacher.cycleStart)|\(r.teacherId)", at: Self.cycle(containing: teacher.cycleStart).end.startInChina)
         }
         teacher.region = region
         state.teachers[r.teacherId] = teacher
@@ -239,19 +262,20 @@ public struct TeachersHandler: Handler {
                     planRef: Self.rotationRef, at: due, causes: [])
                 if let o = state.alerts.fire(firing) { out.append(o) }
             } else if parts[0] == "cycle", teacher.cycleStart.description == parts[1] {
-                if teacher.hours < Self.cycleHours {
+                let end = Self.cycle(containing: teacher.cycleStart).end
+                let owed = Self.required(from: teacher.cycleStart, end: end)
+                if teacher.hours < owed {
                     let firing = AlertBook.Firing(
                         rule: Self.trainingRule.id, subjectKey: id, region: teacher.region,
                         subject: ["teacherId": id, "schoolId": teacher.schoolId], level: .yellow,
-                        summary: "\(teacher.schoolId) 教师\(id)五年周期培训仅\(teacher.hours)学时, 不足\(Self.cycleHours)学时",
+                        summary: "\(teacher.schoolId) 教师\(id)\(teacher.cycleStart.year)—\(end.year - 1)年培训周期仅\(teacher.hours)学时, 不足\(owed)学时\(owed < Self.cycleHours ? "(周期内入职, 按在岗时间折算)" : "")",
                         planRef: Self.trainingRef, at: due, causes: [])
                     if let o = state.alerts.fire(firing) { out.append(o) }
                 }
-                teacher.cycleStart = Self.adding(years: Self.cycleYears, to: teacher.cycleStart)
+                teacher.cycleStart = end
                 teacher.hours = 0
                 state.teachers[id] = teacher
-                state.deadlines.schedule(
-                    "cycle|\(teacher.cycleStart)|\(id)", at: Self.adding(years: Self.cycleYears, to: teacher.cycleStart).startInChina)
+                state.deadlines.schedule("cycle|\(teacher.cycleStart)|\(id)", at: Self.cycle(containing: end).end.startInChina)
             }
         }
         return out
