@@ -13,7 +13,7 @@
 /// publishes what changed, and judges every plan target (DOMAIN.md "What a verdict means"):
 /// only inside its period; a flow counts what happened in the period, by event time, that
 /// the target's filter lets through; a level is judged from its baseline (the plan's, or the
-/// value when the period starts); on a tick every target is judged again, so one that nothing
+/// value when the period starts), once the first day of data in the period is over; on a tick every target is judged again, so one that nothing
 /// happens to still goes `atRisk` and `offTrack`; after the deadline the verdict is final.
 ///
 /// Every delta can say whose it is (`subject`) and which event caused it (`cause`): the book
@@ -61,6 +61,9 @@ public struct IndicatorBook: Codable, Sendable, Equatable {
         var causes: [String] = []
         var late = false
         var everPublished = false
+        /// Whether the last update published was after its target's deadline (the verdict of
+        /// record): the first tick past the deadline publishes it even if nothing else changed.
+        var final: Bool?
     }
 
     /// A level target's baseline at one region: fixed once known.
@@ -279,10 +282,17 @@ public struct IndicatorBook: Codable, Sendable, Equatable {
                 } else {
                     (value, numerator) = (base?.value, base?.numerator)
                     denominator = base?.kind == .ratio ? base?.denominator : nil
-                    baseline = a.target.baseline ?? levelBaseline(targetKey, entry: base, window: a.window, today: today.dayNumber)
+                    let observed = levelBaseline(targetKey, entry: base, window: a.window, today: today.dayNumber)
+                    baseline = a.target.baseline ?? observed
                 }
+                // A level is judged once its first day of data in the period is over: the first
+                // census arrives school by school in one day, and a share of the few schools
+                // reported by mid-morning is not the city's.
+                let settling = spec?.measure != .flow && base?.value != nil && baselines[targetKey].map { !$0.fixed } == true
                 if let final = finals[targetKey], spec?.measure != .flow {
                     status = final
+                } else if settling {
+                    status = nil
                 } else {
                     status = plans.status(of: value, baseline: baseline, against: a, on: today, whole: (spec?.kind ?? .count) == .count)
                     if today.dayNumber > a.window.upperBound, spec?.measure != .flow, let status { finals[targetKey] = status }
@@ -297,7 +307,8 @@ public struct IndicatorBook: Codable, Sendable, Equatable {
             let late = p.late
             p.causes = []
             p.late = false
-            guard !p.everPublished || p.value != value || p.status != status || p.target != targetName else {
+            let isFinal = judged.map { today > $0.target.deadline }
+            guard !p.everPublished || p.value != value || p.status != status || p.target != targetName || p.final != isFinal else {
                 published[key] = p
                 continue
             }
@@ -325,6 +336,7 @@ public struct IndicatorBook: Codable, Sendable, Equatable {
             p.value = value
             p.status = status
             p.target = targetName
+            p.final = isFinal
             p.everPublished = true
             published[key] = p
             updates.append(.indicator(update))

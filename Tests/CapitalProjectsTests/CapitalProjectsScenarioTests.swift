@@ -84,7 +84,7 @@ import Testing
         for n in 0..<10 {
             try s.send(EventType.projectMilestone, region: "370303", payload: milestone("P-\(n)", "completed", on: "2020-02-20"))
         }
-        let fp = "projects.target_at_risk/projects.completed.kindergarten/370300"
+        let fp = "projects.target_at_risk/Zibo 2020/projects.completed.kindergarten/370300"
         // 10 of 103 (9.7 %) with 13.7 % of the year gone: behind by 4 points.
         #expect(s.indicator("projects.completed.kindergarten", "370300")?.status == .atRisk)
         #expect(s.firing(fp)?.level == .yellow)

@@ -47,7 +47,7 @@ import Testing
         #expect(first.plan == "Zibo 2020")
         try s.advance(days: 31)  // February: behind, within the margin
         #expect(s.indicator("projects.completed.kindergarten_built", "370300")?.status == .atRisk)
-        let fp = "projects.target_at_risk/projects.completed.kindergarten_built/370300"
+        let fp = "projects.target_at_risk/Zibo 2020/projects.completed.kindergarten_built/370300"
         #expect(s.firing(fp)?.level == .yellow)
         try s.advance(days: 215)  // September, still none
         #expect(s.indicator("projects.completed.kindergarten_built", "370300")?.status == .offTrack)
@@ -75,8 +75,8 @@ import Testing
         #expect(zichuan.value == 0 && zichuan.status == .offTrack)
         // 沂源 sent nothing at all: judged too.
         #expect(s.indicator("projects.completed.public_kindergarten_new", "370323")?.status == .offTrack)
-        #expect(s.firing("projects.target_at_risk/projects.completed.public_kindergarten_new/370323")?.level == .orange)
-        #expect(s.firing("projects.target_at_risk/projects.completed.public_kindergarten_new/370303") == nil)
+        #expect(s.firing("projects.target_at_risk/Zibo 2020/projects.completed.public_kindergarten_new/370323")?.level == .orange)
+        #expect(s.firing("projects.target_at_risk/Zibo 2020/projects.completed.public_kindergarten_new/370303") == nil)
     }
 
     // MARK: Periods

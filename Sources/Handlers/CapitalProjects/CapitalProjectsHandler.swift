@@ -228,8 +228,9 @@ public struct CapitalProjectsHandler: Handler {
             guard let target = change.target, target.indicator != "projects.overdue_milestones",
                 let spec = manifest.indicator(target.indicator)
             else { continue }
-            let subjectKey = "\(change.indicator)/\(change.region.code)"
             let u = change.update
+            // Per plan: a yearly plan and a three-year plan may judge the same count at once.
+            let subjectKey = "\(u.plan ?? "-")/\(change.indicator)/\(change.region.code)"
             let unit = spec.unit ?? ""
             let what = target.text ?? spec.name
             let goal = "目标\(Format.number(target.target.value))\(unit)(\(target.deadline)前)"
@@ -240,7 +241,7 @@ public struct CapitalProjectsHandler: Handler {
                 if let o = state.alerts.fire(
                     AlertBook.Firing(
                         rule: Self.targetAtRisk.id, subjectKey: subjectKey, region: change.region,
-                        subject: ["indicator": change.indicator, "region": change.region.code],
+                        subject: ["plan": u.plan ?? "", "indicator": change.indicator, "region": change.region.code],
                         level: change.to == .offTrack ? .orange : .yellow,
                         summary: "\(change.region.code) \(what): 已完成\(Format.number(u.value))\(unit), \(goal), \(how)",
                         planRef: target.planRef, at: context.now, causes: []))

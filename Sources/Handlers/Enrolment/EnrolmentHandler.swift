@@ -454,9 +454,10 @@ public struct EnrolmentHandler: Handler {
         out += updates
         for change in changes {
             guard let target = change.target, let spec = manifest.indicator(target.indicator), spec.kind == .ratio else { continue }
-            let subjectKey = "\(change.indicator)/\(change.region.code)"
-            let fingerprint = "\(Self.shareBelowTarget.id)/\(subjectKey)"
             let u = change.update
+            // Per plan: a yearly plan and a three-year plan may judge the same share at once.
+            let subjectKey = "\(u.plan ?? "-")/\(change.indicator)/\(change.region.code)"
+            let fingerprint = "\(Self.shareBelowTarget.id)/\(subjectKey)"
             let value = Format.percent(u.value)
             let bound = target.target.comparison == .atMost ? "≤" : "≥"
             let goal = "目标\(bound)\(Format.wholePercent(target.target.value)), \(target.deadline)前"
@@ -467,7 +468,7 @@ public struct EnrolmentHandler: Handler {
                 if let o = state.alerts.fire(
                     AlertBook.Firing(
                         rule: Self.shareBelowTarget.id, subjectKey: subjectKey, region: change.region,
-                        subject: ["indicator": change.indicator, "region": change.region.code], level: level,
+                        subject: ["plan": u.plan ?? "", "indicator": change.indicator, "region": change.region.code], level: level,
                         summary: "\(change.region.code) \(spec.name)\(value)(\(u.numerator ?? 0)/\(u.denominator ?? 0)), \(goal), \(how)",
                         planRef: target.planRef, at: context.now, causes: []))
                 {
