@@ -29,7 +29,7 @@
 /// ``version`` differs from its own, naming both.
 public enum HandlerKitPlugin {
     /// The HandlerKit (and plugin ABI) version this library was built as.
-    public static let versionString = "1.2.0"
+    public static let versionString = "1.3.0"
 
     /// ``versionString`` as a C string, for `planwatch_plugin_handlerkit_version`.
     public static var version: UnsafePointer<CChar> { versionCString }
@@ -37,6 +37,10 @@ public enum HandlerKitPlugin {
     /// The operations of `planwatch_plugin_call`.
     public enum Operation: Int32 {
         case create = 0, info = 1, handle = 2, tick = 3, encodeState = 4, restoreState = 5, destroy = 6, validate = 7, configure = 8
+        /// Whether the state equals the one encoded in the input (`{"matches": true|false}`):
+        /// decoded and compared by the plugin, since the JSON of a dictionary or a set is in
+        /// hash order, which differs from process to process.
+        case stateMatches = 9
     }
 
     /// Serves one call of the C ABI for handler `handler`. Output buffers are `malloc`ed;
@@ -131,6 +135,9 @@ public enum HandlerKitPlugin {
                 case .configure:
                     settings = try JSONCoding.decode(Settings.self, from: input)
                     return Self.success([])
+                case .stateMatches:
+                    let other = input.isEmpty ? handler.makeInitialState() : try JSONCoding.decode(H.State.self, from: input)
+                    return JSONWriter.bytes(.object(["matches": .bool(other == state)]))
                 case .create, .destroy, .validate:
                     return []
                 }

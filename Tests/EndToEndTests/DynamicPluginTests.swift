@@ -26,7 +26,7 @@ import ZeroMQ
         #expect(daemon.log.contains("plugin loaded"))
         let health = try #require(Wait.until(seconds: 30) { (try? String(contentsOf: URL(string: daemon.http + "/healthz")!, encoding: .utf8)) != nil }
             ? try String(contentsOf: URL(string: daemon.http + "/healthz")!, encoding: .utf8) : nil)
-        #expect(health.contains("plugin Finance 1.2.0"))
+        #expect(health.contains("plugin Finance 1.3.0"))
 
         let peer = Peer()
         let sub = try peer.subscriber(to: daemon.publish, prefixes: ["alert.finance"], probeAck: daemon.ack)
@@ -75,7 +75,7 @@ import ZeroMQ
         try FileManager.default.removeItem(atPath: plugins + "/old.c")
         // Not required: logged, and the built-in handlers go on.
         let daemon = try DaemonProcess(journal: dir.path + "/j.sqlite", extraArguments: ["--plugin-dir", plugins], logPath: dir.path + "/d.log")
-        #expect(daemon.log.contains("built against HandlerKit 0.9.0, but this daemon has HandlerKit 1.2.0"))
+        #expect(daemon.log.contains("built against HandlerKit 0.9.0, but this daemon has HandlerKit 1.3.0"))
         let peer = Peer()
         let dealer = try peer.dealer(to: daemon.ack)
         #expect(try peer.ack(dealer, Fixtures.incident(id: "still-works"))[0] == "ok")

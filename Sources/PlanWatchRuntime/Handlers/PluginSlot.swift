@@ -53,8 +53,9 @@ final class PluginSlot: HandlerSlot {
 
     override func stateMatches(_ data: Data?) -> Bool {
         guard let data else { return false }
-        let mine = library.invoke(.encodeState, instance, [])
-        return (try? JSONParser.parse(mine)) == (try? JSONParser.parse([UInt8](data)))
+        let reply = library.invoke(.stateMatches, instance, [UInt8](data))
+        guard case .object(let o)? = try? JSONParser.parse(reply), case .bool(let matches)? = o["matches"] else { return false }
+        return matches
     }
 
     private func outputs(_ reply: [UInt8]) throws -> [HandlerOutput] {
