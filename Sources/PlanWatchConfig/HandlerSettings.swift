@@ -33,7 +33,12 @@ package struct HandlerSettings: Sendable {
         } catch {
             throw DaemonConfig.Invalid(description: "plan files are not valid:\n\(error)")
         }
-        let calendarPaths = !calendars.isEmpty ? calendars : (file?.calendars ?? CalendarFile.files(in: defaultCalendarFolder))
+        // A folder stands for every calendar file in it, so a deployment adds a year by adding a file.
+        let calendarPaths = (!calendars.isEmpty ? calendars : (file?.calendars ?? [defaultCalendarFolder])).flatMap { path in
+            var isFolder: ObjCBool = false
+            return FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue
+                ? CalendarFile.files(in: path) : [path]
+        }
         let calendar: WorkCalendar
         do {
             calendar = try CalendarFile.loadCalendar(paths: calendarPaths)

@@ -19,7 +19,7 @@ struct HandlerOptions: ParsableArguments {
     @Option(help: "The daemon's clock: wall or event.")
     var clock: String?
 
-    @Option(help: "Holiday calendar file the daemon loaded; repeatable (default: Plans/calendar/*.yaml).")
+    @Option(help: "Holiday calendar file or folder the daemon loaded; repeatable (default: Plans/calendar).")
     var calendar: [String] = []
 
     @Option(help: "The daemon's plugin directory: its handler plugins are loaded too (default: the config's plugins.directory).")

@@ -88,7 +88,7 @@ struct PlanWatchDaemon: AsyncParsableCommand {
 
     @Option(
         name: .long,
-        help: "Holiday calendar file, one year each (calendars); repeatable. Default: every Plans/calendar/*.yaml, if that folder exists.")
+        help: "Holiday calendar file (one year each) or a folder of them (calendars); repeatable. Default: Plans/calendar, if it exists.")
     var calendar: [String] = []
 
     @Option(name: .long, help: "Milliseconds between clock ticks (pipeline.tickIntervalMs).")
@@ -196,7 +196,12 @@ struct PlanWatchDaemon: AsyncParsableCommand {
             services.append(
                 try HTTPServer.application(
                     host: http.host, port: http.port, runtime: runtime, journalPath: runtimeConfig.journalPath, registry: registry,
-                    plugins: plugins, web: web, logger: logger))
+                    plugins: plugins,
+                    catalog: Catalog(
+                        sources: handlers.map { .init(handler: $0.name, plugin: false, eventTypes: $0.eventTypes, manifest: $0.manifest) }
+                            + plugins.map { .init(handler: $0.name, plugin: true, eventTypes: $0.eventTypes, manifest: $0.manifest) },
+                        hostRules: AlertPolicy.hostRules, policy: runtimeConfig.alertPolicy, plans: plans),
+                    web: web, logger: logger))
             logger.info(
                 "http listening",
                 metadata: [

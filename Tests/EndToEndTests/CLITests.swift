@@ -160,5 +160,5 @@ import ZeroMQ
 
 enum CalendarPaths {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static var shipped: [String] { ["cn-2025.yaml", "cn-2026.yaml"].map { root.path + "/Plans/calendar/" + $0 } }
+    static var shipped: [String] { ["cn-2020.yaml", "cn-2021.yaml", "cn-2025.yaml", "cn-2026.yaml"].map { root.path + "/Plans/calendar/" + $0 } }
 }
