@@ -12,6 +12,7 @@ import Yams
 /// city: "370300"
 /// period: {start: 2020-01-01, end: 2020-12-31}
 /// districts: ["370302", "370303", …]          # for eachDistrict targets
+/// names: {"370300": 淄博市, "370303": 张店区}     # optional, for the console and summaries
 /// severity: {redDeaths: 3, yellowCategories: [sexualAbuse, drowning, bullying]}   # optional
 /// targets:
 ///   - indicator: projects.completed
@@ -101,7 +102,7 @@ public enum PlanFile {
 extension YAMLChecker {
     mutating func plan(_ root: Node, catalog: IndicatorCatalog) -> Plan? {
         guard
-            let map = mapping(root, "", allowed: ["plan", "title", "city", "source", "period", "districts", "severity", "targets"])
+            let map = mapping(root, "", allowed: ["plan", "title", "city", "source", "period", "districts", "names", "severity", "targets"])
         else { return nil }
         let name = string(map, "plan", "", parent: root)
         let title = string(map, "title", "", parent: root)
@@ -138,6 +139,26 @@ extension YAMLChecker {
                 report(d, "districts", "expected a list of district codes")
             }
         }
+        var names: [String: String]?
+        if let n = map["names"] {
+            if let pairs = n.mapping {
+                names = [:]
+                for (key, value) in pairs {
+                    let code = key.scalar?.string ?? ""
+                    guard let region = RegionCode(code), city == nil || region == city || region.city == city else {
+                        report(key, "names.\(code)", "'\(code)' is not the plan's city or one of its districts")
+                        continue
+                    }
+                    guard let name = value.scalar?.string, !name.isEmpty, name.count <= 64 else {
+                        report(value, "names.\(code)", "expected a name of 1 to 64 characters")
+                        continue
+                    }
+                    names?[region.code] = name
+                }
+            } else {
+                report(n, "names", "expected a mapping of region code to name, e.g. {\"370303\": 张店区}")
+            }
+        }
         let severity = map["severity"].flatMap { self.severity($0) }
         var targets: [PlanTarget] = []
         if let t = map["targets"] {
@@ -164,7 +185,7 @@ extension YAMLChecker {
         guard let name, let title, let city, let period else { return nil }
         return Plan(
             plan: name, title: title, city: city, source: source, period: period, districts: districts, severity: severity,
-            targets: targets)
+            targets: targets, names: names)
     }
 
     mutating func severity(_ node: Node) -> SeverityOverride? {

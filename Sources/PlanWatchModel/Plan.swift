@@ -16,11 +16,14 @@ public struct Plan: Sendable, Equatable, Codable {
     /// The safety severity table's numbers where this plan changes them.
     public var severity: SeverityOverride?
     public var targets: [PlanTarget]
+    /// Names of the city and its districts by code (淄博市, 张店区, …), for people reading verdicts.
+    public var names: [String: String]?
 
     public init(
         plan: String, title: String, city: RegionCode, source: String?, period: Period, districts: [RegionCode] = [],
-        severity: SeverityOverride? = nil, targets: [PlanTarget]
+        severity: SeverityOverride? = nil, targets: [PlanTarget], names: [String: String]? = nil
     ) {
+        self.names = names
         self.plan = plan
         self.title = title
         self.city = city

@@ -11,7 +11,7 @@ import Prometheus
 enum HTTPServer {
     static func application(
         host: String, port: Int, runtime: Runtime, journalPath: String, registry: PrometheusCollectorRegistry,
-        plugins: [PluginLibrary] = [], web: WebConfig = .none, logger: Logger
+        plugins: [PluginLibrary] = [], catalog: Catalog, web: WebConfig = .none, logger: Logger
     ) throws -> some ApplicationProtocol {
         let router = Router(context: OperatorContext.self)
         router.add(middleware: OperatorAuthMiddleware(passwords: PasswordCheck(users: web.users)))
@@ -68,6 +68,7 @@ enum HTTPServer {
         }
         addAlertRoutes(to: router, runtime: runtime)
         addSchemaRoutes(to: router)
+        addCatalogRoute(to: router, catalog: catalog)
         router.get("/events") { _, _ -> Response in
             let stream = runtime.outputs.follow()
             return Response(
