@@ -1,27 +1,49 @@
 import PlanWatchModel
 
-/// A realistic, reproducible stream for one city over a school year: a census of every
-/// school at the start of term, enrolment changes and drop-outs, the construction projects
-/// of the plan with their milestones (some late, one never reported), and campus safety
-/// incidents with their updates — so that every rule fires at least once.
+/// A realistic, reproducible stream for one city over its plan year, at the scale of the plan
+/// it is judged against (Zibo 2020, seed 004): the spring census of every school, enrolment
+/// changes, drop-outs and how each case ends, graduations and the autumn census with the new
+/// kindergartens and schools in it; the plan's 229 construction projects with their milestones
+/// (most on time, some late or reported late, one never reported after it started); campus
+/// safety incidents sized by their category; the teachers' roster and training; the budgets.
+/// Producers lose a message now and then and resend one late, as real ones do. Every rule the
+/// built-in handlers and the Finance plugin declare fires at least once, except
+/// `teachers.research_staff_below`, whose deadline (end of 2024) lies outside the year.
 public struct Simulator: Sendable {
     public var seed: UInt64
     public var city: City
-    /// Schools per district.
+    /// Schools per district (before the plan's new ones open in the autumn).
     public var schoolsPerDistrict: Int
     /// The simulated period, from the first day of term.
     public var days: Int
     public var start: LocalDate
+    /// The event families to play (all by default).
+    public var families: Set<Family>
 
-    /// `days` is at least 60 (shorter streams are stretched to 60).
-    public init(seed: UInt64 = 2026, city: City = .zibo, schoolsPerDistrict: Int = 36, days: Int = 300,
-        start: LocalDate = LocalDate(year: 2020, month: 2, day: 17)!)
-    {
+    /// What the stream covers; `finance` needs the Finance plugin loaded in the daemon.
+    public enum Family: String, Sendable, CaseIterable {
+        case enrolment, projects, safety, teachers, finance
+    }
+
+    /// `days` is at least 60 (shorter streams are stretched to 60). The default, 330 days from
+    /// 2020-02-17, runs into January 2021: the plan's deadline (2020-12-31) and the end of the
+    /// teachers' 2016–2020 training cycle both fall inside it.
+    public init(
+        seed: UInt64 = 2026, city: City = .zibo, schoolsPerDistrict: Int = 36, days: Int = 330,
+        start: LocalDate = LocalDate(year: 2020, month: 2, day: 17)!, families: Set<Family> = Set(Family.allCases)
+    ) {
         self.seed = seed
         self.city = city
-        self.schoolsPerDistrict = schoolsPerDistrict
+        self.schoolsPerDistrict = max(schoolsPerDistrict, 2)
         self.days = max(days, 60)
         self.start = start
+        self.families = families
+    }
+
+    struct Class {
+        var id: String
+        var grade: Int64
+        var size: Int64
     }
 
     struct School {
@@ -29,19 +51,46 @@ public struct Simulator: Sendable {
         var region: RegionCode
         var level: SchoolLevel
         var ownership: Ownership
-        var classes: [(id: String, grade: Int64, size: Int64)]
+        var classes: [Class]
+        /// The day it opens (0: already open); the plan's new schools open with the autumn term.
+        var opens = 0
     }
 
-    /// The whole stream, ordered by `occurredAt`.
+    /// The first day of the autumn term (1 September), in days from `start`.
+    var autumnDay: Int { LocalDate(year: start.year, month: 9, day: 1)!.dayNumber - start.dayNumber }
+
+    /// The whole stream, in the order its producers deliver it.
     public func events() -> [SimulatedEvent] {
         var builder = StreamBuilder(seed: seed, start: start)
         let schools = makeSchools(&builder.rng)
-        census(schools, &builder)
-        enrolmentChanges(schools, &builder)
-        dropOuts(schools, &builder)
-        projects(&builder)
-        incidents(schools, &builder)
-        return builder.sorted()
+        // Projects first: the autumn census includes the schools they open.
+        let opened = families.contains(.projects) ? projects(&builder) : []
+        if families.contains(.enrolment) { enrolment(schools, opened: opened, &builder) }
+        if families.contains(.safety) { incidents(schools, &builder) }
+        if families.contains(.teachers) { teachers(schools, &builder) }
+        if families.contains(.finance) { budgets(&builder) }
+        return builder.delivered()
+    }
+
+    static func grades(_ level: SchoolLevel) -> ClosedRange<Int64> {
+        switch level {
+        case .preschool: 1...3
+        case .primary: 1...6
+        case .junior: 7...9
+        case .senior, .vocational: 10...12
+        case .special: 1...9
+        }
+    }
+
+    static func prefix(_ level: SchoolLevel) -> String {
+        switch level {
+        case .preschool: "K"
+        case .primary: "P"
+        case .junior: "J"
+        case .senior: "S"
+        case .vocational: "V"
+        case .special: "T"
+        }
     }
 
     private func makeSchools(_ rng: inout SplitMix64) -> [School] {
@@ -49,207 +98,76 @@ public struct Simulator: Sendable {
         for district in city.districts {
             for n in 1...schoolsPerDistrict {
                 let roll = Int.random(in: 0..<100, using: &rng)
-                let level: SchoolLevel = roll < 40 ? .preschool : roll < 70 ? .primary : roll < 85 ? .junior : roll < 93 ? .senior : .vocational
-                let prefix: String = ["preschool": "K", "primary": "P", "junior": "J", "senior": "S", "vocational": "V"][level.rawValue]!
+                let level: SchoolLevel =
+                    roll < 40 ? .preschool : roll < 70 ? .primary : roll < 85 ? .junior : roll < 93 ? .senior : .vocational
                 let ownership: Ownership
                 if level == .preschool {
+                    // Before the plan: about 44 % public, a third inclusive private (004 §6's baseline).
                     let o = Int.random(in: 0..<100, using: &rng)
                     ownership = o < 44 ? .public : o < 78 ? .inclusivePrivate : .private
                 } else {
                     ownership = Int.random(in: 0..<100, using: &rng) < 92 ? .public : .private
                 }
-                let classCount = Int.random(in: 6...18, using: &rng)
-                var classes: [(String, Int64, Int64)] = []
-                for c in 1...classCount {
-                    let grade = Int64((c - 1) % 6 + 1)
-                    let size: Int64
-                    if level == .preschool {
-                        size = Int64.random(in: 20...34, using: &rng)
-                    } else {
-                        let s = Int.random(in: 0..<1000, using: &rng)
-                        size = s < 10 ? Int64.random(in: 66...70, using: &rng)
-                            : s < 45 ? Int64.random(in: 56...65, using: &rng) : Int64.random(in: 36...54, using: &rng)
+                let grades = Self.grades(level)
+                let perGrade = Int.random(in: 1...3, using: &rng)
+                var classes: [Class] = []
+                for grade in grades {
+                    for c in 1...perGrade {
+                        classes.append(Class(id: "\(grade)-\(c)", grade: grade, size: Self.classSize(level, &rng)))
                     }
-                    classes.append(("\(grade)-\((c - 1) / 6 + 1)", grade, size))
                 }
                 schools.append(
-                    School(id: "\(district.code.code)-\(prefix)\(String(n + 1000).dropFirst())", region: district.code,
+                    School(
+                        id: "\(district.code.code)-\(Self.prefix(level))\(String(n + 1000).dropFirst())", region: district.code,
                         level: level, ownership: ownership, classes: classes))
             }
         }
         return schools
     }
 
-    private func census(_ schools: [School], _ b: inout StreamBuilder) {
-        for (i, school) in schools.enumerated() {
-            let classes: [JSONValue] = school.classes.map {
-                .object(["classId": .string($0.id), "grade": .integer($0.grade), "size": .integer($0.size)])
-            }
-            b.add(
-                type: EventType.enrolmentCensus, source: "xueji", region: school.region,
-                at: b.time(day: 0, minute: 8 * 60 + i % 240),
-                payload: .object([
-                    "schoolId": .string(school.id), "level": .string(school.level.rawValue),
-                    "ownership": .string(school.ownership.rawValue), "term": "2020-spring", "classes": .array(classes),
-                ]))
-        }
-    }
-
-    private func enrolmentChanges(_ schools: [School], _ b: inout StreamBuilder) {
-        let compulsory = schools.filter { $0.level == .primary || $0.level == .junior || $0.level == .senior }
-        // Oversized classes shrink as pupils move to new schools; a few grow past the limit.
-        for school in compulsory {
-            for c in school.classes where c.size > 55 {
-                let day = Int.random(in: 20...max(20, days - 20), using: &b.rng)
-                let excess = c.size - Int64.random(in: 50...55, using: &b.rng)
-                if Int.random(in: 0..<3, using: &b.rng) > 0 {
-                    b.add(type: EventType.enrolmentChange, source: "xueji", region: school.region,
-                        at: b.time(day: day, minute: 9 * 60),
-                        payload: change(school, classId: c.id, kind: "transferredOut", count: excess))
-                }
-            }
-        }
-        for _ in 0..<(days * 2) {
-            let school = schools[Int.random(in: 0..<schools.count, using: &b.rng)]
-            let c = school.classes[Int.random(in: 0..<school.classes.count, using: &b.rng)]
-            let kind = ["admitted", "transferredIn", "transferredOut", "withdrawn"][Int.random(in: 0..<4, using: &b.rng)]
-            b.add(type: EventType.enrolmentChange, source: "xueji", region: school.region,
-                at: b.time(day: Int.random(in: 1..<days, using: &b.rng), minute: Int.random(in: 480...1020, using: &b.rng)),
-                payload: change(school, classId: c.id, kind: kind, count: 1))
-        }
-    }
-
-    private func dropOuts(_ schools: [School], _ b: inout StreamBuilder) {
-        let compulsory = schools.filter { $0.level == .primary || $0.level == .junior }
-        for n in 0..<24 {
-            let school = compulsory[Int.random(in: 0..<compulsory.count, using: &b.rng)]
-            let c = school.classes[Int.random(in: 0..<school.classes.count, using: &b.rng)]
-            let day = Int.random(in: 5...max(5, days - 120), using: &b.rng)
-            let student = "S-\(seed % 10_000)-\(n)"
-            var out = change(school, classId: c.id, kind: "droppedOut", count: 1)
-            if case .object(var o) = out { o["studentRef"] = .string(student); o["reason"] = "poverty"; out = .object(o) }
-            b.add(type: EventType.enrolmentChange, source: "xueji", region: school.region, at: b.time(day: day, minute: 600), payload: out)
-            // A third return within 3 weeks, a third after 1–2 months, a third stay out.
-            let back: Int? = n % 3 == 0 ? Int.random(in: 3...20, using: &b.rng) : n % 3 == 1 ? Int.random(in: 35...80, using: &b.rng) : nil
-            if let back {
-                var ret = change(school, classId: c.id, kind: "returned", count: 1)
-                if case .object(var o) = ret { o["studentRef"] = .string(student); ret = .object(o) }
-                b.add(type: EventType.enrolmentChange, source: "xueji", region: school.region, at: b.time(day: day + back, minute: 600), payload: ret)
-            }
-        }
-    }
-
-    private func change(_ school: School, classId: String, kind: String, count: Int64) -> JSONValue {
-        .object([
-            "schoolId": .string(school.id), "level": .string(school.level.rawValue),
-            "ownership": .string(school.ownership.rawValue), "classId": .string(classId), "change": .string(kind),
-            "count": .integer(count),
-        ])
-    }
-
-    private func projects(_ b: inout StreamBuilder) {
-        let kinds: [(String, String, Int64, String)] = [
-            ("kindergarten", "new", 360, "新园"), ("kindergarten", "new", 270, "新园"), ("kindergarten", "expansion", 180, "扩建"),
-            ("primary", "new", 1350, "新校"), ("junior", "expansion", 600, "扩建"), ("nineYear", "new", 1800, "新校"),
-            ("kindergarten", "new", 360, "新园"), ("primary", "expansion", 450, "扩建"),
-        ]
-        let milestones = ["approved", "started", "toppedOut", "completed", "inUse"]
-        for (n, kind) in kinds.enumerated() {
-            let district = city.districts[n % city.districts.count]
-            let projectId = "P-2020-\(String(n + 101))"
-            let name = "\(district.name)\(n + 1)号\(kind.3)"
-            let base = Int.random(in: 0...20, using: &b.rng)
-            let planned = [base, base + 30, base + 110, base + 200, base + 230]
-            var schedule = JSONObject()
-            for (m, d) in zip(milestones, planned) { schedule[m] = .string(start.adding(days: d).description) }
-            // Project 2 stops reporting after it started; project 5 is always a month late.
-            let last = n == 2 ? 1 : milestones.count - 1
-            for i in 0...last {
-                let delay = n == 5 ? 40 : Int.random(in: -5...5, using: &b.rng)
-                let day = planned[i] + max(delay, -planned[i])
-                guard day < days else { break }
-                b.add(type: EventType.projectMilestone, source: "xiangmu", region: district.code, at: b.time(day: day, minute: 14 * 60),
-                    payload: .object([
-                        "projectId": .string(projectId), "name": .string(name), "category": .string(kind.0),
-                        "work": .string(kind.1), "milestone": .string(milestones[i]),
-                        "actualDate": .string(start.adding(days: day).description), "schedule": .object(schedule),
-                        "seatsAdded": .integer(kind.2), "schoolId": .string("\(district.code.code)-\(projectId)"),
-                        "planRef": "Zibo 2020 §6",
-                    ]))
-            }
-        }
-    }
-
-    private func incidents(_ schools: [School], _ b: inout StreamBuilder) {
-        let categories = SafetyIncident.Category.allCases
-        var n = 0
-        func incident(_ school: School, _ category: String, day: Int, affected: Int64, injured: Int64, deaths: Int64,
-            resolveAfter: Int?, _ b: inout StreamBuilder)
-        {
-            n += 1
-            let id = "INC-\(seed % 10_000)-\(n)"
-            let reported = b.time(day: day, minute: Int.random(in: 420...1200, using: &b.rng))
-            func payload(_ status: String, resolvedAt: Timestamp?) -> JSONValue {
-                .object([
-                    "incidentId": .string(id), "schoolId": .string(school.id), "category": .string(category),
-                    "status": .string(status), "affected": .integer(affected), "injured": .integer(injured),
-                    "deaths": .integer(deaths), "reportedAt": .string(reported.description),
-                    "resolvedAt": .optional(resolvedAt?.description), "description": .string(Self.describe(category)),
-                ])
-            }
-            b.add(type: EventType.safetyIncident, source: "anquan", region: school.region, at: reported, payload: payload("reported", resolvedAt: nil))
-            b.add(type: EventType.safetyIncident, source: "anquan", region: school.region, at: reported.adding(seconds: 3600),
-                payload: payload("responding", resolvedAt: nil))
-            if let resolveAfter {
-                let at = reported.adding(seconds: Int64(resolveAfter) * 3600)
-                b.add(type: EventType.safetyIncident, source: "anquan", region: school.region, at: at, payload: payload("resolved", resolvedAt: at))
-            }
-        }
-        for _ in 0..<60 {
-            let school = schools[Int.random(in: 0..<schools.count, using: &b.rng)]
-            let category = categories[Int.random(in: 0..<categories.count, using: &b.rng)].rawValue
-            let affected = Int64.random(in: 1...40, using: &b.rng)
-            let injured = Int64.random(in: 0...min(affected, 12), using: &b.rng)
-            incident(school, category, day: Int.random(in: 1..<days, using: &b.rng), affected: affected, injured: injured,
-                deaths: Int.random(in: 0..<40, using: &b.rng) == 0 ? 1 : 0,
-                resolveAfter: Int.random(in: 0..<8, using: &b.rng) == 0 ? nil : Int.random(in: 4...60, using: &b.rng), &b)
-        }
-        // One school with three incidents within a month.
-        let repeatSchool = schools[7]
-        for (i, day) in [40, 52, 61].enumerated() {
-            incident(repeatSchool, ["bullying", "traffic", "violence"][i], day: day, affected: 2, injured: 1, deaths: 0, resolveAfter: 20, &b)
-        }
-        // Food poisoning at two schools of one district within 48 hours: a shared supplier.
-        let district = city.districts[1].code
-        let canteens = schools.filter { $0.region == district }.prefix(2)
-        for (i, school) in canteens.enumerated() {
-            incident(school, "foodPoisoning", day: 90 + i, affected: 35 + Int64(i) * 80, injured: 3, deaths: 0, resolveAfter: 30, &b)
-        }
-    }
-
-    static func describe(_ category: String) -> String {
-        switch category {
-        case "foodPoisoning": "午餐后多名学生腹痛"
-        case "drowning": "学生课后在河道游泳溺水"
-        case "bullying": "学生反映遭同学欺凌"
-        case "fire": "实验室起火"
-        case "traffic": "放学途中发生交通事故"
-        case "schoolBus": "校车途中发生碰撞"
-        case "infectiousDisease": "班级出现传染病聚集性病例"
-        case "fraud": "家长遭冒充教师诈骗"
-        case "buildingSafety": "教学楼墙体出现裂缝"
-        case "naturalDisaster": "暴雨导致校园积水"
-        default: "校园安全事件"
-        }
+    /// Class sizes as they were before the plan: about one compulsory class in twenty over 55
+    /// (大班额), one in a hundred over 65 (超大班额).
+    static func classSize(_ level: SchoolLevel, _ rng: inout SplitMix64) -> Int64 {
+        if level == .preschool { return Int64.random(in: 20...34, using: &rng) }
+        let s = Int.random(in: 0..<1000, using: &rng)
+        return s < 10
+            ? Int64.random(in: 66...70, using: &rng)
+            : s < 50 ? Int64.random(in: 56...65, using: &rng) : Int64.random(in: 36...54, using: &rng)
     }
 }
 
-/// Collects events with ids, per-source `seq` and times, then orders them.
+/// Collects events with ids and how their producer delivers them, then numbers each
+/// source's `seq` and orders them by delivery.
 struct StreamBuilder {
+    /// How a producer delivers an event.
+    enum Delivery {
+        /// As it happens.
+        case onTime
+        /// Reported `days` after it happened (the event's time stays when it happened); the
+        /// producer numbers it when it sends it, so no gap shows.
+        case reportedLate(days: Int)
+        /// Numbered when it happened but delivered `hours` later (a resend after a network
+        /// fault): the source's `seq` shows a gap until it arrives.
+        case resentLate(hours: Int)
+        /// Numbered and never delivered: a gap that stays until an operator acknowledges it.
+        case lost
+    }
+
+    private struct Pending {
+        var topic: String
+        var envelope: JSONObject
+        var id: String
+        var source: String
+        var occurredAt: Timestamp
+        var numbered: Timestamp
+        var arrives: Timestamp?
+        var order: Int
+    }
+
     var rng: SplitMix64
     let seed: UInt64
     let start: LocalDate
-    private var events: [(SimulatedEvent, Int)] = []
+    private var pending: [Pending] = []
 
     init(seed: UInt64, start: LocalDate) {
         rng = SplitMix64(seed: seed)
@@ -257,35 +175,53 @@ struct StreamBuilder {
         self.start = start
     }
 
+    func date(day: Int) -> LocalDate { start.adding(days: day) }
+
     func time(day: Int, minute: Int) -> Timestamp {
         start.adding(days: day).startInChina.adding(seconds: Int64(minute) * 60)
     }
 
-    mutating func add(type: String, source: String, region: RegionCode, at: Timestamp, payload: JSONValue) {
-        let order = events.count
+    mutating func add(
+        type: String, source: String, region: RegionCode, at: Timestamp, payload: JSONValue, delivery: Delivery = .onTime
+    ) {
+        let order = pending.count
         let id = "sim-\(seed)-\(order)"
-        let envelope: JSONValue = .object([
-            "id": .string(id), "type": .string(type), "source": .string(source), "occurredAt": .string(at.description),
-            "region": .string(region.code), "schemaVersion": 1, "payload": payload,
+        let envelope = JSONObject([
+            ("id", .string(id)), ("type", .string(type)), ("source", .string(source)), ("occurredAt", .string(at.description)),
+            ("region", .string(region.code)), ("schemaVersion", 1), ("payload", payload),
         ])
-        events.append(
-            (SimulatedEvent(topic: "\(type).\(region.code)", body: JSONWriter.bytes(envelope), id: id, occurredAt: at), order))
+        let numbered: Timestamp
+        let arrives: Timestamp?
+        switch delivery {
+        case .onTime: (numbered, arrives) = (at, at)
+        case .reportedLate(let days):
+            let when = at.adding(seconds: Int64(days) * 86_400)
+            (numbered, arrives) = (when, when)
+        case .resentLate(let hours): (numbered, arrives) = (at, at.adding(seconds: Int64(hours) * 3600))
+        case .lost: (numbered, arrives) = (at, nil)
+        }
+        pending.append(
+            Pending(
+                topic: "\(type).\(region.code)", envelope: envelope, id: id, source: source, occurredAt: at, numbered: numbered,
+                arrives: arrives, order: order))
     }
 
-    /// Events by time (stable), with each source's `seq` numbered in that order.
-    func sorted() -> [SimulatedEvent] {
-        let ordered = events.sorted { ($0.0.occurredAt, $0.1) < ($1.0.occurredAt, $1.1) }.map(\.0)
+    /// Each source's `seq` numbered in the order it sent its events, then the events in the
+    /// order they arrive (stable); lost ones are left out.
+    func delivered() -> [SimulatedEvent] {
         var seqs: [String: Int64] = [:]
-        return ordered.map { event in
-            guard case .object(var o)? = try? JSONParser.parse(event.body), case .string(let source)? = o["source"] else {
-                return event
-            }
-            let seq = (seqs[source] ?? 0) + 1
-            seqs[source] = seq
-            o["seq"] = .integer(seq)
-            var numbered = event
-            numbered.body = JSONWriter.bytes(.object(o))
-            return numbered
+        var numbered: [(Pending, Int64)] = []
+        for p in pending.sorted(by: { ($0.numbered, $0.order) < ($1.numbered, $1.order) }) {
+            let seq = (seqs[p.source] ?? 0) + 1
+            seqs[p.source] = seq
+            numbered.append((p, seq))
         }
+        return numbered.compactMap { p, seq in p.arrives.map { (p, seq, $0) } }
+            .sorted { ($0.2, $0.0.order) < ($1.2, $1.0.order) }
+            .map { p, seq, _ in
+                var envelope = p.envelope
+                envelope["seq"] = .integer(seq)
+                return SimulatedEvent(topic: p.topic, body: JSONWriter.bytes(.object(envelope)), id: p.id, occurredAt: p.occurredAt)
+            }
     }
 }

@@ -7,9 +7,11 @@ struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Publish a realistic, seeded demo stream for a city, in accelerated time.",
         discussion: """
-            Zibo (370300) with its eight districts: a census of every school, enrolment changes and
-            drop-outs, the plan's construction projects, campus safety incidents — a school year
-            played in --duration seconds. The same --seed gives the same stream, byte for byte.
+            Zibo (370300) with its eight districts at the scale of its 2020 plan: the spring and
+            autumn census of every school, enrolment changes, drop-outs and graduation, the plan's
+            229 construction projects, campus safety incidents, the teachers' roster and training,
+            the budgets (finance.budget needs the Finance plugin) — a year played in --duration
+            seconds. The same --seed gives the same stream, byte for byte.
             """)
 
     @OptionGroup var endpoints: Endpoints
@@ -20,8 +22,14 @@ struct Simulate: ParsableCommand {
     @Option(help: "Schools per district.")
     var schoolsPerDistrict = 36
 
-    @Option(help: "Simulated days from the spring term of the plan year (2020-02-17).")
-    var days = 300
+    @Option(help: "Simulated days from the spring term of the plan year (2020-02-17); 330 reaches January 2021.")
+    var days = 330
+
+    @Option(
+        help: ArgumentHelp(
+            "Event families to play, comma-separated (default: all).",
+            valueName: Simulator.Family.allCases.map(\.rawValue).joined(separator: ",")))
+    var families: String?
 
     @Option(help: "Wall-clock seconds the whole stream takes (0: as fast as possible).")
     var duration: Double = 60
@@ -33,7 +41,18 @@ struct Simulate: ParsableCommand {
     var print = false
 
     func run() throws {
-        let events = Simulator(seed: seed, schoolsPerDistrict: schoolsPerDistrict, days: days).events()
+        var chosen = Set(Simulator.Family.allCases)
+        if let families {
+            chosen = []
+            for name in families.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+                guard let family = Simulator.Family(rawValue: name) else {
+                    throw ValidationError(
+                        "--families: unknown family '\(name)' (known: \(Simulator.Family.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                chosen.insert(family)
+            }
+        }
+        let events = Simulator(seed: seed, schoolsPerDistrict: schoolsPerDistrict, days: days, families: chosen).events()
         if print {
             for event in events { emit(String(decoding: event.body, as: UTF8.self)) }
             return

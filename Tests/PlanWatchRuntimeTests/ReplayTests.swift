@@ -33,7 +33,7 @@ import Testing
         }
         let sub = try h.subscriber([""])
         let dealer = try h.dealer()
-        let events = Simulator(seed: 11, schoolsPerDistrict: 8, days: 200).events()
+        let events = Simulator(seed: 11, schoolsPerDistrict: 8, days: 200, families: [.enrolment, .projects, .safety, .teachers]).events()
         for event in events { try dealer.send([Array(event.topic.utf8), event.body]) }
         for _ in events { _ = try #require(try dealer.receive(within: 60)) }
         var live: [Replay.Output] = []

@@ -44,7 +44,7 @@ import ZeroMQ
         let h = try Harness(handlers: HandlerCatalog.builtIn(), clock: .event)
         defer { h.stop() }
         let producer = try h.dealer()
-        let events = Simulator(seed: 5, schoolsPerDistrict: 6, days: 150).events()
+        let events = Simulator(seed: 5, schoolsPerDistrict: 6, days: 150, families: [.enrolment, .projects, .safety, .teachers]).events()
         let half = events.count / 2
         for e in events[..<half] { try producer.send([Array(e.topic.utf8), e.body]) }
         for _ in 0..<half { _ = try #require(try producer.receive(within: 60)) }
