@@ -8,7 +8,8 @@ struct Check: ParsableCommand {
         abstract: "Validate a file of events (JSON lines) offline, as the daemon would.",
         discussion: """
             Knows the contract's types and those the built-in handlers add (teacher.roster,
-            teacher.training, operator.ack). Prints each rejection with its line number and reason;
+            teacher.training, inspection.visit, safety.hazard, …, operator.ack), and with --plugin-dir
+            those of the plugins there (finance.budget, infra.classroom). Prints each rejection with its line number and reason;
             exits 1 if any line is rejected. With --json, one verdict per line:
             {"line": N, "valid": true|false, "reason": ..., "detail": ...}.
             """)
@@ -22,10 +23,14 @@ struct Check: ParsableCommand {
     @Flag(help: "One JSON verdict per line, valid or not.")
     var json = false
 
+    @Option(help: "A plugin directory: the event types of its plugins are accepted too, validated by them.")
+    var pluginDir: String?
+
     func run() throws {
         var config = RuntimeConfig()
         config.maxBodyBytes = maxBodyBytes
-        let decoder = Runtime.decoder(for: HandlerCatalog.builtIn(), config: config)
+        let plugins = try pluginDir.map { try PluginLibrary.candidates(in: $0).map(PluginLibrary.init(path:)) } ?? []
+        let decoder = Runtime.decoder(for: HandlerCatalog.builtIn(), plugins: plugins, config: config)
         var rejected = 0
         let lines = try EventLine.read(path: file)
         for line in lines {
