@@ -41,6 +41,7 @@ public struct Simulator: Sendable {
         dropOuts(schools, &builder)
         projects(&builder)
         incidents(schools, &builder)
+        furtherDomains(schools, &builder)
         return builder.sorted()
     }
 

@@ -1,3 +1,4 @@
+import DigitalInfrastructure
 import Foundation
 import HandlerCatalog
 import HandlerKit
@@ -27,7 +28,9 @@ import Testing
         var config = RuntimeConfig()
         config.clock = .event
         config.plans = Self.zibo
-        let h = try Harness(directory: directory, clock: .event) {
+        // The simulated year has the DigitalInfrastructure plugin's events too: its handler is in.
+        let handlers = HandlerCatalog.builtIn() + [DigitalInfrastructureHandler()]
+        let h = try Harness(directory: directory, handlers: handlers, clock: .event) {
             $0.journalPath = path
             $0.plans = Self.zibo
         }
@@ -43,8 +46,8 @@ import Testing
         h.stop()
         var logger = Logger(label: "replay")
         logger.logLevel = .critical
-        let first = try Replay.outputs(journalPath: path, handlers: HandlerCatalog.builtIn(), config: config, logger: logger)
-        let second = try Replay.outputs(journalPath: path, handlers: HandlerCatalog.builtIn(), config: config, logger: logger)
+        let first = try Replay.outputs(journalPath: path, handlers: handlers, config: config, logger: logger)
+        let second = try Replay.outputs(journalPath: path, handlers: handlers, config: config, logger: logger)
         #expect(first == second)
         #expect(first.contains { $0.topic.hasPrefix("alert.") })
         #expect(first.contains { $0.topic.hasPrefix("indicator.") })

@@ -1,3 +1,4 @@
+import DigitalInfrastructure
 import Foundation
 import HandlerCatalog
 import PlanWatchModel
@@ -41,7 +42,7 @@ import ZeroMQ
     }
 
     @Test func aLateJoinerEndsWithExactlyTheDaemonsState() throws {
-        let h = try Harness(handlers: HandlerCatalog.builtIn(), clock: .event)
+        let h = try Harness(handlers: HandlerCatalog.builtIn() + [DigitalInfrastructureHandler()], clock: .event)
         defer { h.stop() }
         let producer = try h.dealer()
         let events = Simulator(seed: 5, schoolsPerDistrict: 6, days: 150).events()
