@@ -34,9 +34,11 @@ public enum HandlerKitPlugin {
     /// ``versionString`` as a C string, for `planwatch_plugin_handlerkit_version`.
     public static var version: UnsafePointer<CChar> { versionCString }
 
-    /// The operations of `planwatch_plugin_call`.
+    /// The operations of `planwatch_plugin_call`. `explain` (`planwatch explain`) came last: a
+    /// plugin built before it answers nothing, which the host reads as "not this plugin's".
     public enum Operation: Int32 {
-        case create = 0, info = 1, handle = 2, tick = 3, encodeState = 4, restoreState = 5, destroy = 6, validate = 7, configure = 8
+        case create = 0, info = 1, handle = 2, tick = 3, encodeState = 4, restoreState = 5, destroy = 6, validate = 7, configure = 8,
+            explain = 9
     }
 
     /// Serves one call of the C ABI for handler `handler`. Output buffers are `malloc`ed;
@@ -131,6 +133,13 @@ public enum HandlerKitPlugin {
                 case .configure:
                     settings = try JSONCoding.decode(Settings.self, from: input)
                     return Self.success([])
+                case .explain:
+                    let request = try Self.request(input)
+                    guard case .string(let indicator)? = request["indicator"], case .string(let code)? = request["region"],
+                        let region = RegionCode(code)
+                    else { return Self.failure("explain needs indicator and region") }
+                    let explanation = handler.explain(indicator, region: region, state: state)
+                    return JSONWriter.bytes(.object(["explanation": try explanation.map { try JSONCoding.value($0) } ?? .null]))
                 case .create, .destroy, .validate:
                     return []
                 }
