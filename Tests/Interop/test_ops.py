@@ -437,7 +437,12 @@ def test_the_compose_simulator_plays_new_events_on_a_second_run(built):
     # Compose turns $$ into $ before the container's shell sees it.
     script = service["command"][0].replace("$$", "$")
     with tempfile.TemporaryDirectory() as directory:
-        daemon = Daemon(directory)
+        # With the plugins, as compose's daemon has them: the stream has their events too.
+        plugins = os.path.join(directory, "plugins")
+        os.makedirs(plugins)
+        for plugin in PLUGINS:
+            os.link(os.path.join(built, plugin), os.path.join(plugins, plugin))
+        daemon = Daemon(directory, extra=("--plugin-dir", plugins))
         try:
             replaced = script
             for old, new in (("/usr/local/bin/planwatch ", os.path.join(built, "planwatch") + " "),
