@@ -32,7 +32,8 @@ public struct SchoolTerm: Sendable, Hashable, Comparable, Codable, CustomStringC
     }
 
     /// Its first day: 1 February or 1 August.
-    public var start: LocalDate { LocalDate(year: max(year, 1), month: half == .spring ? 2 : 8, day: 1)! }
+    /// (Years are kept within 0001–9999, as every date is: a term a peer names cannot trap.)
+    public var start: LocalDate { LocalDate(year: min(max(year, 1), 9999), month: half == .spring ? 2 : 8, day: 1)! }
 
     /// The first day of the next term.
     public var end: LocalDate { next.start }

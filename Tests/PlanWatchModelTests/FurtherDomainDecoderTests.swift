@@ -125,6 +125,8 @@ import Testing
         #expect(SchoolTerm(containing: LocalDate(iso: "2021-02-01")!) == SchoolTerm(year: 2021, half: .spring))
         #expect(SchoolTerm(containing: LocalDate(iso: "2020-08-01")!).chinese == "2020年秋季学期")
         #expect(SchoolTerm(year: 2020, half: .spring).end == LocalDate(iso: "2020-08-01"))
+        #expect(SchoolTerm("9999-autumn")?.end == LocalDate(iso: "9999-02-01"))  // clamped, not a trap
+        #expect(SchoolTerm("0000-spring")?.start == LocalDate(iso: "0001-02-01"))
         for bad in ["2020-Spring", "20-spring", "２０２０-spring", "2020-spring-2", "-spring", ""] { #expect(SchoolTerm(bad) == nil, "\(bad)") }
     }
 }
