@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "HandlerKitTesting", targets: ["HandlerKitTesting"]),
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
         .library(name: "FinancePlugin", type: .dynamic, targets: ["FinancePlugin"]),
+        .library(name: "DigitalInfrastructurePlugin", type: .dynamic, targets: ["DigitalInfrastructurePlugin"]),
         // A handler that traps or throws on chosen events: the reliability tests load it.
         .library(name: "PoisonTestPlugin", type: .dynamic, targets: ["PoisonTestPlugin"]),
     ],
@@ -63,6 +64,27 @@ let package = Package(
             name: "FinancePlugin", dependencies: ["Finance", "HandlerKit"],
             path: "Sources/HandlerPlugins/FinancePlugin", swiftSettings: strict),
         .target(
+            name: "DigitalInfrastructure", dependencies: ["HandlerKit"],
+            path: "Sources/Handlers/DigitalInfrastructure", swiftSettings: strict),
+        .target(
+            name: "DigitalInfrastructurePlugin", dependencies: ["DigitalInfrastructure", "HandlerKit"],
+            path: "Sources/HandlerPlugins/DigitalInfrastructurePlugin", swiftSettings: strict),
+        .target(
+            name: "Inspection", dependencies: ["HandlerKit"],
+            path: "Sources/Handlers/Inspection", swiftSettings: strict),
+        .target(
+            name: "SafetyPrevention", dependencies: ["HandlerKit"],
+            path: "Sources/Handlers/SafetyPrevention", swiftSettings: strict),
+        .target(
+            name: "OffCampusTraining", dependencies: ["HandlerKit"],
+            path: "Sources/Handlers/OffCampusTraining", swiftSettings: strict),
+        .target(
+            name: "SpecialEducation", dependencies: ["HandlerKit"],
+            path: "Sources/Handlers/SpecialEducation", swiftSettings: strict),
+        .target(
+            name: "StudentAid", dependencies: ["HandlerKit"],
+            path: "Sources/Handlers/StudentAid", swiftSettings: strict),
+        .target(
             name: "IngestMonitor", dependencies: ["HandlerKit"],
             path: "Sources/Handlers/IngestMonitor", swiftSettings: strict),
         .target(
@@ -72,6 +94,7 @@ let package = Package(
             name: "HandlerCatalog",
             dependencies: [
                 "HandlerKit", "CampusSafety", "Enrolment", "CapitalProjects", "IngestMonitor", "Teachers", "ProvinceRollup",
+                "Inspection", "SafetyPrevention", "OffCampusTraining", "SpecialEducation", "StudentAid",
                 // new-handler: catalog dependencies
             ],
             swiftSettings: strict),
@@ -134,9 +157,16 @@ let package = Package(
             name: "CapitalProjectsTests", dependencies: ["CapitalProjects", "HandlerKitTesting"], swiftSettings: strict),
         .testTarget(name: "TeachersTests", dependencies: ["Teachers", "HandlerKitTesting"], swiftSettings: strict),
         .testTarget(name: "FinanceTests", dependencies: ["Finance", "HandlerKitTesting"], swiftSettings: strict),
+        .testTarget(name: "InspectionTests", dependencies: ["Inspection", "HandlerKitTesting"], swiftSettings: strict),
+        .testTarget(name: "SafetyPreventionTests", dependencies: ["SafetyPrevention", "HandlerKitTesting"], swiftSettings: strict),
+        .testTarget(name: "OffCampusTrainingTests", dependencies: ["OffCampusTraining", "HandlerKitTesting"], swiftSettings: strict),
+        .testTarget(name: "SpecialEducationTests", dependencies: ["SpecialEducation", "HandlerKitTesting"], swiftSettings: strict),
+        .testTarget(name: "StudentAidTests", dependencies: ["StudentAid", "HandlerKitTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "DigitalInfrastructureTests", dependencies: ["DigitalInfrastructure", "HandlerKitTesting"], swiftSettings: strict),
         .testTarget(name: "IngestMonitorTests", dependencies: ["IngestMonitor", "HandlerKitTesting"], swiftSettings: strict),
         .testTarget(name: "ProvinceRollupTests", dependencies: ["ProvinceRollup", "HandlerKitTesting"], swiftSettings: strict),
-        .testTarget(name: "PlanFilesTests", dependencies: ["PlanFiles", "HandlerCatalog"], swiftSettings: strict),
+        .testTarget(name: "PlanFilesTests", dependencies: ["PlanFiles", "HandlerCatalog", "DigitalInfrastructure"], swiftSettings: strict),
         .testTarget(name: "PlanWatchConfigTests", dependencies: ["PlanWatchConfig"], swiftSettings: strict),
         .testTarget(
             name: "VerdictTests",
@@ -144,7 +174,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "PlanWatchRuntimeTests",
-            dependencies: ["PlanWatchRuntime", "HandlerCatalog", "ZeroMQ", "PlanWatchTestSupport", "PlanWatchSimulator", "PlanFiles"],
+            dependencies: [
+                "PlanWatchRuntime", "HandlerCatalog", "ZeroMQ", "PlanWatchTestSupport", "PlanWatchSimulator", "PlanFiles",
+                "DigitalInfrastructure",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",

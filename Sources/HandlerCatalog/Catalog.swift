@@ -3,7 +3,12 @@ import CapitalProjects
 import Enrolment
 import HandlerKit
 import IngestMonitor
+import Inspection
+import OffCampusTraining
 import ProvinceRollup
+import SafetyPrevention
+import SpecialEducation
+import StudentAid
 import Teachers
 // new-handler: imports
 
@@ -19,6 +24,11 @@ public enum HandlerCatalog {
             TeachersHandler(),
             SequenceGapHandler(),
             ProvinceRollupHandler(),
+            InspectionHandler(),
+            SafetyPreventionHandler(),
+            OffCampusTrainingHandler(),
+            SpecialEducationHandler(),
+            StudentAidHandler(),
             // new-handler: handlers
         ]
     }

@@ -34,13 +34,14 @@ public enum HandlerKitPlugin {
     /// ``versionString`` as a C string, for `planwatch_plugin_handlerkit_version`.
     public static var version: UnsafePointer<CChar> { versionCString }
 
-    /// The operations of `planwatch_plugin_call`.
+    /// The operations of `planwatch_plugin_call` (ABI 1.3: `explain` and `stateMatches` added).
     public enum Operation: Int32 {
-        case create = 0, info = 1, handle = 2, tick = 3, encodeState = 4, restoreState = 5, destroy = 6, validate = 7, configure = 8
+        case create = 0, info = 1, handle = 2, tick = 3, encodeState = 4, restoreState = 5, destroy = 6, validate = 7, configure = 8,
+            explain = 9
         /// Whether the state equals the one encoded in the input (`{"matches": true|false}`):
         /// decoded and compared by the plugin, since the JSON of a dictionary or a set is in
         /// hash order, which differs from process to process.
-        case stateMatches = 9
+        case stateMatches = 10
     }
 
     /// Serves one call of the C ABI for handler `handler`. Output buffers are `malloc`ed;
@@ -138,6 +139,13 @@ public enum HandlerKitPlugin {
                 case .stateMatches:
                     let other = input.isEmpty ? handler.makeInitialState() : try JSONCoding.decode(H.State.self, from: input)
                     return JSONWriter.bytes(.object(["matches": .bool(other == state)]))
+                case .explain:
+                    let request = try Self.request(input)
+                    guard case .string(let indicator)? = request["indicator"], case .string(let code)? = request["region"],
+                        let region = RegionCode(code)
+                    else { return Self.failure("explain needs indicator and region") }
+                    let explanation = handler.explain(indicator, region: region, state: state)
+                    return JSONWriter.bytes(.object(["explanation": try explanation.map { try JSONCoding.value($0) } ?? .null]))
                 case .create, .destroy, .validate:
                     return []
                 }

@@ -73,7 +73,7 @@ public struct FieldReader: Sendable {
         case .integer(let i): number = i
         // An integral number written as 1.0 or 1e2 is a whole number, as JSON Schema's "integer" says.
         case .double(let d) where d == d.rounded() && abs(d) < 9.2e18: number = Int64(d)
-        case .double: throw violation(key, "expected a whole number, got \(value)")
+        case .double(let d): throw violation(key, "expected a whole number, got \(d)")
         default: throw violation(key, "expected a whole number, got \(value.typeName)")
         }
         guard range.contains(number) else {

@@ -20,9 +20,14 @@ public struct Simulator: Sendable {
     /// The event families to play (all by default).
     public var families: Set<Family>
 
-    /// What the stream covers; `finance` needs the Finance plugin loaded in the daemon.
+    /// What the stream covers; `finance` and `infrastructure` need the Finance and
+    /// DigitalInfrastructure plugins loaded in the daemon.
     public enum Family: String, Sendable, CaseIterable {
         case enrolment, projects, safety, teachers, finance
+        /// Inspections, hazards and drills, training patrols, special education, student aid.
+        case further
+        /// Classroom bandwidth and teacher terminals (`infra.classroom`).
+        case infrastructure
     }
 
     /// `days` is at least 60 (shorter streams are stretched to 60). The default, 330 days from
@@ -69,6 +74,7 @@ public struct Simulator: Sendable {
         if families.contains(.safety) { incidents(schools, &builder) }
         if families.contains(.teachers) { teachers(schools, &builder) }
         if families.contains(.finance) { budgets(&builder) }
+        furtherDomains(schools, families: families, &builder)
         return builder.delivered()
     }
 

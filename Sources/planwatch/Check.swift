@@ -7,8 +7,9 @@ struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Validate a file of events (JSON lines) offline, as the daemon would.",
         discussion: """
-            Knows the contract's types, those the built-in handlers add (teacher.roster,
-            teacher.training, operator.ack) and, with --plugin-dir, those of the plugins. Prints each rejection with its line number and reason;
+            Knows the contract's types and those the built-in handlers add (teacher.roster,
+            teacher.training, inspection.visit, safety.hazard, …, operator.ack), and with --plugin-dir
+            those of the plugins there (finance.budget, infra.classroom). Prints each rejection with its line number and reason;
             exits 1 if any line is rejected. With --json, one verdict per line:
             {"line": N, "valid": true|false, "reason": ..., "detail": ...}.
             """)
@@ -22,7 +23,7 @@ struct Check: ParsableCommand {
     @Flag(help: "One JSON verdict per line, valid or not.")
     var json = false
 
-    @Option(help: "A plugin directory: its handlers' event types are known too, as in the daemon.")
+    @Option(help: "A plugin directory: the event types of its plugins are accepted too, validated by them.")
     var pluginDir: String?
 
     func run() throws {

@@ -19,6 +19,8 @@ private func makeSlots() -> [any FuzzSlot] {
     [
         Slot(CapitalProjectsHandler()), Slot(EnrolmentHandler()), Slot(CampusSafetyHandler()), Slot(TeachersHandler()),
         Slot(FinanceHandler()), Slot(SequenceGapHandler()), Slot(ProvinceRollupHandler()),
+        Slot(InspectionHandler()), Slot(SafetyPreventionHandler()), Slot(OffCampusTrainingHandler()), Slot(SpecialEducationHandler()),
+        Slot(StudentAidHandler()), Slot(DigitalInfrastructureHandler()),
     ]
 }
 

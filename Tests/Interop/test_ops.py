@@ -121,12 +121,15 @@ def final_stage(lines):
     return lines[start:]
 
 
+PLUGINS = ("libFinancePlugin.so", "libDigitalInfrastructurePlugin.so")
+
+
 @pytest.fixture(scope="module")
 def built():
     """This checkout's binaries and plugin, copied once (a rebuild may replace them meanwhile)."""
     with tempfile.TemporaryDirectory() as directory:
         source = _bin_dir()
-        for name in ("planwatchd", "planwatch", "libFinancePlugin.so"):
+        for name in ("planwatchd", "planwatch", *PLUGINS):
             shutil.copy2(os.path.join(source, name), os.path.join(directory, name))
         shutil.copytree(os.path.join(source, "PlanWatch_planwatchd.resources/Schemas"), os.path.join(directory, "Schemas"))
         yield directory
@@ -147,7 +150,8 @@ def image_root(root, built, mounts=()):
     }
     assert 'cp "$bin/planwatchd" "$bin/planwatch" /out/bin/' in build
     assert 'cp -r "$bin/PlanWatch_planwatchd.resources/Schemas" /out/share/Schemas' in build
-    assert 'cp "$bin/libFinancePlugin.so" /out/plugins/' in build
+    for plugin in PLUGINS:
+        assert f'cp "$bin/{plugin}" /out/plugins/' in build
     stage = final_stage(lines)
     for line in stage:
         if line.startswith("COPY "):
@@ -164,7 +168,8 @@ def image_root(root, built, mounts=()):
                         continue
                     if source == "/out/plugins":
                         os.makedirs(target, exist_ok=True)
-                        os.link(os.path.join(built, "libFinancePlugin.so"), os.path.join(target, "libFinancePlugin.so"))
+                        for plugin in PLUGINS:
+                            os.link(os.path.join(built, plugin), os.path.join(target, plugin))
                         continue
                     path = from_build[source]
                 else:
@@ -237,8 +242,9 @@ def assert_installed_defaults_work(daemon, root, http):
     """The Finance plugin from the image's plugin folder, every shipped calendar year, the
     schemas from the image's share folder, the journal in the volume."""
     log = daemon.text()
-    plugin = re.search(r"path=(\S+) plugin=Finance \[planwatchd\] plugin loaded", log)
-    assert plugin and plugin.group(1).startswith(root + "/usr/local/lib/planwatch/plugins/"), log[-3000:]
+    for name in ("Finance", "DigitalInfrastructure"):
+        plugin = re.search(rf"path=(\S+) plugin={name} \[planwatchd\] plugin loaded", log)
+        assert plugin and plugin.group(1).startswith(root + "/usr/local/lib/planwatch/plugins/"), log[-3000:]
     years = re.search(r"(?:years|loaded)=\[([0-9, ]*)\]", log)
     assert years and [int(y) for y in years.group(1).split(", ") if y] == calendar_years(), log[-3000:]
     status, body = get(f"http://127.0.0.1:{http}/schemas")
@@ -431,7 +437,12 @@ def test_the_compose_simulator_plays_new_events_on_a_second_run(built):
     # Compose turns $$ into $ before the container's shell sees it.
     script = service["command"][0].replace("$$", "$")
     with tempfile.TemporaryDirectory() as directory:
-        daemon = Daemon(directory)
+        # With the plugins, as compose's daemon has them: the stream has their events too.
+        plugins = os.path.join(directory, "plugins")
+        os.makedirs(plugins)
+        for plugin in PLUGINS:
+            os.link(os.path.join(built, plugin), os.path.join(plugins, plugin))
+        daemon = Daemon(directory, extra=("--plugin-dir", plugins))
         try:
             replaced = script
             for old, new in (("/usr/local/bin/planwatch ", os.path.join(built, "planwatch") + " "),

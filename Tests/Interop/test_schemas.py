@@ -117,7 +117,27 @@ VALID = {
     "operator.ack": {"fingerprint": "safety.incident/INC-2026-0311", "by": "张店区教育局 王敏", "note": "已派人到校"},
     "teacher.roster": {"teacherId": "T-370303-0042-017", "schoolId": "370303-0042", "role": "teacher", "since": "2017-09-01", "left": False},
     "teacher.training": {"teacherId": "T-370303-0042-017", "hours": 24, "completedOn": "2026-07-10"},
+    "inspection.visit": {
+        "visitId": "DD-2024-0031", "schoolId": "370303-K017", "level": "preschool", "inspectionType": "kindergartenConduct",
+        "date": "2024-04-10", "findings": 3, "rectifyBy": "2024-06-30", "rectifiedOn": None},
+    "safety.hazard": {
+        "hazardId": "YH-2020-0412", "schoolId": "370303-0042", "kind": "schoolBus", "found": "2020-04-12",
+        "rectifyBy": "2020-04-30", "status": "found", "rectifiedOn": None, "description": "校车灭火器过期"},
+    "safety.drill": {"drillId": "YL-2020-0088", "schoolId": "370303-0042", "kind": "evacuation", "date": "2020-03-20", "participants": 1200},
+    "training.inspection": {
+        "inspectionId": "XC-2023-0117", "institutionId": "JG-370303-0117", "institutionName": "启航教育", "date": "2023-04-03",
+        "violations": ["hiddenVariant", "aheadOfCurriculum"], "status": "found", "rectifyBy": "2023-04-14"},
+    "special.placement": {"childRef": "C-8f2a", "disability": "hearing", "placement": "homeDelivered", "date": "2023-09-01", "schoolId": "370303-T001"},
+    "aid.payment": {
+        "paymentId": "NUT-2020-autumn-P017", "programme": "nutrition", "schoolId": "370303-P017", "term": "2020-autumn",
+        "due": "2020-10-31", "students": 600, "amountDue": 240000, "paidStudents": 600, "amountPaid": 240000, "paidOn": "2020-10-20"},
 }
+# Types a plugin adds: valid only where the daemon loads the plugin (test_plugin_types_...).
+PLUGIN_VALID = {
+    "infra.classroom": {"schoolId": "370303-P002", "classrooms": 12, "bandwidthMbps": 20, "teacherTerminals": 60, "teachers": 80},
+    "finance.budget": {"year": 2023, "educationSpending": 5350000000, "perPupilSpending": 14600},
+}
+PLUGIN_SCHEMAS = {"infra.classroom": "infra.classroom.schema.json", "finance.budget": "finance.budget.schema.json"}
 
 
 def envelope(kind, payload, **overrides):
@@ -137,10 +157,10 @@ def nested(n):
 WRONG = [None, True, 0, -1, 1.5, 2**70, "", "x", "2026-13-01", [], {}, "A" * 300]
 
 
-def mutations(rng):
+def mutations(rng, valid=None):
     """Seeded mutations of the valid events: every field removed, retyped, stretched."""
     out = []
-    for kind, payload in VALID.items():
+    for kind, payload in (valid or VALID).items():
         out.append(envelope(kind, copy.deepcopy(payload)))
         for key in list(payload) + ["id", "type", "source", "seq", "occurredAt", "region", "schemaVersion", "payload"]:
             inside = key in payload
@@ -198,6 +218,28 @@ HAND_PICKED_TEXT = [
     json.dumps(envelope("enrolment.census", dict(VALID["enrolment.census"], classes=["3-2"]))),
     json.dumps(envelope("enrolment.census", dict(VALID["enrolment.census"], classes=[]))),
     json.dumps(envelope("finance.budget", {"year": 2023, "educationSpending": 1, "perPupilSpending": 1})),
+    json.dumps(envelope("infra.classroom", PLUGIN_VALID["infra.classroom"])),
+    # The further domains' conditional rules, arrays and terms.
+    json.dumps(envelope("inspection.visit", dict(VALID["inspection.visit"], rectifyBy=None))),
+    json.dumps(envelope("inspection.visit", dict(VALID["inspection.visit"], findings=0, rectifyBy=None))),
+    json.dumps(envelope("inspection.visit", {k: v for k, v in VALID["inspection.visit"].items() if k != "rectifyBy"})),
+    json.dumps(envelope("inspection.visit", dict(VALID["inspection.visit"], findings=1.0, rectifyBy=None))),
+    json.dumps(envelope("training.inspection", dict(VALID["training.inspection"], violations=[], rectifyBy=None, status=None))),
+    json.dumps(envelope("training.inspection", dict(VALID["training.inspection"], rectifyBy=None))),
+    json.dumps(envelope("training.inspection", dict(VALID["training.inspection"], violations=["paidTutoring", "paidTutoring"]))),
+    json.dumps(envelope("training.inspection", dict(VALID["training.inspection"], violations=["other"] * 6))),
+    json.dumps(envelope("training.inspection", dict(VALID["training.inspection"], violations=["hiddenVariant", "paidTutoring", "aheadOfCurriculum", "unlicensed", "other"]))),
+    json.dumps(envelope("training.inspection", dict(VALID["training.inspection"], violations=["gambling"]))),
+    json.dumps(envelope("training.inspection", dict(VALID["training.inspection"], violations=[1]))),
+    json.dumps(envelope("training.inspection", dict(VALID["training.inspection"], violations="hiddenVariant"))),
+    *[json.dumps(envelope("aid.payment", dict(VALID["aid.payment"], term=t)), ensure_ascii=False) for t in [
+        "2020-spring", "2020-autumn", "2020-summer", "20-spring", "20200-spring", "2020-Spring", "2020spring", "２０２０-spring",
+        "2020-spring\n", "0000-autumn", "2020-autumn-2"]],
+    json.dumps(envelope("aid.payment", dict(VALID["aid.payment"], paidStudents=None, amountPaid=None, paidOn=None))),
+    json.dumps(envelope("special.placement", dict(VALID["special.placement"], schoolId=None))),
+    json.dumps(envelope("special.placement", dict(VALID["special.placement"], schoolId=""))),
+    json.dumps(envelope("safety.hazard", dict(VALID["safety.hazard"], status="closed"))),
+    json.dumps(envelope("safety.drill", dict(VALID["safety.drill"], date="2020-02-30"))),
     json.dumps(envelope("nosuch.type", {})),
     json.dumps(envelope("safety.incident", VALID["safety.incident"], schemaVersion=2)),
     json.dumps(envelope("safety.incident", VALID["safety.incident"], schemaVersion=1.0)),
@@ -262,6 +304,47 @@ def test_the_schemas_and_the_decoder_give_the_same_verdict_on_every_event():
         f.write("\n".join(disagreements))
     assert not disagreements, "\n".join(disagreements[:20])
     assert 50 <= valid <= len(lines) - 300, f"{valid} valid of {len(lines)}: the corpus must exercise both verdicts"
+
+
+def plugin_dir(tmp):
+    """A plugin directory with this checkout's plugins."""
+    directory = os.path.join(tmp, "plugins")
+    os.makedirs(directory)
+    for name in ("libFinancePlugin.so", "libDigitalInfrastructurePlugin.so"):
+        os.symlink(os.path.join(_bin_dir(), name), os.path.join(directory, name))
+    return directory
+
+
+def test_plugin_types_get_the_same_verdict_from_their_schemas_and_the_daemon_that_loads_the_plugins():
+    """A daemon with the plugins accepts their types: event.schema.json with each plugin's payload
+    schema (as docs/schemas.md tells an integrator to compose them) agrees with `planwatch check
+    --plugin-dir`, on the mutations of the plugins' events and every built-in type's."""
+    resources = load_schemas()
+    composed = copy.deepcopy(resources["event.schema.json"])
+    composed["$id"] = "https://planwatch.example/schemas/v1/event-with-plugins.schema.json"
+    for kind, name in PLUGIN_SCHEMAS.items():
+        composed["properties"]["type"]["enum"].append(kind)
+        composed["allOf"].append({"if": {"properties": {"type": {"const": kind}}, "required": ["type"]},
+                                  "then": {"properties": {"payload": {"$ref": name}}}})
+    registry = referencing.Registry().with_resources(
+        (s["$id"], referencing.Resource.from_contents(s)) for s in list(resources.values()) + [composed])
+    v = jsonschema.Draft202012Validator(composed, registry=registry, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    rng = random.Random(20261124)
+    lines = [json.dumps(e, ensure_ascii=rng.random() < 0.5).encode() for e in mutations(rng, {**PLUGIN_VALID, **VALID})]
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "corpus.jsonl")
+        with open(path, "wb") as f:
+            f.write(b"\n".join(lines) + b"\n")
+        result = subprocess.run([os.path.join(_bin_dir(), "planwatch"), "check", "--json", "--plugin-dir", plugin_dir(directory), path],
+                                capture_output=True)
+    verdicts = {json.loads(row)["line"]: json.loads(row) for row in result.stdout.decode().splitlines()}
+    assert len(verdicts) == len(lines), result.stderr.decode()[:2000]
+    disagreements = [f"line {n}: schema {'valid' if schema_verdict(v, raw) else 'invalid'}, daemon {verdicts[n]}: {raw[:300]!r}"
+                     for n, raw in enumerate(lines, start=1) if schema_verdict(v, raw) != verdicts[n]["valid"]]
+    assert not disagreements, "\n".join(disagreements[:20])
+    plugin_lines = [n for n, raw in enumerate(lines, start=1) if json.loads(raw).get("type") in ("infra.classroom", "finance.budget")]
+    assert sum(1 for n in plugin_lines if verdicts[n]["valid"]) >= 4
+    assert sum(1 for n in plugin_lines if not verdicts[n]["valid"]) >= 50
 
 
 def test_every_outbound_body_validates_against_its_schema(ctx, daemon):

@@ -1,3 +1,4 @@
+import DigitalInfrastructure
 import Foundation
 import HandlerCatalog
 import HandlerKit
@@ -9,6 +10,18 @@ import Testing
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     /// What the built-in handlers declare: the indicators plan targets may name.
     static let catalog = IndicatorCatalog(HandlerCatalog.builtIn().map(\.manifest))
+    /// With the DigitalInfrastructure plugin loaded too, as the 003 plan needs.
+    static let withPlugins = IndicatorCatalog(HandlerCatalog.builtIn().map(\.manifest) + [DigitalInfrastructureHandler().manifest])
+
+    @Test func theDistrictPlansOf003NeedTheDigitalInfrastructurePluginAndValidateWithIt() throws {
+        let path = Self.root.appendingPathComponent("Plans/district-003-2024.yaml").path
+        let plan = try PlanFile.load(path: path, catalog: Self.withPlugins)
+        #expect(plan.targets.allSatisfy { $0.planRef.hasPrefix("District plans (003) §") && $0.scope == .eachDistrict })
+        #expect(plan.districts.count == 8)
+        #expect(throws: PlanFile.Invalid.self) { try PlanFile.load(path: path, catalog: Self.catalog) }
+        let all = ["zibo-2020.yaml", "city-2023.yaml", "yiyang-2013.yaml", "district-003-2024.yaml"]
+        #expect(try PlanFile.loadSet(paths: all.map { Self.root.appendingPathComponent("Plans/\($0)").path }, catalog: Self.withPlugins).plans.count == 4)
+    }
 
     @Test(arguments: ["zibo-2020.yaml", "city-2023.yaml", "yiyang-2013.yaml"])
     func shippedPlansValidate(file: String) throws {

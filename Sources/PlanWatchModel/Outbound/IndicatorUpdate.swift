@@ -138,7 +138,7 @@ public struct IndicatorContribution: Sendable, Equatable, Codable {
 }
 
 /// An indicator value with what makes it up (`planwatch explain`).
-public struct IndicatorExplanation: Sendable, Equatable {
+public struct IndicatorExplanation: Sendable, Equatable, Codable {
     public var indicator: String
     public var region: RegionCode
     public var value: Double?

@@ -41,6 +41,15 @@ final class PluginSlot: HandlerSlot {
         try outputs(library.invoke(.tick, instance, JSONWriter.bytes(.object(["now": .integer(context.now.epochMilliseconds)]))))
     }
 
+    /// What makes up one of the plugin's indicator values (`planwatch explain`); nil when the
+    /// plugin has none (or was built before the ABI could ask).
+    override func explain(_ indicator: String, region: RegionCode) -> IndicatorExplanation? {
+        let request = JSONWriter.bytes(.object(["indicator": .string(indicator), "region": .string(region.code)]))
+        guard case .object(let o)? = try? JSONParser.parse(library.invoke(.explain, instance, request)), let e = o["explanation"], e != .null
+        else { return nil }
+        return try? JSONCoding.decode(IndicatorExplanation.self, from: JSONWriter.bytes(e))
+    }
+
     /// The plugin holds its state and is not thread-safe: encoded here, on the pipeline thread.
     override func stateSnapshot() throws -> @Sendable () throws -> Data {
         let data = Data(library.invoke(.encodeState, instance, []))
