@@ -53,12 +53,21 @@ package struct DaemonConfig: Decodable, Equatable {
         package var bind: String?
         package var webConfigFile: String?
         package var allowPlaintext: Bool?
+        package var externalURL: String?
     }
     package struct Plugins: Decodable, Equatable {
         package var directory: String?
         package var required: [String]?
     }
-    package struct Alertmanager: Decodable, Equatable { package var url: String? }
+    package struct Alertmanager: Decodable, Equatable {
+        package var url: String?
+        package var urls: [String]?
+        package var timeoutSeconds: Double?
+        package var resendSeconds: Double?
+        package var batchSize: Int?
+        package var queueCapacity: Int?
+        package var resolvedRetentionSeconds: Double?
+    }
     /// One rule's settings: its owner, how long to acknowledge, and its deadlines.
     package struct Rule: Decodable, Equatable {
         package var owner: String?
@@ -91,8 +100,8 @@ package struct DaemonConfig: Decodable, Equatable {
             "allowPlaintext", "http", "alertmanager", "plugins", "calendars", "rules",
         ],
         "plugins": ["directory", "required"],
-        "http": ["bind", "webConfigFile", "allowPlaintext"],
-        "alertmanager": ["url"],
+        "http": ["bind", "webConfigFile", "allowPlaintext", "externalURL"],
+        "alertmanager": ["url", "urls", "timeoutSeconds", "resendSeconds", "batchSize", "queueCapacity", "resolvedRetentionSeconds"],
         "curve": ["secretKeyFile", "clients"],
         "storage": ["path", "url", "synchronous", "retentionHours", "lockWaitSeconds", "stateDirectory"],
         "ingest": ["bind", "connect", "topics", "regions", "indicators", "maxBodyBytes", "receiveHighWaterMark"],

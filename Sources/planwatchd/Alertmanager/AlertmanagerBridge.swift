@@ -1,35 +1,75 @@
+import DequeModule
 import Foundation
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
 import Logging
+import Metrics
 import PlanWatchModel
 import PlanWatchRuntime
 import ServiceLifecycle
 
-/// Posts firing and resolved alerts to Prometheus Alertmanager's API v2, so a bureau routes
-/// them to e-mail or chat with the tool its operators already use. Firing alerts are posted
-/// again every minute (Alertmanager resolves what is not refreshed within its resolve_timeout).
+/// Posts alerts to Prometheus Alertmanager's API v2 the way Prometheus' own notifier does, so
+/// a bureau routes them with the tool its operators already use:
+/// - a firing alert carries an `endsAt` lease (four resend intervals) and is sent again every
+///   interval, so Alertmanager ends it by itself if planwatchd goes away;
+/// - a level is a label, so a level change is a new label set: the old one is ended (sent with
+///   `endsAt` now) in the same batch as the new one, leaving exactly one active;
+/// - ended label sets are sent again on every interval for `resolvedRetention`, so a resolve
+///   that met an unreachable Alertmanager still arrives after the outage;
+/// - alerts go through one bounded queue (the oldest dropped, and counted, when full), in
+///   batches, to every Alertmanager of an HA pair at once, each request with a timeout; a 4xx
+///   answer is logged and not retried (the request is wrong, sending it again will not help).
 struct AlertmanagerBridge: Service {
-    let baseURL: URL
+    struct Settings: Sendable, Equatable {
+        var urls: [URL]
+        var timeoutSeconds: Double = 10
+        var resendSeconds: Double = 60
+        var batchSize = 64
+        var queueCapacity = 10_000
+        var resolvedRetentionSeconds: Double = 15 * 60
+        /// Where operators open the console: each alert's `generatorURL` opens it there.
+        var externalURL: String?
+    }
+
+    let settings: Settings
     let store: OutputStore
     let logger: Logger
-    var refreshSeconds: UInt64 = 60
 
     func run() async throws {
+        let book = Book(settings: settings)
+        let metrics = BridgeMetrics(urls: settings.urls)
+        let (wake, waker) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let stream = store.follow()
+        let settings = settings
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                await post(store.firingAlerts)
+                // What fires now, then every change as it is published.
+                for entry in store.firingAlerts {
+                    if let a = Self.parse(entry.body) { metrics.dropped.increment(by: await book.apply(a, now: Date())) }
+                }
+                waker.yield()
                 for await entry in stream where entry.topic.hasPrefix("alert.") {
-                    await post([entry])
+                    guard let a = Self.parse(entry.body) else { continue }
+                    metrics.dropped.increment(by: await book.apply(a, now: Date()))
+                    waker.yield()
                 }
             }
             group.addTask {
                 while !Task.isCancelled {
-                    try? await Task.sleep(nanoseconds: refreshSeconds * 1_000_000_000)
+                    try? await Task.sleep(nanoseconds: UInt64(settings.resendSeconds * 1_000_000_000))
                     if Task.isCancelled { break }
-                    await post(store.firingAlerts)
+                    metrics.dropped.increment(by: await book.renew(now: Date()))
+                    waker.yield()
+                }
+            }
+            group.addTask {
+                for await _ in wake {
+                    while let batch = await book.take(settings.batchSize) {
+                        metrics.queueLength.record(await book.queued)
+                        await send(batch, metrics: metrics)
+                    }
+                    metrics.queueLength.record(0)
                 }
             }
             await group.next()  // the stream ended: the runtime stopped
@@ -39,48 +79,205 @@ struct AlertmanagerBridge: Service {
         try? await gracefulShutdown()
     }
 
-    /// Alertmanager's form of our alerts.
-    static func payload(_ entries: [OutputStore.Entry]) -> [UInt8] {
-        let alerts: [JSONValue] = entries.compactMap { entry in
-            guard case .object(let o)? = try? JSONParser.parse(Array(entry.body.utf8)) else { return nil }
-            func s(_ k: String) -> String? { if case .string(let v)? = o[k] { v } else { nil } }
-            guard let rule = s("rule"), let fingerprint = s("fingerprint") else { return nil }
-            var alert = JSONObject([
-                ("labels", .object([
-                    "alertname": .string(rule), "rule": .string(rule), "level": .string(s("level") ?? ""),
-                    "region": .string(s("region") ?? ""), "domain": .string(String(rule.prefix(while: { $0 != "." }))),
-                    "fingerprint": .string(fingerprint),
-                ])),
-                ("annotations", .object(["summary": .string(s("summary") ?? ""), "planRef": .string(s("planRef") ?? "")])),
-                ("startsAt", .string(Self.utc(s("startsAt")))),
-            ])
-            if s("status") == "resolved" { alert["endsAt"] = .string(Self.utc(s("endsAt") ?? s("updatedAt"))) }
-            return .object(alert)
+    /// Posts one batch to every Alertmanager at once.
+    private func send(_ batch: [AMAlert], metrics: BridgeMetrics) async {
+        let body = Data(JSONWriter.bytes(.array(batch.map(\.json))))
+        await withTaskGroup(of: Void.self) { group in
+            for (i, url) in settings.urls.enumerated() {
+                group.addTask {
+                    var request = URLRequest(url: url.appendingPathComponent("api/v2/alerts"))
+                    request.httpMethod = "POST"
+                    request.timeoutInterval = settings.timeoutSeconds
+                    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+                    request.setValue("planwatchd", forHTTPHeaderField: "User-Agent")
+                    request.httpBody = body
+                    do {
+                        let (data, response) = try await URLSession.shared.data(for: request)
+                        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+                        if (200..<300).contains(status) {
+                            metrics.sent[i].increment(by: batch.count)
+                        } else {
+                            metrics.errors[i].increment()
+                            // 4xx: this request is wrong; sending it again cannot help. 5xx: the
+                            // next interval sends every firing and recently ended alert anyway.
+                            logger.log(
+                                level: (400..<500).contains(status) ? .error : .warning, "alertmanager refused alerts",
+                                metadata: [
+                                    "alertmanager": "\(url)", "status": "\(status)", "alerts": "\(batch.count)",
+                                    "answer": "\(String(decoding: data.prefix(300), as: UTF8.self))",
+                                ])
+                        }
+                    } catch {
+                        metrics.errors[i].increment()
+                        logger.warning("alertmanager unreachable", metadata: ["alertmanager": "\(url)", "error": "\(error)"])
+                    }
+                }
+            }
         }
-        return JSONWriter.bytes(.array(alerts))
+    }
+
+    /// The fields of a published alert the bridge needs.
+    struct Parsed: Equatable {
+        var fingerprint: String
+        var rule: String
+        var firing: Bool
+        var level: String
+        var region: String
+        var summary: String
+        var planRef: String
+        var owner: String?
+        var startsAt: String
+        var endsAt: String?
+    }
+
+    static func parse(_ body: String) -> Parsed? {
+        guard case .object(let o)? = try? JSONParser.parse(Array(body.utf8)) else { return nil }
+        func s(_ k: String) -> String? { if case .string(let v)? = o[k] { v } else { nil } }
+        guard let rule = s("rule"), let fingerprint = s("fingerprint") else { return nil }
+        return Parsed(
+            fingerprint: fingerprint, rule: rule, firing: s("status") != "resolved", level: s("level") ?? "", region: s("region") ?? "",
+            summary: s("summary") ?? "", planRef: s("planRef") ?? "", owner: s("owner"), startsAt: utc(s("startsAt")),
+            endsAt: s("endsAt").map { utc($0) } ?? s("updatedAt").map { utc($0) })
     }
 
     /// RFC 3339 in UTC, as Alertmanager writes it back.
     static func utc(_ text: String?) -> String {
         guard let text, let t = Timestamp(rfc3339: text) else { return "" }
-        return Timestamp(epochMilliseconds: t.epochMilliseconds, offsetMinutes: 0).description
+        return utc(t)
     }
 
-    private func post(_ entries: [OutputStore.Entry]) async {
-        guard !entries.isEmpty else { return }
-        var request = URLRequest(url: baseURL.appendingPathComponent("api/v2/alerts"))
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data(Self.payload(entries))
-        for attempt in 1...5 {
-            do {
-                let (_, response) = try await URLSession.shared.data(for: request)
-                if let http = response as? HTTPURLResponse, (200..<300).contains(http.statusCode) { return }
-                logger.warning("alertmanager refused alerts", metadata: ["status": "\((response as? HTTPURLResponse)?.statusCode ?? 0)"])
-            } catch {
-                logger.warning("alertmanager unreachable", metadata: ["url": "\(baseURL)", "error": "\(error)", "attempt": "\(attempt)"])
-            }
-            try? await Task.sleep(nanoseconds: UInt64(attempt) * 500_000_000)
+    static func utc(_ t: Timestamp) -> String { Timestamp(epochMilliseconds: t.epochMilliseconds, offsetMinutes: 0).description }
+
+    static func utc(_ date: Date) -> String { utc(Timestamp(epochMilliseconds: Int64(date.timeIntervalSince1970 * 1000))) }
+}
+
+/// One alert as Alertmanager's API v2 takes it.
+struct AMAlert: Sendable, Equatable {
+    var labels: [String: String]
+    var annotations: [String: String]
+    var startsAt: String
+    var endsAt: String
+    var generatorURL: String
+
+    var json: JSONValue {
+        .object(
+            JSONObject([
+                ("labels", .object(JSONObject(labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))),
+                ("annotations", .object(JSONObject(annotations.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))),
+                ("startsAt", .string(startsAt)), ("endsAt", .string(endsAt)), ("generatorURL", .string(generatorURL)),
+            ]))
+    }
+
+    /// Alertmanager's identity of an alert: its label set.
+    var identity: String { labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\u{1}") }
+}
+
+/// What the bridge has sent and still owes: the active label set of every firing alert, the
+/// label sets ended recently, and the queue of alerts to send.
+actor Book {
+    let settings: AlertmanagerBridge.Settings
+    private var active: [String: AMAlert] = [:]
+    private var ended: [String: (alert: AMAlert, until: Date)] = [:]
+    private var queue = Deque<AMAlert>()
+
+    init(settings: AlertmanagerBridge.Settings) { self.settings = settings }
+
+    var queued: Int { queue.count }
+
+    /// Takes one published alert change; returns how many queued alerts were dropped.
+    func apply(_ a: AlertmanagerBridge.Parsed, now: Date) -> Int {
+        var dropped = 0
+        let previous = active[a.fingerprint]
+        if let previous, !a.firing || previous.labels["level"] != a.level {
+            // Resolved, or a new level (a new label set): the old one ends now.
+            var end = previous
+            end.endsAt = a.firing ? AlertmanagerBridge.utc(now) : (a.endsAt ?? AlertmanagerBridge.utc(now))
+            active[a.fingerprint] = nil
+            ended[end.identity] = (end, now.addingTimeInterval(settings.resolvedRetentionSeconds))
+            dropped += enqueue(end)
         }
+        if a.firing {
+            var alert = make(a)
+            alert.endsAt = lease(now)
+            active[a.fingerprint] = alert
+            ended[alert.identity] = nil
+            dropped += enqueue(alert)
+        } else if previous == nil {
+            // Resolved without a firing seen here (fired and resolved at once, or before start).
+            var end = make(a)
+            end.endsAt = a.endsAt ?? AlertmanagerBridge.utc(now)
+            ended[end.identity] = (end, now.addingTimeInterval(settings.resolvedRetentionSeconds))
+            dropped += enqueue(end)
+        }
+        return dropped
+    }
+
+    /// Every interval: the firing alerts again with a new lease, and the recently ended ones.
+    func renew(now: Date) -> Int {
+        var dropped = 0
+        for key in active.keys.sorted() {
+            active[key]?.endsAt = lease(now)
+            if let alert = active[key] { dropped += enqueue(alert) }
+        }
+        for key in ended.keys.sorted() {
+            guard let e = ended[key] else { continue }
+            if e.until < now { ended[key] = nil } else { dropped += enqueue(e.alert) }
+        }
+        return dropped
+    }
+
+    /// Up to `count` alerts from the queue, oldest first; nil when it is empty.
+    func take(_ count: Int) -> [AMAlert]? {
+        guard !queue.isEmpty else { return nil }
+        let n = min(count, queue.count)
+        defer { queue.removeFirst(n) }
+        return Array(queue.prefix(n))
+    }
+
+    private func enqueue(_ alert: AMAlert) -> Int {
+        queue.append(alert)
+        guard queue.count > settings.queueCapacity else { return 0 }
+        let over = queue.count - settings.queueCapacity
+        queue.removeFirst(over)
+        return over
+    }
+
+    private func lease(_ now: Date) -> String { AlertmanagerBridge.utc(now.addingTimeInterval(4 * settings.resendSeconds)) }
+
+    private func make(_ a: AlertmanagerBridge.Parsed) -> AMAlert {
+        var annotations = ["summary": a.summary, "planRef": a.planRef]
+        if let owner = a.owner { annotations["owner"] = owner }
+        let base = settings.externalURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? ""
+        let query = a.fingerprint.addingPercentEncoding(withAllowedCharacters: .urlQueryValueAllowed) ?? a.fingerprint
+        return AMAlert(
+            labels: [
+                "alertname": a.rule, "rule": a.rule, "level": a.level, "region": a.region,
+                "domain": String(a.rule.prefix { $0 != "." }), "fingerprint": a.fingerprint,
+            ],
+            annotations: annotations, startsAt: a.startsAt, endsAt: "", generatorURL: base + "/?fingerprint=" + query)
+    }
+}
+
+extension CharacterSet {
+    /// What a query value may hold unescaped (not `&`, `=`, `+`, `#`).
+    static let urlQueryValueAllowed: CharacterSet = {
+        var set = CharacterSet.urlQueryAllowed
+        set.remove(charactersIn: "&=+#")
+        return set
+    }()
+}
+
+/// The bridge's metrics, created at start so every series exists at 0.
+struct BridgeMetrics: Sendable {
+    let sent: [Counter]
+    let errors: [Counter]
+    let dropped = Counter(label: "planwatch_alertmanager_alerts_dropped_total")
+    let queueLength = Gauge(label: "planwatch_alertmanager_queue_length")
+
+    init(urls: [URL]) {
+        sent = urls.map { Counter(label: "planwatch_alertmanager_alerts_sent_total", dimensions: [("alertmanager", $0.absoluteString)]) }
+        errors = urls.map { Counter(label: "planwatch_alertmanager_errors_total", dimensions: [("alertmanager", $0.absoluteString)]) }
+        for c in sent + errors + [dropped] { c.increment(by: 0) }
+        queueLength.record(0)
     }
 }
