@@ -50,6 +50,9 @@ final class Pipeline {
         processor.crashGuard = guardFile
         try recover(from: checkpoint)
         processor.metrics = metrics
+        metrics.prepare(
+            types: Runtime.decoder(for: handlers, plugins: plugins, config: config).knownTypes,
+            handlers: handlers.map(\.name) + plugins.map(\.name))
     }
 
     /// Restores the checkpoint and replays what follows it; outputs that were never
@@ -150,6 +153,8 @@ final class Pipeline {
             nextTick = now.addingTimeInterval(Double(config.tickIntervalMilliseconds) / 1000)
         }
         guard !entries.isEmpty else {
+            // Idle: nothing waits, so nothing lags (the last busy moment's figure would stay).
+            if items.isEmpty { metrics.lag.record(0) }
             for reply in duplicateReplies { sendReply(reply) }
             return
         }
@@ -191,6 +196,7 @@ final class Pipeline {
             if let key = entry.key, entry.kind == .event { dedupe.recorded(key, at: entry.position) }
         }
         recordHistory()
+        stats.setWatermark(processor.watermark)
         for message in outputs { publisher.send(message) }
         metrics.published.increment(by: outputs.count)
         store.apply(outputs)

@@ -1,5 +1,6 @@
 import Dispatch
 import Metrics
+import PlanWatchModel
 
 /// The runtime's metrics (swift-metrics; the daemon bootstraps Prometheus). Metric objects
 /// are made once per fixed set of dimensions — types, reasons and handlers are bounded
@@ -15,6 +16,26 @@ final class RuntimeMetrics {
     private var rejected: [String: Counter] = [:]
     private var handlerTimers: [String: Timer] = [:]
     private var handlerFailures: [String: Counter] = [:]
+
+    /// Makes every series that can appear, at 0, so that a rate or an alert on it works
+    /// from the first scrape (a counter that appears only when it first moves hides that move).
+    func prepare(types: [String], handlers: [String]) {
+        for type in types where received[type] == nil {
+            received[type] = Counter(label: "planwatch_events_received_total", dimensions: [("type", type)])
+        }
+        for reason in RejectionReason.allCases.map(\.rawValue) where rejected[reason] == nil {
+            rejected[reason] = Counter(label: "planwatch_events_rejected_total", dimensions: [("reason", reason)])
+        }
+        for handler in handlers where handlerFailures[handler] == nil {
+            handlerFailures[handler] = Counter(label: "planwatch_handler_failures_total", dimensions: [("handler", handler)])
+        }
+        for counter in [duplicates, published, journalFailures] + Array(received.values) + Array(rejected.values)
+            + Array(handlerFailures.values) + IngestMetrics.all
+        {
+            counter.increment(by: 0)
+        }
+        lag.record(0)
+    }
 
     func received(type: String) {
         let counter = received[type] ?? Counter(label: "planwatch_events_received_total", dimensions: [("type", type)])
@@ -47,4 +68,5 @@ enum IngestMetrics {
     static let snapshotBusy = Counter(label: "planwatch_snapshot_busy_total")
     static let snapshotDropped = Counter(label: "planwatch_snapshot_requests_dropped_total")
     static let zapDenied = Counter(label: "planwatch_zap_denied_total")
+    static var all: [Counter] { [busy, snapshotBusy, snapshotDropped, zapDenied] }
 }
