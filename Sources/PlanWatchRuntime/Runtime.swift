@@ -31,6 +31,8 @@ public final class Runtime: Sendable {
     let historyReader = Mutex<(any Journal)?>(nil)
     /// Counters, readable while it runs.
     public let stats = RuntimeStats()
+    /// Whose "now" the handlers see: the wall clock or the event-time watermark.
+    public var clockMode: ClockMode { config.clock }
     /// The current indicators and firing alerts, readable while it runs.
     public let outputs = OutputStore()
 

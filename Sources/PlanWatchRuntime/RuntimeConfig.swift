@@ -128,6 +128,11 @@ extension RuntimeConfig {
 public final class RuntimeStats: Sendable {
     private let zapDeniedCount = Atomic<Int>(0)
     private let journalFailingFlag = Atomic<Bool>(false)
+    private let eventClock = Atomic<Int64>(0)
+    /// The event-time watermark (the latest `occurredAt` handled), in epoch milliseconds; 0
+    /// before any event. The handlers' "now" under the event clock.
+    public var watermark: Int64 { eventClock.load(ordering: .relaxed) }
+    func setWatermark(_ milliseconds: Int64) { eventClock.store(milliseconds, ordering: .relaxed) }
     /// True while the last journal write failed (a full disk, a lost database, a lost writer
     /// lock): nothing is being accepted.
     public var journalFailing: Bool { journalFailingFlag.load(ordering: .relaxed) }

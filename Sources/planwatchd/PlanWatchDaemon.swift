@@ -21,7 +21,8 @@ struct PlanWatchDaemon: AsyncParsableCommand {
             tcp://127.0.0.1:5551, output PUB tcp://127.0.0.1:5560, snapshot ROUTER tcp://127.0.0.1:5561).
             Flags override the file.
             SIGTERM or SIGINT stop it cleanly: what was accepted is committed, then it exits 0.
-            """)
+            """,
+        version: PlanWatchVersion.current)
 
     @Option(name: .long, help: "YAML configuration file (see Ops/planwatchd.yaml for every key).")
     var config: String?
@@ -74,8 +75,13 @@ struct PlanWatchDaemon: AsyncParsableCommand {
         help: "Web config file (http.webConfigFile), as Prometheus' and Alertmanager's: basic_auth_users (bcrypt) and tls_server_config. Without one, HTTP is read-only.")
     var webConfigFile: String?
 
-    @Option(name: .long, help: "Prometheus Alertmanager to post alerts to (alertmanager.url), e.g. http://127.0.0.1:9093.")
-    var alertmanagerURL: String?
+    @Option(
+        name: .long,
+        help: "Prometheus Alertmanager to post alerts to (alertmanager.url, .urls), e.g. http://127.0.0.1:9093; repeatable (an HA pair).")
+    var alertmanagerURL: [String] = []
+
+    @Option(name: .long, help: "Where operators open the console (http.externalURL); alerts in Alertmanager link there.")
+    var externalURL: String?
 
     @Option(name: .long, help: "Directory of handler plugins (*.so) to load at start (plugins.directory).")
     var pluginDir: String?
@@ -128,7 +134,10 @@ struct PlanWatchDaemon: AsyncParsableCommand {
             throw ValidationError("log level '\(levelText)' is not one of trace, debug, info, notice, warning, error, critical")
         }
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var factory = PrometheusMetricsFactory(registry: registry)
+        MetricsExposition.configure(&factory)
+        MetricsSystem.bootstrap(factory)
+        MetricsExposition.start()
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
@@ -169,12 +178,31 @@ struct PlanWatchDaemon: AsyncParsableCommand {
                     + "Give a web config with tls_server_config and basic_auth_users (--web-config-file), bind loopback, "
                     + "or set http.allowPlaintext: true")
         }
-        let alertmanager = try (alertmanagerURL ?? file?.alertmanager?.url).map { text -> URL in
-            guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https" else {
+        let amTexts = !alertmanagerURL.isEmpty ? alertmanagerURL : (file?.alertmanager?.url.map { [$0] } ?? []) + (file?.alertmanager?.urls ?? [])
+        let alertmanagers = try amTexts.map { text -> URL in
+            guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https", url.host != nil else {
                 throw ValidationError("alertmanager URL '\(text)' is not an http(s) URL")
             }
             return url
         }
+        var bridge = AlertmanagerBridge.Settings(urls: alertmanagers)
+        if let am = file?.alertmanager {
+            bridge.timeoutSeconds = am.timeoutSeconds ?? bridge.timeoutSeconds
+            bridge.resendSeconds = am.resendSeconds ?? bridge.resendSeconds
+            bridge.batchSize = am.batchSize ?? bridge.batchSize
+            bridge.queueCapacity = am.queueCapacity ?? bridge.queueCapacity
+            bridge.resolvedRetentionSeconds = am.resolvedRetentionSeconds ?? bridge.resolvedRetentionSeconds
+        }
+        for (name, value) in [
+            ("timeoutSeconds", bridge.timeoutSeconds), ("resendSeconds", bridge.resendSeconds),
+            ("resolvedRetentionSeconds", bridge.resolvedRetentionSeconds),
+        ] where !(value > 0 && value <= 86_400) {
+            throw ValidationError("alertmanager.\(name) must be more than 0 and at most 86400 seconds, not \(value)")
+        }
+        guard bridge.batchSize >= 1, bridge.batchSize <= 10_000, bridge.queueCapacity >= bridge.batchSize, bridge.queueCapacity <= 10_000_000 else {
+            throw ValidationError("alertmanager.batchSize must be 1–10000 and queueCapacity at least batchSize (at most 10000000)")
+        }
+        bridge.externalURL = externalURL ?? file?.http?.externalURL ?? http.map { "\(web.tls == nil ? "http" : "https")://\($0.host):\($0.port)" }
 
         logger.info(
             "plans loaded",
@@ -209,8 +237,8 @@ struct PlanWatchDaemon: AsyncParsableCommand {
                     "operators": "\(web.users.isEmpty ? "none: read-only" : "\(web.users.count)")",
                 ])
         }
-        if let alertmanager {
-            services.append(AlertmanagerBridge(baseURL: alertmanager, store: runtime.outputs, logger: logger))
+        if !bridge.urls.isEmpty {
+            services.append(AlertmanagerBridge(settings: bridge, store: runtime.outputs, logger: logger))
         }
         services.append(RuntimeService(runtime: runtime, logger: logger))
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

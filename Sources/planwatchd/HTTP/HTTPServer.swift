@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HTTPTypes
 import HummingbirdTLS
 import Logging
 import PlanWatchModel
@@ -36,9 +37,10 @@ enum HTTPServer {
         }
         router.get("/metrics") { _, _ -> Response in
             FiringAlertGauges.update(from: runtime.outputs)
+            MetricsExposition.update(from: runtime.outputs)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+                body: .init(byteBuffer: ByteBuffer(string: MetricsExposition.withHelp(registry.emitToBuffer()))))
         }
         router.get("/api/alerts") { request, _ -> Response in
             let q = request.uri.queryParameters
@@ -69,15 +71,30 @@ enum HTTPServer {
         addAlertRoutes(to: router, runtime: runtime)
         addSchemaRoutes(to: router)
         addCatalogRoute(to: router, catalog: catalog)
-        router.get("/events") { _, _ -> Response in
+        // The handlers' "now": the console measures ages and overdue by it, not by the browser's
+        // clock (under the event clock the daemon may be years behind the wall).
+        router.get("/api/clock") { _, _ -> Response in
+            let wall = Timestamp(epochMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+            let event = runtime.stats.watermark
+            let now = runtime.clockMode == .event && event > 0 ? Timestamp(epochMilliseconds: event).inChinaTime : wall.inChinaTime
+            return json(JSONWriter.string(.object(["mode": .string(runtime.clockMode.rawValue), "now": .string(now.description)])))
+        }
+        // Server-sent events, each with its output's seq as id. A browser that reconnects sends
+        // Last-Event-ID: it is told to resync (the outputs it missed, resolves included, are
+        // in /api/alerts and /api/indicators), since the stream keeps no history.
+        router.get("/events") { request, _ -> Response in
             let stream = runtime.outputs.follow()
+            let resume = request.headers[HTTPField.Name("Last-Event-ID")!]
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                 body: .init { writer in
-                    try await writer.write(ByteBuffer(string: ": planwatch live stream\n\n"))
+                    try await writer.write(ByteBuffer(string: ": planwatch live stream\nretry: 2000\n\n"))
+                    if let resume { try await writer.write(ByteBuffer(string: "event: resync\ndata: {\"after\":\"\(resume.filter(\.isNumber))\"}\n\n")) }
                     for await entry in stream {
-                        try await writer.write(ByteBuffer(string: "event: message\ndata: {\"topic\":\"\(entry.topic)\",\"body\":\(entry.body)}\n\n"))
+                        let id = "id: \(entry.seq)\n"
+                        try await writer.write(
+                            ByteBuffer(string: "\(id)event: message\ndata: {\"topic\":\"\(entry.topic)\",\"body\":\(entry.body)}\n\n"))
                     }
                     try await writer.finish(nil)
                 })
