@@ -34,10 +34,13 @@ package struct HandlerSettings: Sendable {
             throw DaemonConfig.Invalid(description: "plan files are not valid:\n\(error)")
         }
         // A folder stands for every calendar file in it, so a deployment adds a year by adding a file.
-        let calendarPaths = (!calendars.isEmpty ? calendars : (file?.calendars ?? [defaultCalendarFolder])).flatMap { path in
+        // The default folder is optional (absent outside a checkout); one that is named is not.
+        let named = !calendars.isEmpty ? calendars : file?.calendars
+        let calendarPaths = (named ?? [defaultCalendarFolder]).flatMap { path -> [String] in
             var isFolder: ObjCBool = false
-            return FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue
-                ? CalendarFile.files(in: path) : [path]
+            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
+            if exists && isFolder.boolValue { return CalendarFile.files(in: path) }
+            return named == nil ? [] : [path]
         }
         let calendar: WorkCalendar
         do {

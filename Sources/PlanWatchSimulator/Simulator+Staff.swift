@@ -44,7 +44,7 @@ extension Simulator {
                         payload: .object(JSONObject([("teacherId", .string(id)), ("hours", .integer(before)), ("completedOn", .string("\(year - 1)-12-31"))])))
                 }
                 let course = Int64(Double(owed) * 0.2 * Double.random(in: short ? 0.3...0.8 : 1.1...1.6, using: &b.rng))
-                let day = Int.random(in: 60...min(300, days - 1), using: &b.rng)
+                let day = Int.random(in: min(60, days - 1)...min(300, days - 1), using: &b.rng)
                 if course > 0 {
                     b.add(type: "teacher.training", source: "peixun", region: school.region, at: b.time(day: day, minute: 900),
                         payload: .object(JSONObject([("teacherId", .string(id)), ("hours", .integer(course)), ("completedOn", .string(b.date(day: day).description))])))

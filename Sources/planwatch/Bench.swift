@@ -48,12 +48,15 @@ struct Bench: ParsableCommand {
     @Option(help: "Write the table (Markdown) to this file as well.")
     var markdown: String?
 
+    @Flag(help: "Each measure as a JSON object {\"measure\", \"value\"} per line.")
+    var json = false
+
     func run() throws {
         let body = Self.body(0, incident: "INC-0")
         var rows: [(String, String)] = []
         func row(_ name: String, _ value: String) {
             rows.append((name, value))
-            emit("\(name): \(value)")
+            emit(json ? JSONWriter.string(.object(["measure": .string(name), "value": .string(value)])) : "\(name): \(value)")
         }
         row("event size", "\(body.count) bytes")
         let raw = try Self.rawZeroMQ(events: events)

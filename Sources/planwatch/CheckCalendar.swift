@@ -11,8 +11,11 @@ struct CheckCalendar: ParsableCommand {
     @Argument(help: "Calendar files, e.g. Plans/calendar/cn-2026.yaml.")
     var files: [String]
 
+    @Flag(help: "One JSON object per file: valid, and its summary or its problems.")
+    var json = false
+
     func run() throws {
-        try checkEach(files, load: CalendarFile.load(path:)) { year in
+        try checkEach(files, json: json, load: CalendarFile.load(path:)) { year in
             let calendar = WorkCalendar(years: [year])
             let first = LocalDate(year: year.year, month: 1, day: 1)!
             let last = LocalDate(year: year.year, month: 12, day: 31)!

@@ -21,15 +21,18 @@ struct CheckPlan: ParsableCommand {
     @Option(help: "A plugin directory whose handlers' indicators plans may name too.")
     var pluginDir: String?
 
+    @Flag(help: "One JSON object per file: valid, and its summary or its problems.")
+    var json = false
+
     func run() throws {
         let plugins = try pluginDir.map { try PluginLibrary.candidates(in: $0).map(PluginLibrary.init(path:)) } ?? []
         let catalog = IndicatorCatalog(HandlerCatalog.builtIn().map(\.manifest) + plugins.map(\.manifest))
-        try checkEach(files, load: { try PlanFile.load(path: $0, catalog: catalog) }) { plan in
+        try checkEach(files, json: json, load: { try PlanFile.load(path: $0, catalog: catalog) }) { plan in
             "\(plan.plan), city \(plan.city), \(plan.period.start)…\(plan.period.end), \(plan.targets.count) targets"
         }
         if files.count > 1 {
             do { _ = try PlanFile.loadSet(paths: files, catalog: catalog) } catch let invalid as PlanFile.Invalid {
-                print(invalid.description)
+                emit(json ? JSONWriter.string(.object(["files": .array(files.map { .string($0) }), "valid": false, "problems": .array([.string(invalid.description)])])) : invalid.description)
                 throw ExitCode(1)
             }
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PlanWatchModel
 import ZeroMQ
 
 struct Keygen: ParsableCommand {
@@ -17,6 +18,9 @@ struct Keygen: ParsableCommand {
     @Option(help: "Directory to write the files in (created if missing).")
     var dir = "var/keys"
 
+    @Flag(help: "Print {\"name\", \"publicKey\", \"publicKeyFile\", \"secretKeyFile\"} as JSON.")
+    var json = false
+
     func run() throws {
         let keys = try CurveKeyPair.generate()
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -24,8 +28,15 @@ struct Keygen: ParsableCommand {
         let publicPath = "\(dir)/\(name).public"
         try write(keys.secretKey + "\n", to: secretPath, mode: 0o600)
         try write(keys.publicKey + "\n", to: publicPath, mode: 0o644)
-        print("public key \(keys.publicKey)")
-        print("wrote \(publicPath) and \(secretPath) (mode 0600)")
+        if json {
+            emit(JSONWriter.string(.object(JSONObject([
+                ("name", .string(name)), ("publicKey", .string(keys.publicKey)), ("publicKeyFile", .string(publicPath)),
+                ("secretKeyFile", .string(secretPath)),
+            ]))))
+        } else {
+            print("public key \(keys.publicKey)")
+            print("wrote \(publicPath) and \(secretPath) (mode 0600)")
+        }
     }
 
     /// Creates the file with its mode from the start (never readable by others, not even briefly).

@@ -55,16 +55,22 @@ struct Ack: ParsableCommand {
     @Option(help: "What is being done about it.")
     var note: String?
 
-    @Option(help: "The daemon's HTTP address, e.g. http://127.0.0.1:8080 (then --user is needed).")
-    var http: String?
+    @Option(name: .customLong("http"), help: "The daemon's HTTP address, e.g. http://127.0.0.1:8080 (then --user is needed; PLANWATCH_HTTP).")
+    var httpFlag: String?
 
-    @Option(help: "With --http: the web config user to acknowledge as.")
-    var user: String?
+    @Option(name: .customLong("user"), help: "With --http: the web config user to acknowledge as (PLANWATCH_USER).")
+    var userFlag: String?
+
+    var http: String? { httpFlag ?? ClientConfig.value("http") }
+    var user: String? { userFlag ?? ClientConfig.value("user") }
 
     @OptionGroup var endpoints: Endpoints
 
     @Option(help: "The daemon's snapshot endpoint (its ROUTER), which takes operators' requests over CURVE.")
-    var snapshotEndpoint = "tcp://127.0.0.1:5561"
+    var snapshotEndpoint = ClientConfig.value("snapshotEndpoint", default: "tcp://127.0.0.1:5561")
+
+    @Flag(help: "Print {\"status\", \"fingerprint\", \"alert\" or \"detail\"} as JSON.")
+    var json = false
 
     func validate() throws {
         if http != nil && user == nil { throw ValidationError("--http needs --user (a user of the daemon's web config)") }
@@ -83,6 +89,13 @@ struct Ack: ParsableCommand {
             let text = reply.map { String(decoding: $0, as: UTF8.self) }
             guard text.count == 3 else { throw CLIError("unexpected reply: \(text)") }
             (status, detail) = (text[0], text[2])
+        }
+        if json {
+            var o = JSONObject([("status", .string(status)), ("fingerprint", .string(fingerprint))])
+            if status == "ok", let alert = try? JSONParser.parse(Array(detail.utf8)) { o["alert"] = alert } else { o["detail"] = .string(detail) }
+            emit(JSONWriter.string(.object(o)))
+            if status != "ok" { throw ExitCode(status == "notFiring" ? 2 : 1) }
+            return
         }
         switch status {
         case "ok":
@@ -186,7 +199,7 @@ struct History: ParsableCommand {
     @OptionGroup var endpoints: Endpoints
 
     @Option(help: "The daemon's snapshot endpoint (its ROUTER), which takes operators' requests.")
-    var snapshotEndpoint = "tcp://127.0.0.1:5561"
+    var snapshotEndpoint = ClientConfig.value("snapshotEndpoint", default: "tcp://127.0.0.1:5561")
 
     func run() throws {
         var rows: [[UInt8]] = []

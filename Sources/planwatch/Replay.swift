@@ -3,6 +3,7 @@ import Foundation
 import HandlerCatalog
 import Logging
 import PlanFiles
+import PlanWatchModel
 import PlanWatchRuntime
 
 struct ReplayCommand: ParsableCommand {
@@ -20,6 +21,9 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Compare the rebuilt state with the daemon's last checkpoint; exit 1 if they differ.")
     var verify = false
 
+    @Flag(help: "JSON: with --verify one object {\"verified\", \"replayed\", \"checkpointPosition\", \"differences\"}; without, one {\"topic\", \"body\"} per output.")
+    var json = false
+
     func run() throws {
         let (handlers, plugins, config) = try settings.load()
         let journal = settings.journal
@@ -27,7 +31,13 @@ struct ReplayCommand: ParsableCommand {
         logger.logLevel = .warning
         if verify {
             let result = try Replay.verify(journalPath: journal, handlers: handlers, plugins: plugins, config: config, logger: logger)
-            if result.ok {
+            if json {
+                emit(JSONWriter.string(.object(JSONObject([
+                    ("verified", .bool(result.ok)), ("replayed", .integer(Int64(result.replayed))),
+                    ("checkpointPosition", .integer(result.checkpointPosition)), ("differences", .array(result.differences.map { .string($0) })),
+                ]))))
+                if !result.ok { throw ExitCode(1) }
+            } else if result.ok {
                 print("verified: \(result.replayed) journal entries replayed up to checkpoint position \(result.checkpointPosition); every handler's state equals the checkpoint")
             } else {
                 print("MISMATCH at checkpoint position \(result.checkpointPosition): \(result.differences.joined(separator: ", "))")
@@ -35,7 +45,11 @@ struct ReplayCommand: ParsableCommand {
             }
         } else {
             for output in try Replay.outputs(journalPath: journal, handlers: handlers, plugins: plugins, config: config, logger: logger) {
-                emit("\(output.topic) \(String(decoding: output.body, as: UTF8.self))")
+                if json, let body = try? JSONParser.parse(output.body) {
+                    emit(JSONWriter.string(.object(["topic": .string(output.topic), "body": body])))
+                } else {
+                    emit("\(output.topic) \(String(decoding: output.body, as: UTF8.self))")
+                }
             }
         }
     }

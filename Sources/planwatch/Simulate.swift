@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PlanWatchModel
 import PlanWatchSimulator
 import ZeroMQ
 
@@ -40,6 +41,9 @@ struct Simulate: ParsableCommand {
     @Flag(help: "Print the stream as JSON lines instead of publishing it.")
     var print = false
 
+    @Flag(help: "Print the summary as JSON: {\"published\", \"seconds\", \"endpoint\"}.")
+    var json = false
+
     func run() throws {
         var chosen = Set(Simulator.Family.allCases)
         if let families {
@@ -70,6 +74,14 @@ struct Simulate: ParsableCommand {
             let frames = [Array(event.topic.utf8), event.body]
             if let sender { _ = try sender.send(frames) } else { try pub?.send(frames) }
         }
-        emit("simulate: \(events.count) events published in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        let seconds = Date().timeIntervalSince(started)
+        if json {
+            emit(JSONWriter.string(.object(JSONObject([
+                ("published", .integer(Int64(events.count))), ("seconds", .double((seconds * 10).rounded() / 10)),
+                ("endpoint", .string(ack ? endpoints.ack : endpoints.ingest)),
+            ]))))
+        } else {
+            emit("simulate: \(events.count) events published in \(String(format: "%.1f", seconds)) s")
+        }
     }
 }

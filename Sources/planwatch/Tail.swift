@@ -23,7 +23,7 @@ struct Tail: ParsableCommand {
     var snapshot = false
 
     @Option(help: "The daemon's snapshot endpoint (its ROUTER), for --snapshot.")
-    var snapshotEndpoint = "tcp://127.0.0.1:5561"
+    var snapshotEndpoint = ClientConfig.value("snapshotEndpoint", default: "tcp://127.0.0.1:5561")
 
     @Option(help: "Stop after this many messages.")
     var count: Int?
@@ -39,7 +39,9 @@ struct Tail: ParsableCommand {
         try socket.connect(endpoints.output)
         for prefix in prefixes.isEmpty ? [""] : prefixes { try socket.set(.subscribe(prefix)) }
         let deadline = seconds.map { Date().addingTimeInterval($0) }
-        let colour = color || isatty(STDOUT_FILENO) != 0
+        // NO_COLOR (no-color.org): no colour unless --color asks for it.
+        let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
+        let colour = color || (isatty(STDOUT_FILENO) != 0 && !noColor)
         var received = 0
         // The Clone pattern: subscribed first, then the snapshot; afterwards only newer seq.
         var after: Int64 = 0

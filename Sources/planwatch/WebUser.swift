@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PlanWatchModel
 import HummingbirdBcrypt
 
 /// `NAME: <bcrypt hash>` for the daemon's web config, as `htpasswd -nBC 10 NAME` makes it.
@@ -20,6 +21,9 @@ struct WebUser: ParsableCommand {
     @Option(help: "bcrypt cost, 10 to 14.")
     var cost: UInt8 = 10
 
+    @Flag(help: "Print {\"name\", \"hash\"} as JSON instead of the YAML line.")
+    var json = false
+
     func validate() throws {
         guard !name.isEmpty, !name.contains(":") else { throw ValidationError("a user name is not empty and has no ':'") }
         guard (10...14).contains(cost) else { throw ValidationError("--cost is 10 to 14") }
@@ -37,6 +41,7 @@ struct WebUser: ParsableCommand {
             throw CLIError("no password: set PLANWATCH_PASSWORD, run on a terminal, or pipe it in")
         }
         guard !password.isEmpty else { throw CLIError("the password is empty") }
-        print("\(name): \(Bcrypt.hash(password, cost: cost))")
+        let hash = Bcrypt.hash(password, cost: cost)
+        emit(json ? JSONWriter.string(.object(["name": .string(name), "hash": .string(hash)])) : "\(name): \(hash)")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PlanWatchModel
 import PlanWatchTestSupport
 import Testing
 import ZeroMQ
@@ -26,9 +27,21 @@ import ZeroMQ
         try (lines([Fixtures.incident(id: "p-1").body, Fixtures.incident(id: "p-1").body]) + bad + "\n")
             .write(toFile: file, atomically: true, encoding: .utf8)
         let result = try run(Products.path("planwatch"), ["publish", "--ack", file, "--ack-endpoint", daemon.ack])
-        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.status == 1, "a rejection is a failure of the command: \(result.stderr)")
         #expect(result.stdout.contains("line 3: rejected: schemaViolation: payload.affected: -1 is outside"), "\(result.stdout)")
         #expect(result.stdout.contains("ok 1, duplicate 1, rejected 1"))
+        // --json: the rejection and the counts, for scripts; and standard input, as a pipe gives it.
+        let again = try run(
+            Products.path("planwatch"), ["publish", "--ack", "--json", "-", "--ack-endpoint", daemon.ack],
+            stdin: try String(contentsOfFile: file, encoding: .utf8))
+        #expect(again.status == 1)
+        let objects = again.stdout.split(separator: "\n").compactMap { try? JSONParser.parse(Array($0.utf8)) }
+        #expect(objects.count == 2, "\(again.stdout)")
+        let first: JSONValue? = objects.first.flatMap { if case .object(let o) = $0 { o["line"] } else { nil } }
+        #expect(first == .integer(3))
+        #expect(objects.last == .object(JSONObject([
+            ("sent", 3), ("endpoint", .string(daemon.ack)), ("ok", 0), ("duplicate", 2), ("rejected", 1),
+        ])))
         #expect(try daemon.terminate() == 0)
     }
 

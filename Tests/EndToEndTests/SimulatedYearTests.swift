@@ -143,6 +143,8 @@ import ZeroMQ
         let c = Simulator(seed: 8, schoolsPerDistrict: 10, days: 120).events()
         #expect(a.map(\.body) == b.map(\.body))
         #expect(a.map(\.body) != c.map(\.body))
+        // The smallest stream the CLI allows (60 days, schools stretched to two a district) plays too.
+        #expect(!Simulator(seed: 1, schoolsPerDistrict: 1, days: 10).events().isEmpty)
         let regions = Set(City.zibo.districts.map(\.code.code) + [City.zibo.code.code])
         #expect(Set(a.map { String($0.topic.suffix(6)) }).isSubset(of: regions))
         // Valid as the daemon with the Finance plugin sees them (planwatch check).
