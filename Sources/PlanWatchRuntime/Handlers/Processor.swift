@@ -10,9 +10,11 @@ struct OutboundMessage: Sendable, Equatable {
     var seq: Int64
     var meta: Meta = .deadLetter
 
+    /// The output as a typed value, for the store, Alertmanager and HTTP: nothing downstream
+    /// parses `body` again.
     enum Meta: Sendable, Equatable {
-        case alert(fingerprint: String, firing: Bool, level: String, domain: String, region: String)
-        case indicator(value: Double?, asOf: String)
+        case alert(Alert)
+        case indicator(IndicatorUpdate)
         case deadLetter
     }
 }
@@ -284,7 +286,7 @@ final class Processor {
                 emit(routed, change: change, into: &out)
             case .indicator(let update):
                 emit(
-                    topic: update.topic, update.body(seq: nextSeq()), meta: .indicator(value: update.value, asOf: update.asOf.description),
+                    topic: update.topic, update.body(seq: nextSeq()), meta: .indicator(update),
                     into: &out)
             }
         }
@@ -293,10 +295,7 @@ final class Processor {
     /// Publishes an alert and records the change in the audit trail.
     private func emit(_ alert: Alert, change: AlertChange.Kind, by: String? = nil, note: String? = nil, into out: inout [OutboundMessage]) {
         let seq = nextSeq()
-        let meta = OutboundMessage.Meta.alert(
-            fingerprint: alert.fingerprint, firing: alert.status == .firing, level: alert.level.rawValue, domain: alert.domain,
-            region: alert.region.code)
-        emit(topic: alert.topic, alert.body(seq: seq), meta: meta, into: &out)
+        emit(topic: alert.topic, alert.body(seq: seq), meta: .alert(alert), into: &out)
         history.append(
             AlertChange(
                 seq: seq, fingerprint: alert.fingerprint, change: change, at: alert.updatedAt, level: alert.level,

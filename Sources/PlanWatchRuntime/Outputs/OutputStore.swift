@@ -17,6 +17,16 @@ public final class OutputStore: Sendable {
         public var level: String?
         public var domain: String?
         public var region: String?
+        /// The output as the handler made it (the body is its encoding): Alertmanager and the
+        /// metrics read these, never the body.
+        public var alert: Alert?
+        public var indicator: IndicatorUpdate?
+
+        init(topic: String, body: String, seq: Int64) {
+            self.topic = topic
+            self.body = body
+            self.seq = seq
+        }
     }
 
     /// A point of an indicator's history.
@@ -61,21 +71,24 @@ public final class OutputStore: Sendable {
                 var entry = Entry(topic: m.topic, body: String(decoding: m.body, as: UTF8.self), seq: m.seq)
                 s.lastSeq = max(s.lastSeq, m.seq)
                 switch m.meta {
-                case .indicator(let value, let asOf):
+                case .indicator(let update):
+                    entry.indicator = update
                     published.append(entry)
                     s.indicators[m.topic] = entry
-                    s.history[m.topic, default: []].append(Point(asOf: asOf, value: value))  // in place
+                    s.history[m.topic, default: []].append(Point(asOf: update.asOf.description, value: update.value))  // in place
                     if let count = s.history[m.topic]?.count, count > Self.historyLength {
                         s.history[m.topic]?.removeFirst(count - Self.historyLength)
                     }
-                case .alert(let fingerprint, let firing, let level, let domain, let region):
-                    entry.level = level
-                    entry.domain = domain
-                    entry.region = region
+                case .alert(let alert):
+                    let firing = alert.status == .firing
+                    entry.level = alert.level.rawValue
+                    entry.domain = alert.domain
+                    entry.region = alert.region.code
+                    entry.alert = alert
                     published.append(entry)
-                    if let old = s.alerts[fingerprint] { s.count(old, -1) }
+                    if let old = s.alerts[alert.fingerprint] { s.count(old, -1) }
                     if firing { s.count(entry, 1) }
-                    s.alerts[fingerprint] = firing ? entry : nil
+                    s.alerts[alert.fingerprint] = firing ? entry : nil
                 case .deadLetter:
                     published.append(entry)
                 }

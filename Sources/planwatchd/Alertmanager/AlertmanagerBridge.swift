@@ -46,11 +46,11 @@ struct AlertmanagerBridge: Service {
             group.addTask {
                 // What fires now, then every change as it is published.
                 for entry in store.firingAlerts {
-                    if let a = Self.parse(entry.body) { metrics.dropped.increment(by: await book.apply(a, now: Date())) }
+                    if let a = entry.alert.map(Parsed.init) { metrics.dropped.increment(by: await book.apply(a, now: Date())) }
                 }
                 waker.yield()
-                for await entry in stream where entry.topic.hasPrefix("alert.") {
-                    guard let a = Self.parse(entry.body) else { continue }
+                for await entry in stream {
+                    guard let a = entry.alert.map(Parsed.init) else { continue }
                     metrics.dropped.increment(by: await book.apply(a, now: Date()))
                     waker.yield()
                 }
@@ -116,7 +116,7 @@ struct AlertmanagerBridge: Service {
         }
     }
 
-    /// The fields of a published alert the bridge needs.
+    /// The fields of a published alert the bridge needs, from the typed alert the store keeps.
     struct Parsed: Equatable {
         var fingerprint: String
         var rule: String
@@ -128,23 +128,22 @@ struct AlertmanagerBridge: Service {
         var owner: String?
         var startsAt: String
         var endsAt: String?
-    }
 
-    static func parse(_ body: String) -> Parsed? {
-        guard case .object(let o)? = try? JSONParser.parse(Array(body.utf8)) else { return nil }
-        func s(_ k: String) -> String? { if case .string(let v)? = o[k] { v } else { nil } }
-        guard let rule = s("rule"), let fingerprint = s("fingerprint") else { return nil }
-        return Parsed(
-            fingerprint: fingerprint, rule: rule, firing: s("status") != "resolved", level: s("level") ?? "", region: s("region") ?? "",
-            summary: s("summary") ?? "", planRef: s("planRef") ?? "", owner: s("owner"), startsAt: utc(s("startsAt")),
-            endsAt: s("endsAt").map { utc($0) } ?? s("updatedAt").map { utc($0) })
+        init(_ a: Alert) {
+            fingerprint = a.fingerprint
+            rule = a.rule
+            firing = a.status == .firing
+            level = a.level.rawValue
+            region = a.region.code
+            summary = a.summary
+            planRef = a.planRef ?? ""
+            owner = a.owner
+            startsAt = AlertmanagerBridge.utc(a.startsAt)
+            endsAt = AlertmanagerBridge.utc(a.endsAt ?? a.updatedAt)
+        }
     }
 
     /// RFC 3339 in UTC, as Alertmanager writes it back.
-    static func utc(_ text: String?) -> String {
-        guard let text, let t = Timestamp(rfc3339: text) else { return "" }
-        return utc(t)
-    }
 
     static func utc(_ t: Timestamp) -> String { Timestamp(epochMilliseconds: t.epochMilliseconds, offsetMinutes: 0).description }
 

@@ -63,10 +63,10 @@ enum HTTPServer {
             guard let topic = request.uri.queryParameters["topic"].map(String.init) else {
                 return Response(status: .badRequest, body: .init(byteBuffer: ByteBuffer(string: "missing ?topic=indicator.<id>.<region>\n")))
             }
-            let points = runtime.outputs.history(topic).map { p in
-                "{\"asOf\":\"\(p.asOf)\",\"value\":\(p.value.map { String($0) } ?? "null")}"
+            let points: [JSONValue] = runtime.outputs.history(topic).map { p in
+                .object(JSONObject([("asOf", .string(p.asOf)), ("value", p.value.map { JSONValue.double($0) } ?? .null)]))
             }
-            return json("[" + points.joined(separator: ",") + "]")
+            return json(JSONWriter.string(.array(points)))
         }
         addAlertRoutes(to: router, runtime: runtime)
         addSchemaRoutes(to: router)

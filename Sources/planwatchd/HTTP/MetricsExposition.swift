@@ -160,9 +160,8 @@ enum IndicatorGauges {
         let entries = store.indicators
         series.withLock { series in
             for entry in entries {
-                guard case .object(let o)? = try? JSONParser.parse(Array(entry.body.utf8)), case .string(let indicator)? = o["indicator"],
-                    case .string(let region)? = o["region"]
-                else { continue }
+                guard let update = entry.indicator else { continue }
+                let (indicator, region) = (update.indicator, update.region.code)
                 let key = indicator + "|" + region
                 let dims = [("indicator", indicator), ("region", region)]
                 let s =
@@ -173,21 +172,11 @@ enum IndicatorGauges {
                         status: Dictionary(
                             uniqueKeysWithValues: statuses.map { ($0, Metrics.Gauge(label: "planwatch_indicator_status", dimensions: dims + [("status", $0)])) }))
                 series[key] = s
-                if let v = number(o["value"]) { s.value.record(v) }
-                if case .object(let t)? = o["target"], let goal = number(t["atLeast"]) ?? number(t["atMost"]) ?? number(t["equals"]) {
-                    s.target.record(goal)
-                }
-                let status: String? = if case .string(let text)? = o["status"] { text } else { nil }
+                if let v = update.value { s.value.record(v) }
+                if let goal = update.target?.value { s.target.record(goal) }
+                let status = update.status?.rawValue
                 for (name, gauge) in s.status { gauge.record(name == status ? 1 : 0) }
             }
-        }
-    }
-
-    private static func number(_ v: JSONValue?) -> Double? {
-        switch v {
-        case .integer(let i)?: Double(i)
-        case .double(let d)?: d
-        default: nil
         }
     }
 }
