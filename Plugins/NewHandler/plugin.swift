@@ -230,6 +230,9 @@ enum Templates {
                     try s.send(\(name)Handler.eventType, region: "370303", payload: report(7))
                     #expect(s.indicator("\(lower).below_minimum", "370300")?.target?.planRef == "Example 2026 §1")
                     try s.send(\(name)Handler.eventType, region: "370303", payload: report(12))
+                    // A level is judged once its first day of data in the plan's period is over.
+                    #expect(s.indicator("\(lower).below_minimum", "370300")?.status == nil)
+                    try s.advance(days: 1)
                     #expect(s.indicator("\(lower).below_minimum", "370300")?.status == .met)
                 }
             }
