@@ -130,7 +130,7 @@ let package = Package(
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             ],
-            resources: [.copy("Schemas")],
+            resources: [.copy("Schemas"), .copy("Console")],
             swiftSettings: strict),
         .executableTarget(
             name: "planwatch",
@@ -169,6 +169,16 @@ let package = Package(
         .testTarget(name: "ProvinceRollupTests", dependencies: ["ProvinceRollup", "HandlerKitTesting"], swiftSettings: strict),
         .testTarget(name: "PlanFilesTests", dependencies: ["PlanFiles", "HandlerCatalog", "DigitalInfrastructure"], swiftSettings: strict),
         .testTarget(name: "PlanWatchConfigTests", dependencies: ["PlanWatchConfig"], swiftSettings: strict),
+        .testTarget(
+            name: "HTTPTests",
+            dependencies: [
+                "planwatchd", "PlanWatchRuntime", "HandlerCatalog", "PlanWatchModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "VerdictTests",
             dependencies: ["PlanFiles", "HandlerCatalog", "CapitalProjects", "Enrolment", "CampusSafety", "HandlerKitTesting"],

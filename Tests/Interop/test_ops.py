@@ -125,7 +125,8 @@ def built():
         source = _bin_dir()
         for name in ("planwatchd", "planwatch", *PLUGINS):
             shutil.copy2(os.path.join(source, name), os.path.join(directory, name))
-        shutil.copytree(os.path.join(source, "PlanWatch_planwatchd.resources/Schemas"), os.path.join(directory, "Schemas"))
+        for folder in ("Schemas", "Console"):
+            shutil.copytree(os.path.join(source, "PlanWatch_planwatchd.resources", folder), os.path.join(directory, folder))
         yield directory
 
 
@@ -139,11 +140,13 @@ def image_root(root, built, mounts=()):
         "/out/bin/planwatchd": os.path.join(built, "planwatchd"),
         "/out/bin/planwatch": os.path.join(built, "planwatch"),
         "/out/share/Schemas": os.path.join(built, "Schemas"),
+        "/out/share/Console": os.path.join(built, "Console"),
         "/out/plugins": None,  # a folder with the plugin alone
         "/out/swift": None,  # the Swift runtime: this host's
     }
     assert 'cp "$bin/planwatchd" "$bin/planwatch" /out/bin/' in build
     assert 'cp -r "$bin/PlanWatch_planwatchd.resources/Schemas" /out/share/Schemas' in build
+    assert 'cp -r "$bin/PlanWatch_planwatchd.resources/Console" /out/share/Console' in build
     for plugin in PLUGINS:
         assert f'cp "$bin/{plugin}" /out/plugins/' in build
     stage = final_stage(lines)
@@ -243,6 +246,8 @@ def assert_installed_defaults_work(daemon, root, http):
     assert years and [int(y) for y in years.group(1).split(", ") if y] == calendar_years(), log[-3000:]
     status, body = get(f"http://127.0.0.1:{http}/schemas")
     assert status == 200 and "/schemas/event.schema.json" in body, body
+    status, body = get(f"http://127.0.0.1:{http}/console.js")
+    assert status == 200 and "EventSource" in body, body[:200]
     assert os.path.exists(root + "/var/lib/planwatch/planwatch.sqlite")
 
 

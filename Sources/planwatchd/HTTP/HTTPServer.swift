@@ -1,28 +1,98 @@
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import HummingbirdTLS
 import Logging
 import PlanWatchModel
 import PlanWatchRuntime
 import Prometheus
 
-/// The daemon's HTTP side: health, readiness, Prometheus metrics, JSON APIs and the
-/// operator console with its live stream.
+/// The daemon's HTTP side: one controller per resource — health and metrics, alerts,
+/// indicators, the catalog and clock, the live stream, the JSON Schemas, the console — behind
+/// the operators' authentication.
 enum HTTPServer {
+    /// The router with every controller, for the application and for in-process tests.
+    static func router(
+        runtime: Runtime, journalPath: String, registry: PrometheusCollectorRegistry, plugins: [PluginLibrary] = [], catalog: Catalog,
+        web: WebConfig = .none
+    ) -> Router<OperatorContext> {
+        let router = Router(context: OperatorContext.self)
+        router.add(middleware: OperatorAuthMiddleware(passwords: PasswordCheck(users: web.users)))
+        HealthController(runtime: runtime, journalPath: journalPath, registry: registry, plugins: plugins).register(on: router)
+        AlertsController(runtime: runtime).register(on: router)
+        IndicatorsController(outputs: runtime.outputs).register(on: router)
+        CatalogController(runtime: runtime, catalog: catalog).register(on: router)
+        LiveController(outputs: runtime.outputs).register(on: router)
+        SchemaController(directory: resourceDirectory("Schemas")).register(on: router)
+        ConsoleController(directory: resourceDirectory("Console")).register(on: router)
+        return router
+    }
+
     static func application(
         host: String, port: Int, runtime: Runtime, journalPath: String, registry: PrometheusCollectorRegistry,
         plugins: [PluginLibrary] = [], catalog: Catalog, web: WebConfig = .none, logger: Logger
     ) throws -> some ApplicationProtocol {
-        let router = Router(context: OperatorContext.self)
-        router.add(middleware: OperatorAuthMiddleware(passwords: PasswordCheck(users: web.users)))
+        let router = router(runtime: runtime, journalPath: journalPath, registry: registry, plugins: plugins, catalog: catalog, web: web)
+        let configuration = ApplicationConfiguration(address: .hostname(host, port: port), serverName: "planwatchd")
+        if let tls = try web.serverTLS() {
+            return Application(router: router, server: try .tls(.http1(), tlsConfiguration: tls), configuration: configuration, logger: logger)
+        }
+        return Application(router: router, configuration: configuration, logger: logger)
+    }
+
+    /// A folder of the resource bundle next to the executable, or of an installation's
+    /// `../share/planwatch` (the image's, the unit's), if present.
+    static func resourceDirectory(_ name: String) -> String? {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        for candidate in [
+            executable.appendingPathComponent("PlanWatch_planwatchd.resources/\(name)").path,
+            executable.appendingPathComponent("../share/planwatch/\(name)").standardized.path,
+        ] where FileManager.default.fileExists(atPath: candidate) {
+            return candidate
+        }
+        return nil
+    }
+
+    /// Every file of a resource folder, read once.
+    static func files(in directory: String?, suffixes: [String]) -> [String: ByteBuffer] {
+        guard let directory else { return [:] }
+        var files: [String: ByteBuffer] = [:]
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where suffixes.contains(where: name.hasSuffix) {
+            if let data = FileManager.default.contents(atPath: directory + "/" + name) { files[name] = ByteBuffer(bytes: Array(data)) }
+        }
+        return files
+    }
+
+    static func json(_ text: String) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func json(_ value: JSONValue) -> Response { json(JSONWriter.string(value)) }
+
+    static func text(_ status: HTTPResponse.Status, _ body: String) -> Response {
+        Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}
+
+/// `/healthz`, `/readyz`, `/metrics`, `/api/plugins`.
+struct HealthController {
+    let runtime: Runtime
+    let journalPath: String
+    let registry: PrometheusCollectorRegistry
+    let plugins: [PluginLibrary]
+
+    func register(on router: Router<OperatorContext>) {
         let pluginLines = plugins.map { "plugin \($0.name) \($0.version) \($0.path)\n" }.joined()
         router.get("/healthz") { _, _ in "ok\n" + pluginLines }
         router.get("/api/plugins") { _, _ -> Response in
-            json(JSONWriter.string(.array(plugins.map { p in
-                .object(["name": .string(p.name), "handlerKitVersion": .string(p.version), "path": .string(p.path),
-                         "eventTypes": .array(p.eventTypes.map { .string($0) })])
-            })))
+            HTTPServer.json(
+                .array(plugins.map { p in
+                    .object([
+                        "name": .string(p.name), "handlerKitVersion": .string(p.version), "path": .string(p.path),
+                        "eventTypes": .array(p.eventTypes.map { .string($0) }),
+                    ])
+                }))
         }
         router.get("/readyz") { _, _ -> Response in
             var problems: [String] = []
@@ -30,10 +100,7 @@ enum HTTPServer {
             if runtime.stats.journalFailing { problems.append("journal writes are failing (see the log)") }
             let isFile = !journalPath.hasPrefix("postgres://") && !journalPath.hasPrefix("postgresql://")
             if isFile && access(journalPath, W_OK) != 0 { problems.append("journal \(journalPath) not writable") }
-            let text = problems.isEmpty ? "ready\n" : problems.joined(separator: "\n") + "\n"
-            return Response(
-                status: problems.isEmpty ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: text)))
+            return HTTPServer.text(problems.isEmpty ? .ok : .serviceUnavailable, problems.isEmpty ? "ready\n" : problems.joined(separator: "\n") + "\n")
         }
         router.get("/metrics") { _, _ -> Response in
             FiringAlertGauges.update(from: runtime.outputs)
@@ -42,77 +109,82 @@ enum HTTPServer {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: MetricsExposition.withHelp(registry.emitToBuffer()))))
         }
-        router.get("/api/alerts") { request, _ -> Response in
-            let q = request.uri.queryParameters
-            let entries = runtime.outputs.firingAlerts.filter { entry in
-                FiringAlertGauges.matches(entry, level: q["level"].map(String.init), domain: q["domain"].map(String.init),
-                    region: q["region"].map(String.init))
-            }
-            return json("[" + entries.map(\.body).joined(separator: ",") + "]")
-        }
+    }
+}
+
+/// `/api/indicators` (latest, by region or indicator) and `/api/indicators/history`.
+struct IndicatorsController {
+    let outputs: OutputStore
+
+    func register(on router: Router<OperatorContext>) {
         router.get("/api/indicators") { request, _ -> Response in
             let q = request.uri.queryParameters
             let region = q["region"].map(String.init)
             let indicator = q["indicator"].map(String.init)
-            let entries = runtime.outputs.indicators.filter { e in
+            let entries = outputs.indicators.filter { e in
                 (region.map { e.topic.hasSuffix(".\($0)") } ?? true) && (indicator.map { e.topic.hasPrefix("indicator.\($0).") } ?? true)
             }
-            return json("[" + entries.map(\.body).joined(separator: ",") + "]")
+            // The bodies are the JSON the daemon published: joined as they are, not re-encoded.
+            return HTTPServer.json("[" + entries.map(\.body).joined(separator: ",") + "]")
         }
         router.get("/api/indicators/history") { request, _ -> Response in
             guard let topic = request.uri.queryParameters["topic"].map(String.init) else {
-                return Response(status: .badRequest, body: .init(byteBuffer: ByteBuffer(string: "missing ?topic=indicator.<id>.<region>\n")))
+                return HTTPServer.text(.badRequest, "missing ?topic=indicator.<id>.<region>\n")
             }
-            let points: [JSONValue] = runtime.outputs.history(topic).map { p in
-                .object(JSONObject([("asOf", .string(p.asOf)), ("value", p.value.map { JSONValue.double($0) } ?? .null)]))
-            }
-            return json(JSONWriter.string(.array(points)))
+            return HTTPServer.json(
+                .array(outputs.history(topic).map { p in
+                    .object(JSONObject([("asOf", .string(p.asOf)), ("value", p.value.map { JSONValue.double($0) } ?? .null)]))
+                }))
         }
-        addAlertRoutes(to: router, runtime: runtime)
-        addSchemaRoutes(to: router)
-        addCatalogRoute(to: router, catalog: catalog)
-        // The handlers' "now": the console measures ages and overdue by it, not by the browser's
-        // clock (under the event clock the daemon may be years behind the wall).
-        router.get("/api/clock") { _, _ -> Response in
-            let wall = Timestamp(epochMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
-            let event = runtime.stats.watermark
-            let now = runtime.clockMode == .event && event > 0 ? Timestamp(epochMilliseconds: event).inChinaTime : wall.inChinaTime
-            return json(JSONWriter.string(.object(["mode": .string(runtime.clockMode.rawValue), "now": .string(now.description)])))
-        }
-        // Server-sent events, each with its output's seq as id. A browser that reconnects sends
-        // Last-Event-ID: it is told to resync (the outputs it missed, resolves included, are
-        // in /api/alerts and /api/indicators), since the stream keeps no history.
+    }
+}
+
+/// `/events`: the live stream the console follows. Each event has its output's seq as id; a
+/// browser that reconnects sends Last-Event-ID and is told to resync (the outputs it missed,
+/// resolves included, are in /api/alerts and /api/indicators), since the stream keeps no history.
+struct LiveController {
+    let outputs: OutputStore
+
+    func register(on router: Router<OperatorContext>) {
         router.get("/events") { request, _ -> Response in
-            let stream = runtime.outputs.follow()
+            let stream = outputs.follow()
             let resume = request.headers[HTTPField.Name("Last-Event-ID")!]
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                 body: .init { writer in
                     try await writer.write(ByteBuffer(string: ": planwatch live stream\nretry: 2000\n\n"))
-                    if let resume { try await writer.write(ByteBuffer(string: "event: resync\ndata: {\"after\":\"\(resume.filter(\.isNumber))\"}\n\n")) }
+                    if let resume {
+                        let after = JSONWriter.string(.object(["after": .string(resume.filter(\.isNumber))]))
+                        try await writer.write(ByteBuffer(string: "event: resync\ndata: \(after)\n\n"))
+                    }
                     for await entry in stream {
-                        let id = "id: \(entry.seq)\n"
                         try await writer.write(
-                            ByteBuffer(string: "\(id)event: message\ndata: {\"topic\":\"\(entry.topic)\",\"body\":\(entry.body)}\n\n"))
+                            ByteBuffer(string: "id: \(entry.seq)\nevent: message\ndata: {\"topic\":\(JSONWriter.string(.string(entry.topic))),\"body\":\(entry.body)}\n\n"))
                     }
                     try await writer.finish(nil)
                 })
         }
-        router.get("/") { _, _ -> Response in
-            Response(
-                status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: ConsolePage.html)))
-        }
-        let configuration = ApplicationConfiguration(address: .hostname(host, port: port), serverName: "planwatchd")
-        if let tls = try web.serverTLS() {
-            return Application(router: router, server: try .tls(.http1(), tlsConfiguration: tls), configuration: configuration, logger: logger)
-        }
-        return Application(router: router, configuration: configuration, logger: logger)
     }
+}
 
-    static func json(_ text: String) -> Response {
-        Response(
-            status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+/// The console: `index.html`, `console.js` and `console.css` from the resource bundle (or the
+/// installation's share folder), read once at start.
+struct ConsoleController {
+    let directory: String?
+
+    static let types = [".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"]
+
+    func register(on router: Router<OperatorContext>) {
+        let files = HTTPServer.files(in: directory, suffixes: Array(Self.types.keys))
+        @Sendable func serve(_ name: String) -> Response {
+            guard let body = files[name], let type = Self.types.first(where: { name.hasSuffix($0.key) })?.value else {
+                return HTTPServer.text(.notFound, "the console is not installed beside planwatchd (\(directory ?? "no Console folder found"))\n")
+            }
+            return Response(status: .ok, headers: [.contentType: type, .cacheControl: "no-cache"], body: .init(byteBuffer: body))
+        }
+        router.get("/") { _, _ in serve("index.html") }
+        router.get("/console.js") { _, _ in serve("console.js") }
+        router.get("/console.css") { _, _ in serve("console.css") }
     }
 }

@@ -3,9 +3,20 @@ import Hummingbird
 import PlanWatchModel
 import PlanWatchRuntime
 
-extension HTTPServer {
-    /// Operators' alert APIs: acknowledge (the console's 确认 button), and an alert's history.
-    static func addAlertRoutes(to router: Router<OperatorContext>, runtime: Runtime) {
+/// `/api/alerts` (firing, filtered by level, domain, region), `/api/alerts/ack` (the console's
+/// 确认 button) and `/api/alerts/history` (an alert's audit trail).
+struct AlertsController {
+    let runtime: Runtime
+
+    func register(on router: Router<OperatorContext>) {
+        router.get("/api/alerts") { request, _ -> Response in
+            let q = request.uri.queryParameters
+            let entries = runtime.outputs.firingAlerts.filter { entry in
+                FiringAlertGauges.matches(entry, level: q["level"].map(String.init), domain: q["domain"].map(String.init),
+                    region: q["region"].map(String.init))
+            }
+            return json("[" + entries.map(\.body).joined(separator: ",") + "]")
+        }
         // {"fingerprint": "...", "note": "..."} → the alert as now published, acknowledged by
         // the authenticated user (OperatorAuthMiddleware lets no one else get here).
         router.post("/api/alerts/ack") { request, context -> Response in
@@ -32,7 +43,6 @@ extension HTTPServer {
         }
     }
 
-    static func text(_ status: HTTPResponse.Status, _ body: String) -> Response {
-        Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: body)))
-    }
+    private func json(_ text: String) -> Response { HTTPServer.json(text) }
+    private func text(_ status: HTTPResponse.Status, _ body: String) -> Response { HTTPServer.text(status, body) }
 }

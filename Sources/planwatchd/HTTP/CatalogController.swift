@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import PlanWatchModel
 import PlanWatchRuntime
@@ -86,8 +87,20 @@ extension Catalog {
     }
 }
 
-extension HTTPServer {
-    static func addCatalogRoute(to router: Router<OperatorContext>, catalog: Catalog) {
-        router.get("/api/catalog") { _, _ -> Response in json(catalog.json) }
+/// `/api/catalog` (what this daemon watches) and `/api/clock` (the handlers' "now": the
+/// console measures ages and overdue by it, not by the browser's clock — under the event
+/// clock the daemon may be years behind the wall).
+struct CatalogController {
+    let runtime: Runtime
+    let catalog: Catalog
+
+    func register(on router: Router<OperatorContext>) {
+        router.get("/api/catalog") { _, _ -> Response in HTTPServer.json(catalog.json) }
+        router.get("/api/clock") { _, _ -> Response in
+            let wall = Timestamp(epochMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+            let event = runtime.stats.watermark
+            let now = runtime.clockMode == .event && event > 0 ? Timestamp(epochMilliseconds: event).inChinaTime : wall.inChinaTime
+            return HTTPServer.json(.object(["mode": .string(runtime.clockMode.rawValue), "now": .string(now.description)]))
+        }
     }
 }

@@ -1,71 +1,5 @@
-/// The operator console: one page, no build step, live over server-sent events.
-enum ConsolePage {
-    static let html = #"""
-<!DOCTYPE html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>PlanWatch 教育工作要点监测台</title>
-<style>
-  :root { --red:#c62828; --orange:#ef6c00; --orange-text:#c2410c; --yellow:#f9a825; --blue:#1565c0; --bg:#f4f6f8; --card:#fff; --muted:#5f6b7a; }
-  .sr-only { position:absolute; width:1px; height:1px; padding:0; margin:-1px; overflow:hidden; clip:rect(0,0,0,0); white-space:nowrap; border:0; }
-  .alert.focus { outline:3px solid #17324d; outline-offset:1px; }
-  * { box-sizing: border-box; }
-  body { margin:0; font: 14px/1.45 "Noto Sans CJK SC","Noto Sans SC","WenQuanYi Micro Hei","Microsoft YaHei",sans-serif; background:var(--bg); color:#1d2733; }
-  header { display:flex; align-items:center; gap:16px; padding:10px 16px; background:#17324d; color:#fff; }
-  header h1 { font-size:18px; margin:0; font-weight:600; }
-  header .live { margin-left:auto; font-size:12px; opacity:.85; }
-  header .live.on::before { content:"●"; color:#7be07b; margin-right:4px; }
-  .filters { display:flex; gap:10px; padding:8px 16px; background:#fff; border-bottom:1px solid #dde3ea; flex-wrap:wrap; align-items:center; }
-  .filters label { color:var(--muted); font-size:13px; }
-  .filters select { margin-left:4px; padding:2px 4px; }
-  main { display:grid; grid-template-columns: minmax(0,1.15fr) minmax(0,1fr); gap:12px; padding:12px 16px; height: calc(100vh - 96px); }
-  section { background:var(--card); border-radius:6px; box-shadow:0 1px 2px rgba(0,0,0,.08); display:flex; flex-direction:column; min-height:0; }
-  section h2 { font-size:15px; margin:0; padding:10px 12px; border-bottom:1px solid #e6ebf0; }
-  section h2 small { color:var(--muted); font-weight:normal; margin-left:6px; }
-  .scroll { overflow-y:auto; padding:8px 12px; }
-  .alert { border-left:6px solid var(--blue); padding:6px 10px; margin-bottom:8px; background:#fafbfc; border-radius:3px; }
-  .alert.red { border-color:var(--red); background:#fdecea; } .alert.orange { border-color:var(--orange); background:#fff3e0; }
-  .alert.yellow { border-color:var(--yellow); background:#fffde7; } .alert.blue { border-color:var(--blue); background:#e8f1fb; }
-  .alert .head { display:flex; gap:8px; font-size:12px; color:var(--muted); }
-  .alert .level { font-weight:700; color:#fff; padding:0 6px; border-radius:3px; }
-  .level.red { background:var(--red); } .level.orange { background:var(--orange-text); } .level.yellow { background:var(--yellow); color:#333 !important; } .level.blue { background:var(--blue); }
-  .alert .summary { margin-top:2px; font-size:14px; }
-  .alert .age { margin-left:auto; }
-  .tiles { display:grid; grid-template-columns: repeat(auto-fill, minmax(210px,1fr)); gap:8px; }
-  .tile { border:1px solid #e1e7ee; border-radius:5px; padding:8px; }
-  .tile .name { font-size:13px; color:var(--muted); }
-  .tile .value { font-size:20px; font-weight:600; }
-  .tile .target { font-size:12px; color:var(--muted); }
-  .bar { height:6px; background:#e9eef3; border-radius:3px; margin:4px 0; overflow:hidden; }
-  .bar > div { height:100%; background:#2e7d32; }
-  .status-atRisk .bar > div { background:var(--yellow); } .status-offTrack .bar > div { background:var(--red); }
-  .status { font-size:12px; padding:0 5px; border-radius:3px; background:#e8f5e9; color:#2e7d32; }
-  .status.atRisk { background:#fffde7; color:#8d6e00; } .status.offTrack { background:#fdecea; color:var(--red); } .status.none { background:#eef1f4; color:var(--muted); }
-  svg.spark { width:100%; height:28px; }
-  .empty { color:var(--muted); padding:12px; }
-  .desk { display:flex; gap:8px; align-items:center; font-size:12px; color:var(--muted); margin-top:3px; flex-wrap:wrap; }
-  .desk .esc { color:#fff; background:#6a1b9a; padding:0 5px; border-radius:3px; }
-  .desk .acked { color:#2e7d32; }
-  .desk button { font:inherit; font-size:12px; padding:0 8px; border:1px solid #17324d; background:#fff; color:#17324d; border-radius:3px; cursor:pointer; }
-  .desk a { color:#17324d; }
-  .trail { font-size:12px; color:#37474f; margin:4px 0 0 4px; border-left:2px solid #cfd8dc; padding-left:8px; }
-</style>
-</head>
-<body>
-<header><h1>PlanWatch 教育工作要点监测台</h1><span id="counts"></span><span id="clock" title="处理器时钟: 预警时长与逾期按此计算"></span><span class="live" id="live" role="status">连接中…</span></header>
-<div id="announce" class="sr-only" aria-live="polite" aria-atomic="true"></div>
-<div class="filters">
-  <label>预警级别<select id="f-level"><option value="">全部</option><option value="red">红色(Ⅰ级)</option><option value="orange">橙色(Ⅱ级)</option><option value="yellow">黄色(Ⅲ级)</option><option value="blue">蓝色(Ⅳ级)</option></select></label>
-  <label>领域<select id="f-domain"><option value="">全部</option></select></label>
-  <label>区域<select id="f-region"><option value="">全部</option></select></label>
-</div>
-<main>
-  <section><h2>当前预警<small id="alert-count"></small></h2><div class="scroll" id="alerts"></div></section>
-  <section><h2>指标<small>区县与全市, 对照计划目标</small></h2><div class="scroll"><div class="tiles" id="tiles"></div></div></section>
-</main>
-<script>
+// The operator console: no build step, live over server-sent events (GET /events).
+"use strict";
 // Regions, domains and names come from the daemon's catalog (its handlers and plans).
 const REGIONS = {}, NAMES = {}, RULES = {}, INDICATOR_DOMAIN = {};
 const DOMAINS = {safety:"校园安全", enrolment:"学籍与班额", projects:"项目建设", teachers:"教师队伍", finance:"经费保障",
@@ -227,8 +161,3 @@ async function start() {
   setInterval(() => { syncClock(); renderAlerts(); }, 30000);
 }
 start();
-</script>
-</body>
-</html>
-"""#
-}

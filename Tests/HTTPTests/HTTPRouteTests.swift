@@ -1,0 +1,87 @@
+import Foundation
+import HandlerCatalog
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import PlanWatchModel
+import PlanWatchRuntime
+import Prometheus
+import Testing
+
+@testable import planwatchd
+
+/// The HTTP side in process (HummingbirdTesting's router client): each controller's routes,
+/// their types and refusals, without sockets or a journal.
+@Suite struct HTTPRouteTests {
+    static func application(users: [String: String] = [:]) -> some ApplicationProtocol {
+        let handlers = HandlerCatalog.builtIn()
+        let runtime = Runtime(config: RuntimeConfig(), handlers: handlers, logger: Logger(label: "http-tests"))
+        let catalog = Catalog(
+            sources: handlers.map { .init(handler: $0.name, plugin: false, eventTypes: $0.eventTypes, manifest: $0.manifest) },
+            hostRules: AlertPolicy.hostRules, policy: AlertPolicy(manifests: handlers.map(\.manifest)), plans: PlanSet())
+        let router = HTTPServer.router(
+            runtime: runtime, journalPath: "/nonexistent/journal.sqlite", registry: PrometheusCollectorRegistry(), catalog: catalog,
+            web: WebConfig(users: users))
+        return Application(router: router)
+    }
+
+    @Test func theConsoleIsServedAsStaticFilesWithTheirTypes() async throws {
+        try await Self.application().test(.router) { client in
+            try await client.execute(uri: "/", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+                let page = String(buffer: response.body)
+                #expect(page.contains("<script src=\"/console.js\" defer></script>") && page.contains("/console.css"))
+            }
+            try await client.execute(uri: "/console.js", method: .get) { response in
+                #expect(response.headers[.contentType] == "text/javascript; charset=utf-8")
+                #expect(String(buffer: response.body).contains("new EventSource(\"/events\")"))
+            }
+            try await client.execute(uri: "/console.css", method: .get) { response in
+                #expect(response.headers[.contentType] == "text/css; charset=utf-8")
+            }
+        }
+    }
+
+    @Test func theCatalogNamesEveryRuleOfTheLoadedHandlersAndTheHostsOwn() async throws {
+        try await Self.application().test(.router) { client in
+            try await client.execute(uri: "/api/catalog", method: .get) { response in
+                #expect(response.status == .ok)
+                guard case .object(let o) = try JSONParser.parse(Array(buffer: response.body)), case .array(let rules)? = o["rules"] else {
+                    Issue.record("not a catalog: \(String(buffer: response.body))")
+                    return
+                }
+                let ids = Set(rules.compactMap { if case .object(let r) = $0, case .string(let id)? = r["id"] { id } else { nil } })
+                #expect(ids.isSuperset(of: ["safety.incident", "enrolment.dropout_open", "inspection.rectification_overdue", "ingest.handler_quarantined"]))
+            }
+        }
+    }
+
+    @Test func readinessSaysWhatIsMissingAndTheClockIsTheWallsWithoutEvents() async throws {
+        try await Self.application().test(.router) { client in
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                let text = String(buffer: response.body)
+                #expect(text.contains("sockets not bound") && text.contains("not writable"), "\(text)")
+            }
+            try await client.execute(uri: "/api/clock", method: .get) { response in
+                #expect(String(buffer: response.body).contains("\"mode\":\"wall\""))
+            }
+            try await client.execute(uri: "/api/indicators/history", method: .get) { response in
+                #expect(response.status == .badRequest)
+            }
+        }
+    }
+
+    @Test func acknowledgingNeedsAnOperatorAndAForeignPageCannotPostIt() async throws {
+        try await Self.application().test(.router) { client in
+            // No operators configured: read-only.
+            try await client.execute(
+                uri: "/api/alerts/ack", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"fingerprint":"safety.incident/X"}"#)
+            ) { response in
+                #expect(response.status == .forbidden || response.status == .unauthorized, "\(response.status)")
+            }
+        }
+    }
+}
