@@ -101,7 +101,9 @@ struct PostgresFaultTests {
                 [server, "-tAc", "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '\(database)'"])
             terminated += Int(kill.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         }
-        #expect(Wait.until(seconds: 300) { acked.withLock { $0.count } == 600 })
+        #expect(
+            Wait.until(seconds: 300) { acked.withLock { $0.count } == 600 },
+            "acknowledged \(acked.withLock { $0.count }) of 600; the daemon's log ends: \(daemon.log.suffix(6000))")
         #expect(terminated >= 5, "sessions ended: \(terminated)")
         #expect(daemon.process.isRunning)
         #expect(try daemon.terminate() == 0)

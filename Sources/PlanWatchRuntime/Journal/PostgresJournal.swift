@@ -70,7 +70,7 @@ final class PostgresJournal: Journal, Sendable {
                     announced = true
                 }
                 if shouldStop() {
-                    _ = try? connection.close().wait()
+                    _ = try? answer(connection.close(), on: connection)
                     throw JournalError(description: "stopped while standing by", stopped: true)
                 }
                 Thread.sleep(forTimeInterval: 0.25)
@@ -81,7 +81,7 @@ final class PostgresJournal: Journal, Sendable {
         case .reader:
             let exists = try Self.int(try run("SELECT COUNT(*) FROM pg_tables WHERE tablename = 'planwatch_schema'", on: connection))
             guard exists > 0 else {
-                _ = try? connection.close().wait()
+                _ = try? answer(connection.close(), on: connection)
                 throw JournalError(description: "no journal at \(location): the database has no PlanWatch tables")
             }
         }
@@ -163,7 +163,7 @@ final class PostgresJournal: Journal, Sendable {
                 }
                 last = try lastPosition(c)
             } catch {
-                _ = try? c.close().wait()
+                _ = try? answer(c.close(), on: c)
                 throw error
             }
         }
@@ -180,21 +180,49 @@ final class PostgresJournal: Journal, Sendable {
             fatal: true)
     }
 
-    /// Drops a connection that failed, so that the next operation reconnects.
+    /// Drops a connection that failed, so that the next operation reconnects. It does not wait
+    /// for the close: on a connection that broke, that answer may never come either.
     private func drop(_ connection: PostgresConnection) {
         state.withLock { s in
             if s.connection === connection { s.connection = nil }
         }
-        _ = try? connection.close().wait()
+        connection.close().whenComplete { _ in }
+    }
+
+    /// The statement's answer. A session the server ends (`pg_terminate_backend`, a restart)
+    /// while a statement is on its way can leave that statement's future unanswered for ever
+    /// (seen with postgres-nio 1.x: the pipeline waited in an INSERT after its connection had
+    /// closed, and the daemon neither journaled nor stopped). So the wait looks at the
+    /// connection every second: closed, and still no answer a second later, is a broken
+    /// connection — never a slow statement, however long a checkpoint takes.
+    private func answer<T: Sendable>(_ future: EventLoopFuture<T>, on connection: PostgresConnection) throws -> T {
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<T, any Error>?>(nil)
+        future.whenComplete { result in
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        var closedChecks = 0
+        while done.wait(timeout: .now() + 1) == .timedOut {
+            closedChecks = connection.isClosed ? closedChecks + 1 : 0
+            if closedChecks >= 2 {
+                logger.warning("a PostgreSQL connection closed without answering a statement; reconnecting", metadata: ["journal": "\(location)"])
+                throw JournalError(description: "PostgreSQL at \(location): the connection closed without answering the statement")
+            }
+        }
+        return try outcome.withLock { $0! }.get()
     }
 
     @discardableResult
     private func run(_ query: PostgresQuery, on connection: PostgresConnection) throws -> PostgresQueryResult {
         do {
-            return try connection.query(query, logger: nioLogger).wait()
+            return try answer(connection.query(query, logger: nioLogger), on: connection)
         } catch let error as PSQLError where error.code == .server {
             // The server refused the statement; the connection itself is fine.
             throw JournalError(description: "PostgreSQL at \(location): \(String(reflecting: error))")
+        } catch let error as JournalError {
+            drop(connection)
+            throw error
         } catch {
             drop(connection)
             throw JournalError(description: "PostgreSQL at \(location): \(String(reflecting: error))")
@@ -470,7 +498,7 @@ final class PostgresJournal: Journal, Sendable {
             return s.connection
         }
         // Closing the session releases the writer lock.
-        _ = try? connection?.close().wait()
+        _ = try? connection.map { try answer($0.close(), on: $0) }
     }
 
     deinit { close() }
