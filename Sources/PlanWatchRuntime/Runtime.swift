@@ -14,7 +14,8 @@ public final class Runtime: Sendable {
     private let handlers: [any Handler]
     private let plugins: [PluginLibrary]
     private let logger: Logger
-    private let context = ZMQContext(ioThreads: 1)
+    /// Internal for tests, which break it to see a part fail.
+    let context = ZMQContext(ioThreads: 1)
     private let stopFlag = StopFlag()
     private let finished = DispatchGroup()
     /// Held while ``start()`` starts the threads and while ``stop()`` stops them.
@@ -129,7 +130,14 @@ public final class Runtime: Sendable {
                 return
             }
             ingestReady.succeed((ingest.boundIngest, ingest.boundAck))
-            ingest.run()
+            var failure: (any Error)?
+            do { try ingest.run() } catch { failure = error }
+            // Nothing reads the bus any more: the pipeline drains what was accepted. Unless asked
+            // to stop, that is a failure: the daemon exits and its supervisor restarts it.
+            queue.close()
+            if !stopFlag.isSet {
+                self.failed(RuntimeError(description: "the ingest stopped: \(failure.map { "\($0)" } ?? "its sockets closed")"))
+            }
         }
         ingestThread.name = "planwatch-ingest"
         ingestThread.start()
@@ -177,13 +185,19 @@ public final class Runtime: Sendable {
         finished.enter()
         let snapshotThread = Thread { [finished] in
             defer { finished.leave() }
+            let server: SnapshotServer
             do {
-                let server = try SnapshotServer(
+                server = try SnapshotServer(
                     config: config, context: context, store: store, runtime: self, stopFlag: stopFlag, logger: logger)
                 snapshotReady.succeed(server.bound)
-                server.run()
             } catch {
                 snapshotReady.fail(error)
+                return
+            }
+            do {
+                try server.run()
+            } catch {
+                if !stopFlag.isSet { self.failed(RuntimeError(description: "the snapshot server stopped: \(error)")) }
             }
         }
         snapshotThread.name = "planwatch-snapshot"

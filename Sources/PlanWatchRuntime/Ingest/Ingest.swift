@@ -48,13 +48,16 @@ final class Ingest {
         boundAck = router.boundEndpoints
     }
 
-    func run() {
+    /// Reads until stopped and the pipeline has sent its last reply; throws if the sockets
+    /// fail first (the runtime then fails: a deaf daemon must not look alive).
+    func run() throws {
         var poller = Poller()
         let subIndex = poller.add(sub)
         let routerIndex = poller.add(router)
         let repliesIndex = poller.add(replies)
         var stopping = false
         var pipelineDone = false
+        var failure: (any Error)?
         while !pipelineDone {
             if !stopping && stopFlag.isSet {
                 stopping = true
@@ -68,7 +71,7 @@ final class Ingest {
             do {
                 ready = try poller.poll(timeoutMilliseconds: 50, active: active)
             } catch {
-                logger.error("ingest poll failed", metadata: ["error": "\(error)"])
+                failure = error
                 break
             }
             var batch: [IngestItem] = []
@@ -82,6 +85,7 @@ final class Ingest {
         sub.close()
         router.close()
         replies.close()
+        if let failure { throw failure }
     }
 
     private func now() -> Timestamp {

@@ -69,13 +69,18 @@ final class SnapshotServer {
         self.logger = logger
     }
 
-    func run() {
+    /// Serves until stopped; throws if its sockets fail first (the runtime then fails).
+    func run() throws {
         var poller = Poller()
         let requests = poller.add(socket)
         let answers = poller.add(acks)
+        defer {
+            socket.close()
+            acks.close()
+        }
         while !stopFlag.isSet {
             // While replies wait for slow peers, look again soon; otherwise wait for input.
-            guard let ready = try? poller.poll(timeoutMilliseconds: pending.isEmpty ? 100 : 10) else { continue }
+            let ready = try poller.poll(timeoutMilliseconds: pending.isEmpty ? 100 : 10)
             if ready[answers] {
                 while let frames = try? acks.receive(wait: false) { deliver(frames) }
             }
@@ -88,8 +93,6 @@ final class SnapshotServer {
             }
             flush()
         }
-        socket.close()
-        acks.close()
     }
 
     private func serve(envelope: [[UInt8]], request: [[UInt8]], userId: String?) {
