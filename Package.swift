@@ -172,7 +172,7 @@ let package = Package(
         .testTarget(
             name: "HTTPTests",
             dependencies: [
-                "planwatchd", "PlanWatchRuntime", "HandlerCatalog", "PlanWatchModel",
+                "planwatchd", "PlanWatchRuntime", "PlanWatchConfig", "HandlerCatalog", "PlanWatchModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

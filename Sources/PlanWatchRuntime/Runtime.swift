@@ -57,18 +57,9 @@ public final class Runtime: Sendable {
 
     /// Recovers the journal and binds all sockets; throws on a bad endpoint or journal.
     public func start() throws {
+        try config.validate()
         let exposed = config.exposedEndpoints
-        if config.curve != nil && !config.publishConnect.isEmpty {
-            throw RuntimeError(
-                description: "publish.connect cannot be combined with curve: the PUB would connect as a CURVE server. "
-                    + "Run the proxy on a trusted network (allowPlaintext) or publish on bound endpoints only")
-        }
         if config.curve == nil && !exposed.isEmpty {
-            guard config.allowPlaintext else {
-                throw RuntimeError(
-                    description: "refusing to bind \(exposed.joined(separator: ", ")) without CURVE: the bus carries pupils' records. "
-                        + "Configure curve (see planwatch keygen), bind loopback only, or set allowPlaintext: true")
-            }
             logger.warning("binding beyond loopback without CURVE (allowPlaintext)", metadata: ["endpoints": "\(exposed)"])
         }
         // The journal first: a standby daemon on a shared PostgreSQL journal waits here, before

@@ -114,6 +114,22 @@ extension RuntimeConfig {
         return topics + ingestTopics.filter { !$0.isEmpty }
     }
 
+    /// Refuses what cannot work or must not be exposed, saying what to do instead. ``Runtime/start()``
+    /// runs it, and so does `planwatch check-config`.
+    public func validate() throws {
+        if curve != nil && !publishConnect.isEmpty {
+            throw RuntimeError(
+                description: "publish.connect cannot be combined with curve: the PUB would connect as a CURVE server. "
+                    + "Run the proxy on a trusted network (allowPlaintext) or publish on bound endpoints only")
+        }
+        let exposed = exposedEndpoints
+        if curve == nil && !exposed.isEmpty && !allowPlaintext {
+            throw RuntimeError(
+                description: "refusing to bind \(exposed.joined(separator: ", ")) without CURVE: the bus carries pupils' records. "
+                    + "Configure curve (see planwatch keygen), bind loopback only, or set allowPlaintext: true")
+        }
+    }
+
     /// The endpoints bound or connected to on something other than loopback (or ipc/inproc).
     var exposedEndpoints: [String] {
         (ingestBind + ingestConnect + ackBind + publishBind + publishConnect + snapshotBind).filter { endpoint in

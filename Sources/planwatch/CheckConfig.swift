@@ -5,7 +5,7 @@ import PlanWatchModel
 import PlanWatchRuntime
 
 /// Checks a daemon config file as `planwatchd --config` reads it: its keys, endpoints and
-/// keys files, and what it says of handlers — `rules:` (each rule and deadline must be one a
+/// keys files, what it exposes (the same checks as the daemon's start), and what it says of handlers — `rules:` (each rule and deadline must be one a
 /// loaded handler declares), plans and calendars — against the built-in handlers and the
 /// plugins of its plugin directory.
 struct CheckConfig: ParsableCommand {
@@ -28,11 +28,18 @@ struct CheckConfig: ParsableCommand {
             let config = try DaemonConfig.load(path: file)
             var runtime = RuntimeConfig()
             try config.apply(to: &runtime)
+            // What the daemon refuses at start before anything binds: the bus exposed without
+            // CURVE, HTTP beyond loopback without TLS and operators, a web config that does not
+            // load, Alertmanager settings out of range.
+            try runtime.validate()
+            let serving = try ServingSettings.resolve(file: config)
             let plugins = try (pluginDir ?? config.plugins?.directory).map { try PluginLibrary.candidates(in: $0).map(PluginLibrary.init(path:)) } ?? []
             let manifests = HandlerCatalog.builtIn().map(\.manifest) + plugins.map(\.manifest)
             let settings = try HandlerSettings.load(file: config, plans: [], clock: nil, calendars: [], manifests: manifests)
             let summary =
-                "\(settings.plans.plans.count) plans, \(settings.calendar.years.count) calendar years, \(config.rules?.count ?? 0) rule settings, \(plugins.count) plugins"
+                "\(settings.plans.plans.count) plans, \(settings.calendar.years.count) calendar years, \(config.rules?.count ?? 0) rule settings, \(plugins.count) plugins, "
+                + "HTTP \(serving.http.map { "on \($0.host):\($0.port)\(serving.web.tls == nil ? "" : " with TLS"), \(serving.web.users.count) operators" } ?? "off"), "
+                + "\(serving.alertmanager.urls.count) Alertmanagers"
             if json {
                 print(JSONWriter.string(.object(["file": .string(file), "valid": true, "problem": nil])))
             } else {

@@ -17,7 +17,7 @@ struct PlanWatchDaemon: AsyncParsableCommand {
         abstract: "PlanWatch daemon: education-plan events in over ZeroMQ, alerts and indicators out.",
         discussion: """
             With no --config it runs on embedded defaults: the journal in var/planwatch.sqlite and
-            the endpoints of CONTRACT.md (ingest SUB tcp://127.0.0.1:5550, acknowledged ingest ROUTER
+            the endpoints of docs/contract.md (ingest SUB tcp://127.0.0.1:5550, acknowledged ingest ROUTER
             tcp://127.0.0.1:5551, output PUB tcp://127.0.0.1:5560, snapshot ROUTER tcp://127.0.0.1:5561).
             Flags override the file.
             SIGTERM or SIGINT stop it cleanly: what was accepted is committed, then it exits 0.
@@ -160,49 +160,16 @@ struct PlanWatchDaemon: AsyncParsableCommand {
         let plans = settings.plans
         let clockMode = settings.clock
 
-        let httpText = httpBind ?? file?.http?.bind ?? "127.0.0.1:8080"
-        var http: (host: String, port: Int)?
-        if httpText != "off" {
-            guard let colon = httpText.lastIndex(of: ":"), let port = Int(httpText[httpText.index(after: colon)...]) else {
-                throw ValidationError("HTTP bind '\(httpText)' is not host:port (or off)")
-            }
-            http = (String(httpText[..<colon]), port)
-        }
-        let web: WebConfig
-        do { web = try (webConfigFile ?? file?.http?.webConfigFile).map(WebConfig.load(path:)) ?? .none } catch {
+        var flags = ServingSettings.Flags()
+        (flags.httpBind, flags.webConfigFile, flags.alertmanagerURLs, flags.externalURL) = (httpBind, webConfigFile, alertmanagerURL, externalURL)
+        let serving: ServingSettings
+        do {
+            try runtimeConfig.validate()
+            serving = try ServingSettings.resolve(file: file, flags: flags)
+        } catch {
             throw ValidationError("\(error)")
         }
-        if let http, !Self.isLoopback(http.host), web.tls == nil || web.users.isEmpty, file?.http?.allowPlaintext != true {
-            throw ValidationError(
-                "refusing to serve HTTP on \(http.host) without TLS and operators: the console shows pupils' records. "
-                    + "Give a web config with tls_server_config and basic_auth_users (--web-config-file), bind loopback, "
-                    + "or set http.allowPlaintext: true")
-        }
-        let amTexts = !alertmanagerURL.isEmpty ? alertmanagerURL : (file?.alertmanager?.url.map { [$0] } ?? []) + (file?.alertmanager?.urls ?? [])
-        let alertmanagers = try amTexts.map { text -> URL in
-            guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https", url.host != nil else {
-                throw ValidationError("alertmanager URL '\(text)' is not an http(s) URL")
-            }
-            return url
-        }
-        var bridge = AlertmanagerBridge.Settings(urls: alertmanagers)
-        if let am = file?.alertmanager {
-            bridge.timeoutSeconds = am.timeoutSeconds ?? bridge.timeoutSeconds
-            bridge.resendSeconds = am.resendSeconds ?? bridge.resendSeconds
-            bridge.batchSize = am.batchSize ?? bridge.batchSize
-            bridge.queueCapacity = am.queueCapacity ?? bridge.queueCapacity
-            bridge.resolvedRetentionSeconds = am.resolvedRetentionSeconds ?? bridge.resolvedRetentionSeconds
-        }
-        for (name, value) in [
-            ("timeoutSeconds", bridge.timeoutSeconds), ("resendSeconds", bridge.resendSeconds),
-            ("resolvedRetentionSeconds", bridge.resolvedRetentionSeconds),
-        ] where !(value > 0 && value <= 86_400) {
-            throw ValidationError("alertmanager.\(name) must be more than 0 and at most 86400 seconds, not \(value)")
-        }
-        guard bridge.batchSize >= 1, bridge.batchSize <= 10_000, bridge.queueCapacity >= bridge.batchSize, bridge.queueCapacity <= 10_000_000 else {
-            throw ValidationError("alertmanager.batchSize must be 1–10000 and queueCapacity at least batchSize (at most 10000000)")
-        }
-        bridge.externalURL = externalURL ?? file?.http?.externalURL ?? http.map { "\(web.tls == nil ? "http" : "https")://\($0.host):\($0.port)" }
+        let (http, web, bridge) = (serving.http, serving.web, serving.alertmanager)
 
         logger.info(
             "plans loaded",
@@ -250,9 +217,6 @@ struct PlanWatchDaemon: AsyncParsableCommand {
         }
     }
 
-    static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
-    }
 }
 
 /// Starts the runtime (a standby waits here for its PostgreSQL journal), keeps it up until a

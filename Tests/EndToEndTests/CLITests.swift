@@ -19,6 +19,38 @@ import ZeroMQ
         #expect(result.stdout.contains("2 valid, 1 rejected"))
     }
 
+    /// `check-config` refuses exactly what `planwatchd` refuses at start, in the same words:
+    /// a config that passes the check must not be one the daemon will not run.
+    @Test func checkConfigRefusesWhatTheDaemonRefuses() throws {
+        let dir = TemporaryDirectory()
+        let keys = try run(Products.path("planwatch"), ["keygen", "d", "--dir", dir.path])
+        #expect(keys.status == 0, "\(keys.stderr)")
+        try "basic_auth_users:\n  wangmin: not-a-hash\n".write(toFile: dir.path + "/web.yml", atomically: true, encoding: .utf8)
+        let cases: [(config: String, says: String)] = [
+            ("ingest: {bind: [\"tcp://0.0.0.0:5550\"]}", "refusing to bind tcp://0.0.0.0:5550 without CURVE"),
+            ("http: {bind: \"0.0.0.0:8080\"}", "refusing to serve HTTP on 0.0.0.0 without TLS and operators"),
+            ("http: {webConfigFile: \"\(dir.path)/web.yml\"}", "basic_auth_users.wangmin is not a bcrypt hash"),
+            (
+                "curve: {secretKeyFile: \"\(dir.path)/d.secret\"}\npublish: {connect: [\"tcp://127.0.0.1:5570\"]}",
+                "publish.connect cannot be combined with curve"
+            ),
+            ("alertmanager: {url: \"http://127.0.0.1:9093\", batchSize: 0}", "alertmanager.batchSize must be 1–10000"),
+        ]
+        for (i, c) in cases.enumerated() {
+            let file = dir.path + "/c\(i).yaml"
+            try "storage: {path: \"\(dir.path)/j\(i).sqlite\"}\n\(c.config)\n".write(toFile: file, atomically: true, encoding: .utf8)
+            let checked = try run(Products.path("planwatch"), ["check-config", file])
+            #expect(checked.status == 1 && checked.stdout.contains(c.says), "check-config \(c.config): \(checked.stdout)")
+            let started = try run(Products.path("planwatchd"), ["--config", file], timeout: 60)
+            #expect(started.status != 0 && started.stderr.contains(c.says), "planwatchd \(c.config): \(started.stderr)")
+        }
+        // And what it accepts, it summarises: what is exposed and to whom.
+        let ok = dir.path + "/ok.yaml"
+        try "storage: {path: \"\(dir.path)/ok.sqlite\"}\nhttp: {bind: \"127.0.0.1:0\"}\n".write(toFile: ok, atomically: true, encoding: .utf8)
+        let checked = try run(Products.path("planwatch"), ["check-config", ok])
+        #expect(checked.status == 0 && checked.stdout.contains("HTTP on 127.0.0.1:0, 0 operators"), "\(checked.stdout)")
+    }
+
     @Test func publishWithAckReportsCountsAndReasons() throws {
         let dir = TemporaryDirectory()
         let daemon = try DaemonProcess(journal: dir.path + "/j.sqlite", logPath: dir.path + "/d.log")

@@ -3,6 +3,7 @@ import HandlerCatalog
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import PlanWatchConfig
 import PlanWatchModel
 import PlanWatchRuntime
 import Prometheus

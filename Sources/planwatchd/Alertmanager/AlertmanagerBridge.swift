@@ -1,5 +1,6 @@
 import DequeModule
 import Foundation
+import PlanWatchConfig
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
@@ -21,16 +22,7 @@ import ServiceLifecycle
 ///   batches, to every Alertmanager of an HA pair at once, each request with a timeout; a 4xx
 ///   answer is logged and not retried (the request is wrong, sending it again will not help).
 struct AlertmanagerBridge: Service {
-    struct Settings: Sendable, Equatable {
-        var urls: [URL]
-        var timeoutSeconds: Double = 10
-        var resendSeconds: Double = 60
-        var batchSize = 64
-        var queueCapacity = 10_000
-        var resolvedRetentionSeconds: Double = 15 * 60
-        /// Where operators open the console: each alert's `generatorURL` opens it there.
-        var externalURL: String?
-    }
+    typealias Settings = AlertmanagerSettings
 
     let settings: Settings
     let store: OutputStore

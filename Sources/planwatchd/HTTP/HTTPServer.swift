@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTLS
 import Logging
+import PlanWatchConfig
 import PlanWatchModel
 import PlanWatchRuntime
 import Prometheus

@@ -1,7 +1,4 @@
 import Foundation
-import HummingbirdBcrypt
-import NIOSSL
-import Synchronization
 import Yams
 
 /// Who may use the HTTP side, in the format operators know from Prometheus and Alertmanager
@@ -18,23 +15,28 @@ import Yams
 /// With users, every request but `/healthz` and `/readyz` needs one of them, and an
 /// acknowledgement is recorded under that user's name. Without users the HTTP side is
 /// read-only: nobody can acknowledge over it.
-struct WebConfig: Sendable {
-    struct TLS: Sendable {
-        var certFile: String
-        var keyFile: String
+public struct WebConfig: Sendable {
+    public struct TLS: Sendable {
+        public var certFile: String
+        public var keyFile: String
     }
 
-    var tls: TLS?
+    public var tls: TLS?
     /// Users and their bcrypt hashes.
-    var users: [String: String]
+    public var users: [String: String]
+
+    public init(tls: TLS? = nil, users: [String: String] = [:]) {
+        self.tls = tls
+        self.users = users
+    }
 
     /// No file: plain HTTP, read-only.
-    static let none = WebConfig(tls: nil, users: [:])
+    public static let none = WebConfig(tls: nil, users: [:])
 
     struct Invalid: Error, CustomStringConvertible { let description: String }
 
     /// Reads and checks a web config file.
-    static func load(path: String) throws -> WebConfig {
+    public static func load(path: String) throws -> WebConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw Invalid(description: "cannot read the web config file \(path)")
         }
@@ -79,34 +81,5 @@ struct WebConfig: Sendable {
             }
         }
         return config
-    }
-
-    /// The TLS configuration of the server, when the file sets one.
-    func serverTLS() throws -> TLSConfiguration? {
-        guard let tls else { return nil }
-        let certificates = try NIOSSLCertificate.fromPEMFile(tls.certFile).map { NIOSSLCertificateSource.certificate($0) }
-        let key = try NIOSSLPrivateKey(file: tls.keyFile, format: .pem)
-        return TLSConfiguration.makeServerConfiguration(certificateChain: certificates, privateKey: .privateKey(key))
-    }
-}
-
-/// Checks users' passwords against their bcrypt hashes; a password once verified is
-/// remembered (as its SHA-free cache key: user and password, in memory only), so that the
-/// slow hash runs once per user and password, not per request — as exporter-toolkit does.
-final class PasswordCheck: Sendable {
-    private let users: [String: String]
-    private let verified = Mutex<Set<String>>([])
-
-    init(users: [String: String]) { self.users = users }
-
-    var hasUsers: Bool { !users.isEmpty }
-
-    func check(user: String, password: String) -> Bool {
-        guard let hash = users[user] else { return false }
-        let key = "\(user.utf8.count):\(user)\(password)"
-        if verified.withLock({ $0.contains(key) }) { return true }
-        guard Bcrypt.verify(password, hash: hash) else { return false }
-        verified.withLock { _ = $0.insert(key) }
-        return true
     }
 }
