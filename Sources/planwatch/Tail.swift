@@ -25,7 +25,7 @@ struct Tail: ParsableCommand {
     @Option(help: "The daemon's snapshot endpoint (its ROUTER), for --snapshot.")
     var snapshotEndpoint = ClientConfig.value("snapshotEndpoint", default: "tcp://127.0.0.1:5561")
 
-    @Option(help: "Stop after this many messages.")
+    @Option(help: "Stop after this many messages (those of the snapshot included).")
     var count: Int?
 
     @Option(help: "Stop after this many seconds.")
@@ -52,7 +52,7 @@ struct Tail: ParsableCommand {
                     let topic = String(decoding: frames[0], as: UTF8.self)
                     if topic == "end" {
                         after = max(after, Int64(String(decoding: frames[1], as: UTF8.self)) ?? 0)
-                    } else {
+                    } else if count.map({ received < $0 }) ?? true {
                         received += 1
                         show(topic: topic, body: frames[1], colour: colour)
                     }

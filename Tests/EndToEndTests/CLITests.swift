@@ -108,16 +108,22 @@ import ZeroMQ
         let dir = TemporaryDirectory()
         let daemon = try DaemonProcess(journal: dir.path + "/j.sqlite", logPath: dir.path + "/d.log")
         let file = dir.path + "/events.jsonl"
-        try lines([Fixtures.incident(id: "snap-1", incidentId: "INC-SNAP").body]).write(toFile: file, atomically: true, encoding: .utf8)
+        try lines([Fixtures.incident(id: "snap-1", incidentId: "INC-SNAP").body, Fixtures.incident(id: "snap-2", incidentId: "INC-SNAP2").body])
+            .write(toFile: file, atomically: true, encoding: .utf8)
         #expect(try run(Products.path("planwatch"), ["publish", "--ack", file, "--ack-endpoint", daemon.ack]).status == 0)
         let result = try run(
             Products.path("planwatch"),
             ["tail", "alert.", "--snapshot", "--json", "--count", "1", "--seconds", "60", "--output-endpoint", daemon.publish,
              "--snapshot-endpoint", daemon.snapshot])
         #expect(result.status == 0, "\(result.stderr)")
-        let object = try #require(Fixtures.object(Array(result.stdout.split(separator: "\n").first.map(String.init)?.utf8 ?? "".utf8)))
-        guard case .object(let body)? = object["body"] else { Issue.record("no body"); return }
-        #expect(body["fingerprint"] == .string("safety.incident/INC-SNAP"))
+        let shown = result.stdout.split(separator: "\n")
+        #expect(shown.count == 1, "--count 1 prints one message, of the snapshot's two: \(result.stdout)")
+        let object = try #require(Fixtures.object(Array(shown.first.map(String.init)?.utf8 ?? "".utf8)))
+        guard case .object(let body)? = object["body"], case .string(let fingerprint)? = body["fingerprint"] else {
+            Issue.record("no body")
+            return
+        }
+        #expect(fingerprint.hasPrefix("safety.incident/INC-SNAP"))
         #expect(try daemon.terminate() == 0)
     }
 

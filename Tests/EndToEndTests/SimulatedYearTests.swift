@@ -62,7 +62,7 @@ import ZeroMQ
         let designed = [
             "projects.milestone_overdue/P-2020-103/toppedOut",  // never reported after it started
             "safety.food_cluster/370303",  // two canteens of Zhangdian
-            "projects.target_at_risk/Zibo 2020/projects.completed.kindergarten_built/370300",  // 99 of 103
+            "projects.target_at_risk/Zibo 2020/projects.completed.kindergarten_built/370300",  // short of 103
             "projects.target_at_risk/Zibo 2020/projects.completed.public_kindergarten_new/370322",  // Gaoqing's third slips
             "finance.spending_decreased/370304/",  // Boshan's per-pupil spending falls
         ]
