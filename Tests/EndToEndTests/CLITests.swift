@@ -207,6 +207,17 @@ import ZeroMQ
         #expect(ok.status == 0, "\(ok.stdout)")
         #expect(ok.stdout.contains("2026, 7 holidays, 248 working days"), "\(ok.stdout)")
     }
+
+    /// The README's `check-plan --plugin-dir var/plugins` before the demo made that folder:
+    /// the answer says what is missing and how to make it, not a Foundation error domain.
+    @Test func aMissingPluginDirectoryIsNamedWithWhatToPutThere() throws {
+        let plan = CalendarPaths.root.path + "/Plans/district-003-2024.yaml"
+        let result = try run(Products.path("planwatch"), ["check-plan", "--plugin-dir", "/nonexistent/plugins", plan])
+        let said = result.stdout + result.stderr
+        #expect(result.status != 0)
+        #expect(said.contains("plugin directory /nonexistent/plugins is not a folder"), "\(said)")
+        #expect(!said.contains("NSCocoaErrorDomain"), "\(said)")
+    }
 }
 
 enum CalendarPaths {

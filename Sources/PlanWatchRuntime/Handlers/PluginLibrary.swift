@@ -116,8 +116,16 @@ public final class PluginLibrary: @unchecked Sendable {
 
     /// Every `*.so` in `directory`, in name order.
     public static func candidates(in directory: String) throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".so") }.sorted()
-            .map { "\(directory)/\($0)" }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder), isFolder.boolValue else {
+            throw LoadError(
+                description: "plugin directory \(directory) is not a folder: make it and copy the plugins there "
+                    + "(e.g. libFinancePlugin.so, libDigitalInfrastructurePlugin.so from the build; .ci/demo makes var/plugins)")
+        }
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
+            throw LoadError(description: "plugin directory \(directory) cannot be read")
+        }
+        return names.filter { $0.hasSuffix(".so") }.sorted().map { "\(directory)/\($0)" }
     }
 }
 
