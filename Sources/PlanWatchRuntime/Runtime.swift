@@ -121,14 +121,13 @@ public final class Runtime: Sendable {
                 return
             }
             ingestReady.succeed((ingest.boundIngest, ingest.boundAck))
-            var failure: (any Error)?
-            do { try ingest.run() } catch { failure = error }
-            // Nothing reads the bus any more: the pipeline drains what was accepted. Unless asked
-            // to stop, that is a failure: the daemon exits and its supervisor restarts it.
-            queue.close()
-            if !stopFlag.isSet {
-                self.failed(RuntimeError(description: "the ingest stopped: \(failure.map { "\($0)" } ?? "its sockets closed")"))
+            do { try ingest.run() } catch {
+                // Nothing reads the bus any more: the pipeline drains what was accepted, and the
+                // runtime fails, so that the daemon exits and its supervisor restarts it.
+                queue.close()
+                if !stopFlag.isSet { self.failed(RuntimeError(description: "the ingest stopped: \(error)")) }
             }
+            queue.close()
         }
         ingestThread.name = "planwatch-ingest"
         ingestThread.start()

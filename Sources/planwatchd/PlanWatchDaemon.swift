@@ -240,7 +240,11 @@ struct RuntimeService: Service {
             // Signal handlers are in place once the group runs its services: from here on,
             // SIGTERM and SIGINT stop the daemon cleanly.
             logger.info("planwatchd ready")
-            if let error = await runtime.failure() { throw error }
+            if let error = await runtime.failure() {
+                // The pipeline drains and journals what was accepted before the daemon exits.
+                await Self.blocking { runtime.stop() }
+                throw error
+            }
         } onGracefulShutdown: {
             DispatchQueue.global().async { runtime.stop() }
         }

@@ -18,7 +18,14 @@ import Testing
         let error = try await Self.failure(of: h.runtime, within: 20)
         let text = "\(error.map { "\($0)" } ?? "none")"
         #expect(text.contains("ingest stopped") || text.contains("snapshot server stopped"), "\(text)")
-        h.stop()  // returns: the pipeline drained and every thread ended
+        // stop() returns: the pipeline drained and every thread ended (a hang fails, not waits).
+        nonisolated(unsafe) let harness = h
+        let stopped = DispatchSemaphore(value: 0)
+        Thread {
+            harness.stop()
+            stopped.signal()
+        }.start()
+        #expect(stopped.wait(timeout: .now() + 60) == .success, "stop() did not return within 60 s")
 
         // The supervisor's restart finds what was acknowledged before the fault.
         let again = try Harness(directory: h.directory)

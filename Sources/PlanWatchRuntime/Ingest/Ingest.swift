@@ -48,8 +48,9 @@ final class Ingest {
         boundAck = router.boundEndpoints
     }
 
-    /// Reads until stopped and the pipeline has sent its last reply; throws if the sockets
-    /// fail first (the runtime then fails: a deaf daemon must not look alive).
+    /// Reads until the pipeline has sent its last reply (after a stop, or after the pipeline
+    /// failed, which it reports itself); throws if the sockets fail first (the runtime then
+    /// fails: a deaf daemon must not look alive).
     func run() throws {
         var poller = Poller()
         let subIndex = poller.add(sub)
@@ -80,7 +81,12 @@ final class Ingest {
                 readRouter(into: &batch, free: free - batch.count)
             }
             queue.push(contentsOf: batch)
-            if ready[repliesIndex] { pipelineDone = forwardReplies() }
+            if ready[repliesIndex] {
+                do { pipelineDone = try forwardReplies() } catch {
+                    failure = error
+                    break
+                }
+            }
         }
         sub.close()
         router.close()
@@ -179,10 +185,10 @@ final class Ingest {
         return id
     }
 
-    private func forwardReplies() -> Bool {
+    /// Sends the pipeline's replies on; true once the pipeline said it sent its last.
+    private func forwardReplies() throws -> Bool {
         while true {
-            let frames: [[UInt8]]?
-            do { frames = try replies.receive(wait: false) } catch { return true }
+            let frames = try replies.receive(wait: false)
             guard let frames else { return false }
             if frames.count == 1 && frames[0].isEmpty { return true }
             send(frames)
