@@ -315,3 +315,13 @@ extension DaemonConfig.Curve {
         return key
     }
 }
+
+extension DaemonConfig {
+    /// A log level by name (`logLevel:` or `--log-level`), refused by name otherwise.
+    package static func logLevel(_ text: String) throws -> Logger.Level {
+        guard let level = Logger.Level(rawValue: text.lowercased()) else {
+            throw Invalid(description: "log level '\(text)' is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        return level
+    }
+}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import HandlerCatalog
+import Logging
 import PlanWatchConfig
 import PlanWatchModel
 import PlanWatchRuntime
@@ -33,7 +34,12 @@ struct CheckConfig: ParsableCommand {
             // load, Alertmanager settings out of range.
             try runtime.validate()
             let serving = try ServingSettings.resolve(file: config)
-            let plugins = try (pluginDir ?? config.plugins?.directory).map { try PluginLibrary.candidates(in: $0).map(PluginLibrary.init(path:)) } ?? []
+            if let level = config.logLevel { _ = try DaemonConfig.logLevel(level) }
+            // As the daemon loads them: one that fails is left out unless required.
+            var quiet = Logger(label: "check-config")
+            quiet.logLevel = .critical
+            let plugins = try PluginLoading.load(
+                directory: pluginDir ?? config.plugins?.directory, required: config.plugins?.required ?? [], logger: quiet)
             let manifests = HandlerCatalog.builtIn().map(\.manifest) + plugins.map(\.manifest)
             let settings = try HandlerSettings.load(file: config, plans: [], clock: nil, calendars: [], manifests: manifests)
             let summary =

@@ -109,7 +109,7 @@ struct PlanWatchDaemon: AsyncParsableCommand {
         let file: DaemonConfig?
         do { file = try config.map(DaemonConfig.load(path:)) } catch { throw ValidationError("\(error)") }
         var runtimeConfig = RuntimeConfig()
-        try file?.apply(to: &runtimeConfig)
+        do { try file?.apply(to: &runtimeConfig) } catch { throw ValidationError("\(error)") }
         if let journal { runtimeConfig.journalPath = journal }
         if !ingestBind.isEmpty { runtimeConfig.ingestBind = ingestBind }
         if !ingestConnect.isEmpty { runtimeConfig.ingestConnect = ingestConnect }
@@ -129,10 +129,8 @@ struct PlanWatchDaemon: AsyncParsableCommand {
             guard retentionHours >= 0 else { throw ValidationError("--retention-hours must be 0 (keep for ever) or more") }
             runtimeConfig.retentionMilliseconds = Int64(retentionHours * 3_600_000)
         }
-        let levelText = logLevel ?? file?.logLevel ?? "info"
-        guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
-            throw ValidationError("log level '\(levelText)' is not one of trace, debug, info, notice, warning, error, critical")
-        }
+        let level: Logger.Level
+        do { level = try DaemonConfig.logLevel(logLevel ?? file?.logLevel ?? "info") } catch { throw ValidationError("\(error)") }
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         MetricsExposition.configure(&factory)
@@ -145,9 +143,12 @@ struct PlanWatchDaemon: AsyncParsableCommand {
         }
         let logger = Logger(label: "planwatchd")
         // The handlers first: what plan files and rules may name is what they declare.
-        let plugins = try PluginLoading.load(
-            directory: pluginDir ?? file?.plugins?.directory, required: requirePlugin.isEmpty ? (file?.plugins?.required ?? []) : requirePlugin,
-            logger: logger)
+        let plugins: [PluginLibrary]
+        do {
+            plugins = try PluginLoading.load(
+                directory: pluginDir ?? file?.plugins?.directory,
+                required: requirePlugin.isEmpty ? (file?.plugins?.required ?? []) : requirePlugin, logger: logger)
+        } catch { throw ValidationError("\(error)") }
         let handlers = HandlerCatalog.builtIn()
         let settings: HandlerSettings
         do {

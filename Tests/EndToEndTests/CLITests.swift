@@ -35,6 +35,8 @@ import ZeroMQ
                 "publish.connect cannot be combined with curve"
             ),
             ("alertmanager: {url: \"http://127.0.0.1:9093\", batchSize: 0}", "alertmanager.batchSize must be 1–10000"),
+            ("logLevel: loud", "log level 'loud' is not one of"),
+            ("plugins: {directory: \"\(dir.path)\", required: [Finance]}", "required plugin 'Finance' was not found"),
         ]
         for (i, c) in cases.enumerated() {
             let file = dir.path + "/c\(i).yaml"
