@@ -175,6 +175,7 @@ let package = Package(
                 "planwatchd", "PlanWatchRuntime", "PlanWatchConfig", "HandlerCatalog", "PlanWatchModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ],

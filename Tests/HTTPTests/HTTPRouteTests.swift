@@ -1,6 +1,8 @@
 import Foundation
+import HTTPTypes
 import HandlerCatalog
 import Hummingbird
+import HummingbirdBcrypt
 import HummingbirdTesting
 import Logging
 import PlanWatchConfig
@@ -75,13 +77,48 @@ import Testing
     }
 
     @Test func acknowledgingNeedsAnOperatorAndAForeignPageCannotPostIt() async throws {
+        let ack = #"{"fingerprint":"safety.incident/X"}"#
+        // No operators configured: read-only, saying how to change that.
         try await Self.application().test(.router) { client in
-            // No operators configured: read-only.
             try await client.execute(
-                uri: "/api/alerts/ack", method: .post, headers: [.contentType: "application/json"],
-                body: ByteBuffer(string: #"{"fingerprint":"safety.incident/X"}"#)
+                uri: "/api/alerts/ack", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: ack)
             ) { response in
-                #expect(response.status == .forbidden || response.status == .unauthorized, "\(response.status)")
+                #expect(response.status == .forbidden)
+                #expect(String(buffer: response.body).contains("basic_auth_users"))
+            }
+        }
+        // With an operator: nothing without credentials, and nothing a foreign page could send.
+        let users = ["wangmin": Bcrypt.hash("zhangdian-2026", cost: 4)]
+        let basic = "Basic " + Data("wangmin:zhangdian-2026".utf8).base64EncodedString()
+        try await Self.application(users: users).test(.router) { client in
+            try await client.execute(
+                uri: "/api/alerts/ack", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: ack)
+            ) { response in
+                #expect(response.status == .unauthorized)
+                #expect(response.headers[.wwwAuthenticate]?.hasPrefix("Basic") == true)
+            }
+            // A cross-site form or text/plain post cannot be JSON.
+            try await client.execute(
+                uri: "/api/alerts/ack", method: .post, headers: [.contentType: "text/plain", .authorization: basic],
+                body: ByteBuffer(string: ack)
+            ) { response in
+                #expect(response.status == .forbidden)
+                #expect(String(buffer: response.body).contains("application/json"))
+            }
+            try await client.execute(
+                uri: "/api/alerts/ack", method: .post,
+                headers: [.contentType: "application/json", .authorization: basic, HTTPField.Name("Sec-Fetch-Site")!: "cross-site"],
+                body: ByteBuffer(string: ack)
+            ) { response in
+                #expect(response.status == .forbidden)
+                #expect(String(buffer: response.body).contains("another site"))
+            }
+            // The operator's own request passes the checks (the runtime is not started: busy).
+            try await client.execute(
+                uri: "/api/alerts/ack", method: .post, headers: [.contentType: "application/json", .authorization: basic],
+                body: ByteBuffer(string: ack)
+            ) { response in
+                #expect(response.status != .forbidden && response.status != .unauthorized, "\(response.status)")
             }
         }
     }
