@@ -63,3 +63,23 @@ public struct DeadlineQueue: Codable, Sendable, Equatable {
         return due
     }
 }
+
+extension DeadlineQueue {
+    /// A key of three parts: a stage (`due`, `orange`, …), the version of its subject it was
+    /// scheduled for (a date, say), and the subject's id, which may itself hold `|`. When the
+    /// entry is due, ``Entry/parts`` gives them back, so that the handler can tell whether the
+    /// subject is still the one the deadline was set for.
+    public static func key(_ stage: String, _ version: some CustomStringConvertible, _ subject: String) -> String {
+        "\(stage)|\(version)|\(subject)"
+    }
+}
+
+extension DeadlineQueue.Entry {
+    /// The stage, version and subject of a ``DeadlineQueue/key(_:_:_:)`` key; nil for a key of
+    /// another shape.
+    public var parts: (stage: String, version: String, subject: String)? {
+        let p = key.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false)
+        guard p.count == 3 else { return nil }
+        return (String(p[0]), String(p[1]), String(p[2]))
+    }
+}

@@ -70,7 +70,7 @@ public struct DigitalInfrastructureHandler: Handler {
             let key = rule.id == Self.bandwidthRule.id ? "slow" : "short"
             if below {
                 let start = since ?? today
-                if since == nil { state.deadlines.schedule("\(key)|\(start)|\(r.schoolId)", at: context.due(rule, "orange", from: start.startInChina)) }
+                if since == nil { state.deadlines.schedule(DeadlineQueue.key(key, start, r.schoolId), at: context.due(rule, "orange", from: start.startInChina)) }
                 if key == "slow" { school.slowSince = start } else { school.shortSince = start }
                 if let o = state.alerts.fire(firing(rule, r.schoolId, school, level: orange(rule, start, context) ? .orange : .blue, at: event.occurredAt, cause: event.id)) {
                     out.append(o)
@@ -125,12 +125,11 @@ public struct DigitalInfrastructureHandler: Handler {
     private func expire(_ state: inout State, context: HandlerContext) -> [HandlerOutput] {
         var out: [HandlerOutput] = []
         for entry in state.deadlines.popDue(now: context.now) {
-            let parts = entry.key.split(separator: "|", maxSplits: 2).map(String.init)
-            guard parts.count == 3, let school = state.schools[parts[2]] else { continue }
-            let slow = parts[0] == "slow"
-            guard (slow ? school.slowSince : school.shortSince)?.description == parts[1] else { continue }
+            guard let parts = entry.parts, let school = state.schools[parts.subject] else { continue }
+            let slow = parts.stage == "slow"
+            guard (slow ? school.slowSince : school.shortSince)?.description == parts.version else { continue }
             let rule = slow ? Self.bandwidthRule : Self.terminalsRule
-            if let o = state.alerts.fire(firing(rule, parts[2], school, level: .orange, at: Timestamp(epochMilliseconds: entry.due), cause: nil)) {
+            if let o = state.alerts.fire(firing(rule, parts.subject, school, level: .orange, at: Timestamp(epochMilliseconds: entry.due), cause: nil)) {
                 out.append(o)
             }
         }

@@ -145,7 +145,7 @@ public struct InspectionHandler: Handler {
             }
         }
         if open, let by = v.rectifyBy, !visit.open || visit.rectifyBy != by {
-            state.deadlines.schedule("due|\(by)|\(v.visitId)", at: by.adding(days: 1).startInChina)
+            state.deadlines.schedule(DeadlineQueue.key("due", by, v.visitId), at: by.adding(days: 1).startInChina)
         }
         visit.findings = v.findings
         visit.rectifyBy = v.rectifyBy
@@ -156,14 +156,13 @@ public struct InspectionHandler: Handler {
     private func expire(_ state: inout State, context: HandlerContext) -> [HandlerOutput] {
         var out: [HandlerOutput] = []
         for entry in state.deadlines.popDue(now: context.now) {
-            let parts = entry.key.split(separator: "|", maxSplits: 2).map(String.init)
-            guard parts.count == 3, let visit = state.visits[parts[2]], visit.open, let by = visit.rectifyBy, by.description == parts[1] else {
+            guard let parts = entry.parts, let visit = state.visits[parts.subject], visit.open, let by = visit.rectifyBy, by.description == parts.version else {
                 continue
             }
-            let id = parts[2]
+            let id = parts.subject
             let due = Timestamp(epochMilliseconds: entry.due)
-            let orange = parts[0] == "orange"
-            if !orange { state.deadlines.schedule("orange|\(by)|\(id)", at: context.due(Self.overdueRule, "orange", from: due)) }
+            let orange = parts.stage == "orange"
+            if !orange { state.deadlines.schedule(DeadlineQueue.key("orange", by, id), at: context.due(Self.overdueRule, "orange", from: due)) }
             let late = orange ? "逾期超过\(context.duration(Self.overdueRule, "orange").chinese)" : "已过整改期限(\(by))"
             let firing = AlertBook.Firing(
                 rule: Self.overdueRule.id, subjectKey: id, region: visit.region, subject: ["visitId": id, "schoolId": visit.schoolId],

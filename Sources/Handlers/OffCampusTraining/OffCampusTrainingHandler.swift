@@ -75,7 +75,7 @@ public struct OffCampusTrainingHandler: Handler {
             state.indicators.add(Self.open, kind: .count, district: c.region, numerator: 1, subject: t.inspectionId, cause: event.id)
         }
         if t.isOpen, let by = t.rectifyBy, !c.open || c.rectifyBy != by {
-            state.deadlines.schedule("due|\(by)|\(t.inspectionId)", at: by.adding(days: 1).startInChina)
+            state.deadlines.schedule(DeadlineQueue.key("due", by, t.inspectionId), at: by.adding(days: 1).startInChina)
         }
         if !t.isOpen && c.open {
             state.indicators.add(Self.open, kind: .count, district: c.region, numerator: -1, subject: t.inspectionId, cause: event.id)
@@ -111,12 +111,11 @@ public struct OffCampusTrainingHandler: Handler {
     private func expire(_ state: inout State, context: HandlerContext) -> [HandlerOutput] {
         var out: [HandlerOutput] = []
         for entry in state.deadlines.popDue(now: context.now) {
-            let parts = entry.key.split(separator: "|", maxSplits: 2).map(String.init)
-            guard parts.count == 3, let c = state.cases[parts[2]], c.open, let by = c.rectifyBy, by.description == parts[1] else { continue }
-            let id = parts[2]
+            guard let parts = entry.parts, let c = state.cases[parts.subject], c.open, let by = c.rectifyBy, by.description == parts.version else { continue }
+            let id = parts.subject
             let due = Timestamp(epochMilliseconds: entry.due)
-            let orange = parts[0] == "orange"
-            if !orange { state.deadlines.schedule("orange|\(by)|\(id)", at: context.due(Self.overdueRule, "orange", from: due)) }
+            let orange = parts.stage == "orange"
+            if !orange { state.deadlines.schedule(DeadlineQueue.key("orange", by, id), at: context.due(Self.overdueRule, "orange", from: due)) }
             let what = c.violations.map(\.chinese).joined(separator: "、")
             let late = orange ? "逾期超过\(context.duration(Self.overdueRule, "orange").chinese)" : "已过整改期限(\(by))"
             let firing = AlertBook.Firing(

@@ -123,7 +123,7 @@ public struct SafetyPreventionHandler: Handler {
             state.indicators.add(Self.openHazards, kind: .count, district: hazard.region, numerator: 1, subject: h.hazardId, cause: event.id)
         }
         if open && (!hazard.open || hazard.rectifyBy != h.rectifyBy) {
-            state.deadlines.schedule("due|\(h.rectifyBy)|\(h.hazardId)", at: h.rectifyBy.adding(days: 1).startInChina)
+            state.deadlines.schedule(DeadlineQueue.key("due", h.rectifyBy, h.hazardId), at: h.rectifyBy.adding(days: 1).startInChina)
         }
         if hazard.overdue && (!open || h.rectifyBy != hazard.rectifyBy) {
             // Rectified, or given a new date (an extension): no longer overdue until that passes.
@@ -147,13 +147,12 @@ public struct SafetyPreventionHandler: Handler {
     private func expire(_ state: inout State, context: HandlerContext) -> [HandlerOutput] {
         var out: [HandlerOutput] = []
         for entry in state.deadlines.popDue(now: context.now) {
-            let parts = entry.key.split(separator: "|", maxSplits: 2).map(String.init)
-            guard parts.count == 3, var hazard = state.hazards[parts[2]], hazard.open, hazard.rectifyBy.description == parts[1] else { continue }
-            let id = parts[2]
+            guard let parts = entry.parts, var hazard = state.hazards[parts.subject], hazard.open, hazard.rectifyBy.description == parts.version else { continue }
+            let id = parts.subject
             let due = Timestamp(epochMilliseconds: entry.due)
-            let orange = parts[0] == "orange"
+            let orange = parts.stage == "orange"
             if !orange {
-                state.deadlines.schedule("orange|\(hazard.rectifyBy)|\(id)", at: context.due(Self.hazardRule, "orange", from: due))
+                state.deadlines.schedule(DeadlineQueue.key("orange", hazard.rectifyBy, id), at: context.due(Self.hazardRule, "orange", from: due))
                 if !hazard.overdue {
                     hazard.overdue = true
                     state.hazards[id] = hazard

@@ -63,8 +63,8 @@ public struct SpecialEducationHandler: Handler {
             count(child, 1, p.childRef, event.id, &state)
         }
         if p.placement == .notPlaced {
-            state.deadlines.schedule("yellow|\(p.date)|\(p.childRef)", at: context.due(Self.unplacedRule, "yellow", from: p.date.startInChina))
-            state.deadlines.schedule("orange|\(p.date)|\(p.childRef)", at: context.due(Self.unplacedRule, "orange", from: p.date.startInChina))
+            state.deadlines.schedule(DeadlineQueue.key("yellow", p.date, p.childRef), at: context.due(Self.unplacedRule, "yellow", from: p.date.startInChina))
+            state.deadlines.schedule(DeadlineQueue.key("orange", p.date, p.childRef), at: context.due(Self.unplacedRule, "orange", from: p.date.startInChina))
         } else {
             let how = p.placement == .exited ? "已不在册(迁出、超龄等)" : "已于\(p.date)安置: \(p.placement.chinese)"
             if let o = state.alerts.resolve(
@@ -97,15 +97,14 @@ public struct SpecialEducationHandler: Handler {
     private func expire(_ state: inout State, context: HandlerContext) -> [HandlerOutput] {
         var out: [HandlerOutput] = []
         for entry in state.deadlines.popDue(now: context.now) {
-            let parts = entry.key.split(separator: "|", maxSplits: 2).map(String.init)
-            guard parts.count == 3, let child = state.children[parts[2]], child.placement == .notPlaced, child.since.description == parts[1]
+            guard let parts = entry.parts, let child = state.children[parts.subject], child.placement == .notPlaced, child.since.description == parts.version
             else { continue }
-            let orange = parts[0] == "orange"
+            let orange = parts.stage == "orange"
             let limit = context.duration(Self.unplacedRule, orange ? "orange" : "yellow")
             let firing = AlertBook.Firing(
-                rule: Self.unplacedRule.id, subjectKey: parts[2], region: child.region, subject: ["childRef": parts[2], "region": child.region.code],
+                rule: Self.unplacedRule.id, subjectKey: parts.subject, region: child.region, subject: ["childRef": parts.subject, "region": child.region.code],
                 level: orange ? .orange : .yellow,
-                summary: "\(child.region.code) \(child.disability.chinese)残疾儿童\(parts[2])自\(child.since)起超过\(limit.chinese)未安置入学(应上尽上)",
+                summary: "\(child.region.code) \(child.disability.chinese)残疾儿童\(parts.subject)自\(child.since)起超过\(limit.chinese)未安置入学(应上尽上)",
                 planRef: Self.planRef, at: Timestamp(epochMilliseconds: entry.due), causes: [])
             if let o = state.alerts.fire(firing) { out.append(o) }
         }

@@ -74,7 +74,7 @@ public struct StudentAidHandler: Handler {
                 paidStudents: a.paidStudents, paidInFull: false)
         if known == nil { state.indicators.add(Self.late, kind: .count, district: p.region) }
         if !a.paidInFull && (known == nil || p.due != a.due) {
-            state.deadlines.schedule("due|\(a.due)|\(id)", at: a.due.adding(days: 1).startInChina)
+            state.deadlines.schedule(DeadlineQueue.key("due", a.due, id), at: a.due.adding(days: 1).startInChina)
         }
         p.due = a.due
         p.students = a.students
@@ -131,13 +131,12 @@ public struct StudentAidHandler: Handler {
     private func expire(_ state: inout State, context: HandlerContext) -> [HandlerOutput] {
         var out: [HandlerOutput] = []
         for entry in state.deadlines.popDue(now: context.now) {
-            let parts = entry.key.split(separator: "|", maxSplits: 2).map(String.init)
-            guard parts.count == 3, var p = state.payments[parts[2]], !p.paidInFull, p.due.description == parts[1] else { continue }
-            let id = parts[2]
+            guard let parts = entry.parts, var p = state.payments[parts.subject], !p.paidInFull, p.due.description == parts.version else { continue }
+            let id = parts.subject
             let due = Timestamp(epochMilliseconds: entry.due)
-            let orange = parts[0] == "orange"
+            let orange = parts.stage == "orange"
             if !orange {
-                state.deadlines.schedule("orange|\(p.due)|\(id)", at: context.due(Self.lateRule, "orange", from: due))
+                state.deadlines.schedule(DeadlineQueue.key("orange", p.due, id), at: context.due(Self.lateRule, "orange", from: due))
                 if p.counted == nil {
                     p.counted = p.students
                     state.indicators.add(Self.share, kind: .ratio, district: p.region, denominator: p.students, subject: id)

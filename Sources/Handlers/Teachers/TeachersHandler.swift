@@ -226,11 +226,11 @@ public struct TeachersHandler: Handler {
             gender: r.gender ?? previous?.gender)
         if previous == nil || moved, teacher.role != .researcher {
             state.deadlines.schedule(
-                "rotation|\(teacher.since)|\(r.teacherId)", at: Self.adding(years: Self.rotationYears, to: teacher.since).startInChina)
+                DeadlineQueue.key("rotation", teacher.since, r.teacherId), at: Self.adding(years: Self.rotationYears, to: teacher.since).startInChina)
         }
         if previous == nil {
             state.deadlines.schedule(
-                "cycle|\(teacher.cycleStart)|\(r.teacherId)", at: Self.cycle(containing: teacher.cycleStart).end.startInChina)
+                DeadlineQueue.key("cycle", teacher.cycleStart, r.teacherId), at: Self.cycle(containing: teacher.cycleStart).end.startInChina)
         }
         teacher.region = region
         state.teachers[r.teacherId] = teacher
@@ -241,11 +241,10 @@ public struct TeachersHandler: Handler {
     private func expire(_ state: inout State, context: HandlerContext) -> [HandlerOutput] {
         var out: [HandlerOutput] = []
         for entry in state.deadlines.popDue(now: context.now) {
-            let parts = entry.key.split(separator: "|", maxSplits: 2).map(String.init)
-            guard parts.count == 3, var teacher = state.teachers[parts[2]] else { continue }
-            let id = parts[2]
+            guard let parts = entry.parts, var teacher = state.teachers[parts.subject] else { continue }
+            let id = parts.subject
             let due = Timestamp(epochMilliseconds: entry.due)
-            if parts[0] == "rotation", teacher.since.description == parts[1] {
+            if parts.stage == "rotation", teacher.since.description == parts.version {
                 let day = due.localDate
                 var note = ""
                 if let born = teacher.birthDate, let limit = Self.ageLimit(teacher) {
@@ -261,7 +260,7 @@ public struct TeachersHandler: Handler {
                     summary: "\(teacher.schoolId) \(who)\(id)自\(teacher.since)起在同一学校任\(who == "校长" ? "职" : "教")满\(Self.rotationYears)年, 应纳入交流轮岗\(note)",
                     planRef: Self.rotationRef, at: due, causes: [])
                 if let o = state.alerts.fire(firing) { out.append(o) }
-            } else if parts[0] == "cycle", teacher.cycleStart.description == parts[1] {
+            } else if parts.stage == "cycle", teacher.cycleStart.description == parts.version {
                 let end = Self.cycle(containing: teacher.cycleStart).end
                 let owed = Self.required(from: teacher.cycleStart, end: end)
                 if teacher.hours < owed {
@@ -275,7 +274,7 @@ public struct TeachersHandler: Handler {
                 teacher.cycleStart = end
                 teacher.hours = 0
                 state.teachers[id] = teacher
-                state.deadlines.schedule("cycle|\(teacher.cycleStart)|\(id)", at: Self.cycle(containing: end).end.startInChina)
+                state.deadlines.schedule(DeadlineQueue.key("cycle", teacher.cycleStart, id), at: Self.cycle(containing: end).end.startInChina)
             }
         }
         return out
