@@ -37,6 +37,21 @@ public struct RuleDuration: Sendable, Equatable, Codable, CustomStringConvertibl
         self.init(amount, unit)
     }
 
+    private enum CodingKeys: String, CodingKey { case amount, unit }
+
+    /// As encoded, within the same bounds as ``init(text:)``: a duration from a plugin's
+    /// manifest or a stored state reaches the calendar's arithmetic, which a larger amount
+    /// would overflow.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let amount = try c.decode(Int.self, forKey: .amount)
+        guard (1...Self.maxAmount).contains(amount) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .amount, in: c, debugDescription: "a rule's duration is 1 to \(Self.maxAmount) units, not \(amount)")
+        }
+        self.init(amount, try c.decode(Unit.self, forKey: .unit))
+    }
+
     /// `24 hours`, `30 days`, `5 workingDays`.
     public var description: String { "\(amount) \(unit.rawValue)" }
 

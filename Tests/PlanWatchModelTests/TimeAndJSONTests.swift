@@ -1,3 +1,4 @@
+import Foundation
 import PlanWatchModel
 import Testing
 
@@ -39,5 +40,15 @@ import Testing
         #expect(zhangdian.province.code == "370000")
         #expect(zhangdian.isDistrict && !zhangdian.isCity && zhangdian.city.isCity)
         #expect(RegionCode("37030a") == nil)
+    }
+
+    /// A plugin's manifest declares its rules' durations as JSON; one past the bounds a config
+    /// may state would overflow the calendar's arithmetic at the first alert, so it does not read.
+    @Test func aRuleDurationDecodesOnlyWithinTheBoundsAConfigMayState() throws {
+        let decode = { (json: String) in try JSONDecoder().decode(RuleDuration.self, from: Data(json.utf8)) }
+        #expect(try decode(#"{"amount":5,"unit":"workingDays"}"#) == RuleDuration(5, .workingDays))
+        for amount in ["9223372036854775807", "0", "-1", "10001"] {
+            #expect(throws: DecodingError.self) { try decode("{\"amount\":\(amount),\"unit\":\"hours\"}") }
+        }
     }
 }

@@ -1,6 +1,6 @@
 import HandlerKit
 import HandlerKitTesting
-import Teachers
+@testable import Teachers
 import Testing
 
 /// Seed 003's district plans, sentence by sentence (§7 rotation, §32 research staff, §39 training).
@@ -58,6 +58,20 @@ import Testing
         try s.send(TeachersHandler.rosterType, region: "370303", payload: roster("T-9", since: "2017-09-01"))
         try s.advance(days: 200)
         #expect(s.firing("teachers.rotation_due/T-9")?.summary.contains("未报出生日期") == true)
+    }
+
+    /// A peer may send any date the contract allows, up to 9999-12-31: the training cycle that
+    /// holds it has no 10001 to end in, and must not trap (it would replay at every restart).
+    @Test func datesAtTheEndOfTheCalendarAreTrackedNotTrapped() throws {
+        var s = Scenario(TeachersHandler(), now: "2026-03-01T09:00:00+08:00")
+        for since in ["9996-01-01", "9999-12-31"] {
+            try s.send(TeachersHandler.rosterType, region: "370303", payload: roster("T-\(since)", since: since))
+            try s.send(TeachersHandler.trainingType, region: "370303",
+                payload: .object(["teacherId": .string("T-\(since)"), "hours": 40, "completedOn": "9999-12-31"]))
+        }
+        try s.advance(days: 1)
+        #expect(s.firing("teachers.training_shortfall/T-9996-01-01") == nil)
+        #expect(TeachersHandler.cycle(containing: LocalDate(iso: "9999-12-31")!).end == LocalDate(iso: "9999-12-31")!)
     }
 
     @Test func fewerThan360HoursInFiveYearsIsAShortfallThatLateTrainingResolves() throws {

@@ -123,12 +123,16 @@ public struct TeachersHandler: Handler {
     }
 
     /// 003 §39's "5年" are the national training cycles (2011–2015, 2016–2020, 2021–2025, …):
-    /// the cycle containing `date`, its end exclusive.
+    /// the cycle containing `date`, its end exclusive. The last cycle of the calendar (a peer
+    /// may send any date up to 9999-12-31) ends on its last day.
     static func cycle(containing date: LocalDate) -> (start: LocalDate, end: LocalDate) {
         let offset = date.year - 2011
         let first = 2011 + (offset >= 0 ? offset / 5 : -((-offset + 4) / 5)) * 5
-        return (LocalDate(year: first, month: 1, day: 1)!, LocalDate(year: first + Self.cycleYears, month: 1, day: 1)!)
+        let start = LocalDate(year: first, month: 1, day: 1) ?? date
+        return (start, LocalDate(year: first + Self.cycleYears, month: 1, day: 1) ?? Self.lastDay)
     }
+
+    static let lastDay = LocalDate(iso: "9999-12-31")!
 
     /// Hours owed in the cycle ending `end` by a teacher counted from `start`: 360 for the whole
     /// cycle, pro rata (whole hours, rounded down) for one who joined during it.
