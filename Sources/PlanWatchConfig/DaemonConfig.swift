@@ -221,7 +221,7 @@ package struct DaemonConfig: Decodable, Equatable {
                 timings["\(name).\(deadline)"] = try duration(text, "rules.\(name).deadlines.\(deadline)")
             }
         }
-        return (AlertPolicy(overrides: owners), RuleTimings(timings))
+        return (AlertPolicy(manifests: manifests, overrides: owners), RuleTimings(timings))
     }
 
     /// Applies this file over the embedded defaults.

@@ -52,6 +52,15 @@ def send_incident(ctx, daemon, **payload):
     return event
 
 
+def test_the_catalog_gives_each_rule_the_owner_and_limit_its_handler_declares(daemon):
+    # What the console and integrators read for "who must act, by when": a rule nobody
+    # overrode keeps its handler's words, not the fallback (district, 3 working days).
+    rules = {r["id"]: r for r in json.loads(get(daemon.http + "/api/catalog")[1])["rules"]}
+    assert (rules["safety.incident"]["owner"], rules["safety.incident"]["ackWithin"]) == ("school", "2 hours")
+    assert rules["projects.target_at_risk"]["owner"] == "city"
+    assert rules["enrolment.oversized_class"]["ackWithin"] == "5 workingDays"
+
+
 def test_health_readiness_metrics_and_json_apis(ctx, daemon):
     wait_for(lambda: get(daemon.http + "/healthz")[0] == 200, what="/healthz")
     status, text = get(daemon.http + "/readyz")
