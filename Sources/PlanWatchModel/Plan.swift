@@ -136,14 +136,30 @@ public struct SeverityOverride: Sendable, Equatable, Codable {
 /// The plans a daemon loaded, and what a verdict means (DOMAIN.md "What a verdict means";
 /// docs/verdicts.md).
 public struct PlanSet: Sendable, Equatable {
-    public var plans: [Plan]
+    public var plans: [Plan] { didSet { index() } }
     /// How far behind the elapsed share of the period is still `atRisk`, in percentage points.
     public var atRiskMarginPoints: Double
+    /// Every target of every plan, made once: handlers ask for them on every flush.
+    public private(set) var assignments: [Assignment] = []
+    /// The assignments by the series they judge and by the indicator they count.
+    private var bySeries: [String: [Assignment]] = [:]
+    private var byIndicator: [String: [Assignment]] = [:]
 
     public init(plans: [Plan] = [], atRiskMarginPoints: Double = 10) {
         self.plans = plans
         self.atRiskMarginPoints = atRiskMarginPoints
+        index()
     }
+
+    private mutating func index() {
+        assignments = plans.flatMap { p in
+            p.targets.map { Assignment(target: $0, plan: p.plan, city: p.city, period: p.period, districts: p.districts) }
+        }
+        bySeries = Dictionary(grouping: assignments, by: \.target.series)
+        byIndicator = Dictionary(grouping: assignments, by: \.target.indicator)
+    }
+
+    public static func == (a: PlanSet, b: PlanSet) -> Bool { a.plans == b.plans && a.atRiskMarginPoints == b.atRiskMarginPoints }
 
     /// A target with the plan it belongs to.
     public struct Assignment: Sendable, Equatable {
@@ -187,18 +203,11 @@ public struct PlanSet: Sendable, Equatable {
         }
     }
 
-    /// Every target of every plan.
-    public var assignments: [Assignment] {
-        plans.flatMap { p in
-            p.targets.map { Assignment(target: $0, plan: p.plan, city: p.city, period: p.period, districts: p.districts) }
-        }
-    }
-
     /// The targets that count things of `indicator` (a flow) happening on `date` at `district`
     /// with these facets: each is counted at its own regions (the district, and the city).
     public func counting(_ indicator: String, district: RegionCode, on date: LocalDate, facets: [String: String]) -> [Assignment] {
-        assignments.filter { a in
-            a.target.indicator == indicator && a.window.contains(date.dayNumber) && a.target.counts(facets)
+        (byIndicator[indicator] ?? []).filter { a in
+            a.window.contains(date.dayNumber) && a.target.counts(facets)
                 && (a.applies(to: district) || a.applies(to: district.city))
         }
     }
@@ -207,7 +216,7 @@ public struct PlanSet: Sendable, Equatable {
     /// period has begun and its deadline not passed), else the latest one whose deadline has
     /// passed (its verdict is final), else none — a plan that has not begun judges nothing.
     public func judging(_ series: String, at region: RegionCode, on date: LocalDate) -> Assignment? {
-        let candidates = assignments.filter { $0.target.series == series && $0.applies(to: region) }
+        let candidates = (bySeries[series] ?? []).filter { $0.applies(to: region) }
         let day = date.dayNumber
         if let current = candidates.filter({ $0.window.contains(day) }).min(by: { $0.target.deadline < $1.target.deadline }) {
             return current
