@@ -1,4 +1,5 @@
 import Foundation
+import PlanWatchRuntime
 
 /// Where the daemon's alerts go in Prometheus' Alertmanager, and how hard it tries.
 public struct AlertmanagerSettings: Sendable, Equatable {
@@ -45,7 +46,7 @@ public struct ServingSettings: Sendable {
             http = (String(httpText[..<colon]), port)
         }
         let web = try (flags.webConfigFile ?? file?.http?.webConfigFile).map(WebConfig.load(path:)) ?? .none
-        if let http, !isLoopback(http.host), web.tls == nil || web.users.isEmpty, file?.http?.allowPlaintext != true {
+        if let http, !RuntimeConfig.isLoopback(http.host), web.tls == nil || web.users.isEmpty, file?.http?.allowPlaintext != true {
             throw Invalid(
                 description: "refusing to serve HTTP on \(http.host) without TLS and operators: the console shows pupils' records. "
                     + "Give a web config with tls_server_config and basic_auth_users (--web-config-file), bind loopback, "
@@ -79,9 +80,5 @@ public struct ServingSettings: Sendable {
         bridge.externalURL =
             flags.externalURL ?? file?.http?.externalURL ?? http.map { "\(web.tls == nil ? "http" : "https")://\($0.host):\($0.port)" }
         return ServingSettings(http: http, web: web, alertmanager: bridge)
-    }
-
-    public static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
     }
 }

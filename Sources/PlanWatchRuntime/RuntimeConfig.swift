@@ -130,12 +130,17 @@ extension RuntimeConfig {
         }
     }
 
+    /// True for a host (or ZeroMQ interface) that only this machine reaches.
+    public static func isLoopback(_ host: String) -> Bool {
+        host.hasPrefix("127.") || host == "localhost" || host == "::1" || host == "[::1]" || host == "lo"
+    }
+
     /// The endpoints bound or connected to on something other than loopback (or ipc/inproc).
     var exposedEndpoints: [String] {
         (ingestBind + ingestConnect + ackBind + publishBind + publishConnect + snapshotBind).filter { endpoint in
             guard endpoint.hasPrefix("tcp://") else { return false }
             let host = endpoint.dropFirst(6).split(separator: ":").dropLast().joined(separator: ":")
-            return !(host.hasPrefix("127.") || host == "localhost" || host == "[::1]" || host == "lo")
+            return !Self.isLoopback(host)
         }
     }
 }

@@ -11,7 +11,6 @@ struct DedupeWindow {
 
     var count: Int { keys.count }
 
-    func contains(_ key: EventKey) -> Bool { keys.contains(key) }
 
     /// Takes a key for an event about to be journaled; false when it is known already.
     mutating func reserve(_ key: EventKey) -> Bool { keys.insert(key).inserted }

@@ -67,6 +67,8 @@ final class Processor {
     /// The name the host's own processing of an entry goes by in the crash guard and the
     /// quarantine (decoding, the alert desk): a bug there withholds the whole entry.
     static let hostName = "PlanWatch host"
+    /// Its name as the crash guard records it, hashed once.
+    static let hostHash = CrashGuard.hash(hostName)
     static let quarantineRule = "ingest.handler_quarantined"
 
     convenience init(handlers: [any Handler], plugins: [PluginLibrary] = [], journal: any Journal, config: RuntimeConfig, logger: Logger) {
@@ -96,7 +98,7 @@ final class Processor {
 
     /// The handler (or the host) a crash guard spot names.
     func name(ofHash hash: UInt64) -> String? {
-        if hash == CrashGuard.hash(Self.hostName) { return Self.hostName }
+        if hash == Self.hostHash { return Self.hostName }
         return slots.indices.first { hashes[$0] == hash }.map { slots[$0].name }
     }
 
@@ -176,7 +178,7 @@ final class Processor {
         if let reason = withheld[entry.position]?[Self.hostName] {
             withhold(entry, from: Self.hostName, reason: reason, into: &out.messages)
         } else {
-            crashGuard?.enter(entry.position, CrashGuard.hash(Self.hostName))
+            crashGuard?.enter(entry.position, Self.hostHash)
             process(entry, event: decoded, context: &context, into: &out)
             crashGuard?.leave()
         }
@@ -236,7 +238,7 @@ final class Processor {
             return nil
         }
         crashGuard?.enter(entry.position, hashes[index])
-        defer { crashGuard?.enter(entry.position, CrashGuard.hash(Self.hostName)) }
+        defer { crashGuard?.enter(entry.position, Self.hostHash) }
         do {
             return try body(slot)
         } catch {

@@ -51,7 +51,7 @@ final class Pipeline {
         try recover(from: checkpoint)
         processor.metrics = metrics
         metrics.prepare(
-            types: Runtime.decoder(for: handlers, plugins: plugins, config: config).knownTypes,
+            types: processor.decoder.knownTypes,
             handlers: handlers.map(\.name) + plugins.map(\.name))
     }
 
