@@ -522,3 +522,95 @@ def test_alertmanager_inhibits_only_a_stale_lower_level_of_the_same_subject(ops_
     assert receivers(got["other yellow"]) == ["safety-office"]
     assert receivers(got["orange"]) == ["duty-office", "leadership"]
     assert receivers(got["other blue"]) == ["duty-office"]
+
+
+LEVELS = ("red", "orange", "yellow", "blue")  # highest first
+INHIBITING = ("red", "orange")  # the inhibit rules' sources
+
+
+def test_alertmanager_inhibits_each_lower_level_of_a_subject_by_red_and_orange_and_no_other(ops_alertmanager):
+    """Every pair of levels on one subject: under red or orange the lower is muted, the higher
+    never is (orange as well as red is a source: orange over yellow and over blue). Yellow is
+    no source in the config: a blue beside a yellow of the same subject stays active. Lone
+    alerts of other subjects of the same rule and region stay active whatever is raised
+    beside them."""
+    rule, region = "projects.milestone_overdue", "379101"
+    pairs = [(high, low) for i, high in enumerate(LEVELS) for low in LEVELS[i + 1:]]
+    alerts, expected_state = {}, {}
+    for high, low in pairs:
+        for level in (high, low):
+            alerts[(high, low, level)] = labels(rule, level, f"P-{high}-{low}", region)
+            muted = level == low and high in INHIBITING
+            expected_state[(high, low, level)] = "suppressed" if muted else "active"
+    for level in LEVELS:
+        alerts[("lone", level)] = labels(rule, level, f"P-lone-{level}", region)
+        expected_state[("lone", level)] = "active"
+    post_alerts(ops_alertmanager, list(alerts.values()))
+
+    def current():
+        by_labels = {json.dumps(a["labels"], sort_keys=True): a for a in alerts_in(ops_alertmanager)}
+        return {name: by_labels.get(json.dumps(l, sort_keys=True)) for name, l in alerts.items()}
+
+    def states():
+        got = current()
+        return got if {n: a and a["status"]["state"] for n, a in got.items()} == expected_state else None
+
+    try:
+        got = wait_for(states, seconds=15, what="inhibition of each lower level of the same subject")
+    except AssertionError:
+        now = {n: a and a["status"]["state"] for n, a in current().items()}
+        wrong = {n: (state, expected_state[n]) for n, state in now.items() if state != expected_state[n]}
+        raise AssertionError(f"(Alertmanager's state, expected) where they differ: {wrong}")
+    for name, alert in got.items():
+        assert bool(alert["status"]["inhibitedBy"]) == (expected_state[name] == "suppressed"), (name, alert["status"])
+
+
+def groups_in(alertmanager, regions):
+    """Alertmanager's aggregation groups of those regions, as
+    {(receiver, group labels as sorted pairs): sorted fingerprints of its alerts}."""
+    groups = json.loads(get(alertmanager + "/api/v2/alerts/groups")[1])
+    return {(g["receiver"]["name"], tuple(sorted(g["labels"].items()))): sorted(a["labels"]["fingerprint"] for a in g["alerts"])
+            for g in groups if g["labels"].get("region") in regions}
+
+
+def test_alertmanager_groups_one_rule_in_one_region_per_receiver(ops_alertmanager):
+    """group_by [alertname, region]: alerts of one rule and region (other subjects, other
+    levels) are one group; the same rule in another region, or another rule in the same
+    region, is another group; each receiver its own groups, as the routes send them."""
+    north, south = "379201", "379202"
+    sent = [
+        # enrolment, yellow: duty-office only. Two subjects of one rule and region, one group.
+        labels("enrolment.oversized_class", "yellow", "S-1", north),
+        labels("enrolment.oversized_class", "blue", "S-2", north),
+        # The same rule in another region.
+        labels("enrolment.oversized_class", "yellow", "S-3", south),
+        # Another rule in the same region.
+        labels("enrolment.dropout_open", "yellow", "S-4", north),
+        # Orange of the first rule and region: in duty-office's group with the yellow and
+        # blue ones (level is not grouped on), and alone in leadership's.
+        labels("enrolment.oversized_class", "orange", "S-5", north),
+        # safety: red to leadership and safety-office, yellow to safety-office only.
+        labels("safety.incident", "red", "INC-1", north),
+        labels("safety.incident", "yellow", "INC-2", north),
+        labels("safety.incident", "red", "INC-3", south),
+    ]
+    post_alerts(ops_alertmanager, sent)
+
+    def group(receiver, rule, region):
+        return receiver, (("alertname", rule), ("region", region))
+    expected = {
+        group("duty-office", "enrolment.oversized_class", north):
+            ["enrolment.oversized_class/S-1", "enrolment.oversized_class/S-2", "enrolment.oversized_class/S-5"],
+        group("duty-office", "enrolment.oversized_class", south): ["enrolment.oversized_class/S-3"],
+        group("duty-office", "enrolment.dropout_open", north): ["enrolment.dropout_open/S-4"],
+        group("leadership", "enrolment.oversized_class", north): ["enrolment.oversized_class/S-5"],
+        group("leadership", "safety.incident", north): ["safety.incident/INC-1"],
+        group("leadership", "safety.incident", south): ["safety.incident/INC-3"],
+        group("safety-office", "safety.incident", north): ["safety.incident/INC-1", "safety.incident/INC-2"],
+        group("safety-office", "safety.incident", south): ["safety.incident/INC-3"],
+    }
+    try:
+        wait_for(lambda: groups_in(ops_alertmanager, {north, south}) == expected, seconds=15,
+                 what="one group per receiver, rule and region")
+    except AssertionError:
+        raise AssertionError(f"expected {expected}, Alertmanager has {groups_in(ops_alertmanager, {north, south})}")
