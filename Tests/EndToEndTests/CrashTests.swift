@@ -97,6 +97,7 @@ import ZeroMQ
 
         var recoveries: [Double] = []
         var kills: [String] = []
+        var killedMidRecovery = 0
         let total = producers * perProducer
         let rounds = 12
         var generator = SystemRandomNumberGenerator()
@@ -112,8 +113,12 @@ import ZeroMQ
                 try daemon.kill()
                 let recovering = try DaemonProcess(
                     journal: journal, extraArguments: arguments, logPath: dir.path + "/r\(round).log", endpoints: endpoints, waitForReady: false)
-                Thread.sleep(forTimeInterval: Double.random(in: 0.05...1.2, using: &generator))
+                // Its plans are loaded just before it opens the journal: from there, a random
+                // moment of the recovery (injected chaos, not a wait for a condition).
+                _ = Wait.until(seconds: 60) { recovering.log.contains("plans loaded") }
+                Thread.sleep(forTimeInterval: Double.random(in: 0...0.3, using: &generator))
                 try recovering.kill()
+                if !recovering.log.contains("journal recovered") { killedMidRecovery += 1 }
             case .duringShutdown:
                 daemon.process.terminate()
                 Thread.sleep(forTimeInterval: Double.random(in: 0...0.3, using: &generator))
@@ -124,6 +129,8 @@ import ZeroMQ
             recoveries.append(daemon.secondsToReady)
         }
         #expect(finished.wait(timeout: .now() + 600) == .success)
+        // At least one of the kills meant for a recovery came before it had finished.
+        #expect(killedMidRecovery > 0, "every kill during recovery came after the journal was recovered")
 
         // Every valid event was acknowledged, every invalid one answered rejected.
         let acked = seen.acked.withLock { $0 }
@@ -179,7 +186,7 @@ import ZeroMQ
         let figures = """
             {"journal": "\(backend)", "producers": \(producers), "eventsSent": \(total), "acknowledged": \(acked.count), \
             "rejected": \(rejected.count), "stillInJournal": \(counts.count), "lost": \(lost), "countedTwice": \(doubled), \
-            "kills": \(kills.count), "killKinds": \(kills.map { "\"\($0)\"" }), \
+            "kills": \(kills.count), "killedMidRecovery": \(killedMidRecovery), "killKinds": \(kills.map { "\"\($0)\"" }), \
             "secondsToReady": \(recoveries.map { (($0 * 1000).rounded()) / 1000 }), \
             "outputsReceived": \(received.count), "distinctSeqReceived": \(bySeq.count), "republishedSeen": \(republished), \
             "highestSeq": \(highest)}

@@ -40,6 +40,10 @@ struct PostgresFaultTests {
 
         func touch(_ name: String) { _ = FileManager.default.createFile(atPath: control + "/" + name, contents: nil) }
         func happened(_ name: String) -> Bool { FileManager.default.fileExists(atPath: control + "/" + name) }
+        /// Client connections the proxy has accepted so far.
+        var accepted: Int {
+            (try? String(contentsOfFile: control + "/accepted", encoding: .utf8)).flatMap { Int($0) } ?? 0
+        }
 
         deinit {
             // SIGKILL: a child of the test runner inherits its blocked signals, SIGTERM among them.
@@ -125,12 +129,19 @@ struct PostgresFaultTests {
         let dealer = try peer.dealer(to: daemon.ack)
         #expect(try peer.ack(dealer, Fixtures.incident(id: "l-0", incidentId: "INC-L0"))[0] == "ok")
         // The network drops the connection; the server keeps the old session (and its lock).
+        let before = proxy.accepted
         proxy.touch("hold-upstream")
         proxy.touch("sever")
         #expect(Wait.until(seconds: 30) { proxy.happened("severed") })
-        Thread.sleep(forTimeInterval: 0.1)  // let the daemon's next batch find the connection broken
+        // The next event finds the connection broken: the daemon reconnects and waits for its
+        // lock, which the old session still holds, so the event is not acknowledged yet.
+        let next = Fixtures.incident(id: "l-1", incidentId: "INC-L1")
+        try dealer.send([next.topic, next.body])
+        #expect(Wait.until(seconds: 30) { proxy.accepted > before }, "the daemon did not reconnect")
+        #expect(try dealer.receive(within: 1) == nil, "acknowledged while the old session held the lock")
         proxy.touch("release-upstream")  // the server notices the old session is gone
-        #expect(try peer.ack(dealer, Fixtures.incident(id: "l-1", incidentId: "INC-L1"))[0] == "ok")
+        let reply = try #require(try dealer.receive(within: 30), "no acknowledgement once the old session ended")
+        #expect(String(decoding: reply[0], as: UTF8.self) == "ok", "\(reply.map { String(decoding: $0, as: UTF8.self) })")
         #expect(daemon.process.isRunning)
         #expect(try daemon.terminate() == 0)
     }

@@ -9,6 +9,7 @@ Control files in CONTROL_DIR (created by the test, removed by the proxy once act
 - hold-upstream: when closing a client's connection, keep its server session open (as a
   server that has not noticed a dead client does: the session keeps its locks) until
   release-upstream appears.
+The proxy keeps the number of client connections it has accepted in CONTROL_DIR/accepted.
 """
 import asyncio
 import os
@@ -18,6 +19,7 @@ LISTEN, UP_HOST, UP_PORT, CONTROL = int(sys.argv[1]), sys.argv[2], int(sys.argv[
 COMMIT_DONE = b"C\x00\x00\x00\x0bCOMMIT\x00"
 pairs = set()
 held = []
+accepted = 0
 
 
 def flag(name):
@@ -78,6 +80,12 @@ class Pair:
 
 
 async def serve(cr, cw):
+    global accepted
+    accepted += 1
+    path = os.path.join(CONTROL, "accepted")
+    with open(path + ".tmp", "w") as f:
+        f.write(str(accepted))
+    os.replace(path + ".tmp", path)
     ur, uw = await asyncio.open_connection(UP_HOST, UP_PORT)
     pair = Pair(cr, cw, ur, uw)
     pairs.add(pair)

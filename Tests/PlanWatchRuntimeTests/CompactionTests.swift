@@ -68,7 +68,10 @@ import Testing
         let dealer = try h.dealer()
         for i in 0..<20 { #expect(try h.peer.ack(dealer, Fixtures.incident(id: "w-\(i)", incidentId: "INC-W\(i)"))[0] == "ok") }
         // Checkpoints and compactions follow the ticks; wait until w-0 has been compacted away.
-        #expect(Wait.until(seconds: 60) { (try? JournalInspection.eventCounts(journalPath: h.directory.path + "/journal.sqlite")["anquan/w-0"]) == nil })
+        // (A journal that cannot be read counts as not compacted yet, not as compacted.)
+        #expect(Wait.until(seconds: 60) {
+            (try? JournalInspection.eventCounts(journalPath: h.directory.path + "/journal.sqlite")).map { $0["anquan/w-0"] == nil } ?? false
+        })
         // The window lets go after the compaction's checkpoint is taken in: w-0 is new again.
         #expect(Wait.until(seconds: 60) {
             (try? h.peer.ack(dealer, Fixtures.incident(id: "w-0", incidentId: "INC-W0")))?.first == "ok"
