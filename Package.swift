@@ -29,6 +29,10 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.21.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        // Microbenchmarks (Sources/planwatch-microbench). ordo-one/package-benchmark, the usual
+        // choice, needs ordo-one/swift-runtime-interposer on Linux with Swift 6.3, which this
+        // project's package mirror does not have.
+        .package(url: "https://github.com/google/swift-benchmark", from: "0.1.2"),
     ],
     targets: [
         .systemLibrary(
@@ -37,9 +41,15 @@ let package = Package(
             providers: [.apt(["libzmq3-dev"])]
         ),
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"], swiftSettings: strict),
+        // The contract's types: events and payloads, alerts, indicator updates, regions, dates.
         .target(name: "PlanWatchModel", swiftSettings: strict),
+        // What the host does with bytes: the JSON parser, the event decoder, ROUTER envelopes.
+        .target(name: "PlanWatchWire", dependencies: ["PlanWatchModel"], swiftSettings: strict),
+        // The SDK a handler author imports: the Handler protocol, books, deadlines, the model.
         .target(name: "HandlerKit", dependencies: ["PlanWatchModel"], swiftSettings: strict),
-        .target(name: "HandlerKitTesting", dependencies: ["HandlerKit"], swiftSettings: strict),
+        // The C ABI a handler built as a dynamic plugin exports, and the daemon loads.
+        .target(name: "HandlerPluginABI", dependencies: ["HandlerKit", "PlanWatchWire"], swiftSettings: strict),
+        .target(name: "HandlerKitTesting", dependencies: ["HandlerKit", "PlanWatchWire"], swiftSettings: strict),
         .target(
             name: "PlanFiles",
             dependencies: ["PlanWatchModel", .product(name: "Yams", package: "Yams")],
@@ -61,13 +71,13 @@ let package = Package(
             name: "Finance", dependencies: ["HandlerKit"],
             path: "Sources/Handlers/Finance", swiftSettings: strict),
         .target(
-            name: "FinancePlugin", dependencies: ["Finance", "HandlerKit"],
+            name: "FinancePlugin", dependencies: ["Finance", "HandlerKit", "HandlerPluginABI"],
             path: "Sources/HandlerPlugins/FinancePlugin", swiftSettings: strict),
         .target(
             name: "DigitalInfrastructure", dependencies: ["HandlerKit"],
             path: "Sources/Handlers/DigitalInfrastructure", swiftSettings: strict),
         .target(
-            name: "DigitalInfrastructurePlugin", dependencies: ["DigitalInfrastructure", "HandlerKit"],
+            name: "DigitalInfrastructurePlugin", dependencies: ["DigitalInfrastructure", "HandlerKit", "HandlerPluginABI"],
             path: "Sources/HandlerPlugins/DigitalInfrastructurePlugin", swiftSettings: strict),
         .target(
             name: "Inspection", dependencies: ["HandlerKit"],
@@ -101,7 +111,7 @@ let package = Package(
         .target(
             name: "PlanWatchRuntime",
             dependencies: [
-                "ZeroMQ", "PlanWatchModel", "HandlerKit",
+                "ZeroMQ", "PlanWatchModel", "PlanWatchWire", "HandlerKit", "HandlerPluginABI",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -119,7 +129,7 @@ let package = Package(
         .executableTarget(
             name: "planwatchd",
             dependencies: [
-                "PlanWatchRuntime", "PlanWatchConfig", "HandlerCatalog", "PlanFiles", "PlanWatchModel", "ZeroMQ",
+                "PlanWatchRuntime", "PlanWatchConfig", "HandlerCatalog", "HandlerPluginABI", "PlanFiles", "PlanWatchModel", "PlanWatchWire", "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -135,23 +145,31 @@ let package = Package(
         .executableTarget(
             name: "planwatch",
             dependencies: [
-                "ZeroMQ", "PlanWatchModel", "PlanWatchSimulator", "PlanFiles", "PlanWatchRuntime", "PlanWatchConfig", "HandlerCatalog",
+                "ZeroMQ", "PlanWatchModel", "PlanWatchWire", "PlanWatchSimulator", "PlanFiles", "PlanWatchRuntime", "PlanWatchConfig", "HandlerCatalog",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict),
+        .executableTarget(
+            name: "planwatch-microbench",
+            dependencies: [
+                "PlanWatchModel", "PlanWatchWire", "PlanWatchRuntime", "PlanWatchConfig", "PlanWatchSimulator", "HandlerCatalog", "HandlerKit",
+                "Finance", "DigitalInfrastructure",
+                .product(name: "Benchmark", package: "swift-benchmark"),
+            ],
+            swiftSettings: strict),
         .target(
-            name: "PoisonTestPlugin", dependencies: ["HandlerKit"], path: "Tests/PoisonTestPlugin", swiftSettings: strict),
+            name: "PoisonTestPlugin", dependencies: ["HandlerKit", "HandlerPluginABI"], path: "Tests/PoisonTestPlugin", swiftSettings: strict),
         .target(
-            name: "PlanWatchTestSupport", dependencies: ["ZeroMQ", "PlanWatchModel"], path: "Tests/Support",
+            name: "PlanWatchTestSupport", dependencies: ["ZeroMQ", "PlanWatchModel", "PlanWatchWire"], path: "Tests/Support",
             swiftSettings: strict),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "PlanWatchTestSupport"], swiftSettings: strict),
-        .testTarget(name: "PlanWatchModelTests", dependencies: ["PlanWatchModel", "PlanWatchTestSupport"], swiftSettings: strict),
+        .testTarget(name: "PlanWatchModelTests", dependencies: ["PlanWatchModel", "PlanWatchWire", "PlanWatchTestSupport"], swiftSettings: strict),
         // new-handler: targets
         .testTarget(
-            name: "CampusSafetyTests", dependencies: ["CampusSafety", "HandlerKitTesting", "PlanWatchTestSupport"],
+            name: "CampusSafetyTests", dependencies: ["CampusSafety", "HandlerKitTesting", "PlanWatchTestSupport", "PlanWatchWire"],
             swiftSettings: strict),
         .testTarget(name: "EnrolmentTests", dependencies: ["Enrolment", "HandlerKitTesting"], swiftSettings: strict),
         .testTarget(
@@ -172,7 +190,7 @@ let package = Package(
         .testTarget(
             name: "HTTPTests",
             dependencies: [
-                "planwatchd", "PlanWatchRuntime", "PlanWatchConfig", "HandlerCatalog", "PlanWatchModel",
+                "planwatchd", "PlanWatchRuntime", "PlanWatchConfig", "HandlerCatalog", "PlanWatchModel", "PlanWatchWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -194,7 +212,8 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "ZeroMQ", "PlanWatchModel", "PlanWatchTestSupport", "PlanWatchSimulator", "PlanWatchRuntime", "planwatchd",
+                "ZeroMQ", "PlanWatchModel", "PlanWatchWire", "PlanWatchTestSupport", "PlanWatchSimulator", "PlanWatchRuntime", "HandlerCatalog",
+                "planwatchd",
                 "planwatch",
             ],
             swiftSettings: strict),

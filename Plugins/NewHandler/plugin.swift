@@ -98,7 +98,7 @@ enum Templates {
 
                 public var name: String { "\(name)" }
                 public var eventTypes: [String] { [Self.eventType] }
-                public var payloadValidators: [String: EventDecoder.PayloadValidator] {
+                public var payloadValidators: [String: PayloadValidator] {
                     [Self.eventType: { (r: FieldReader) throws(Rejection) in _ = try Report(r) }]
                 }
                 public var manifest: HandlerManifest {

@@ -19,7 +19,7 @@ public protocol Handler: Sendable {
     var eventTypes: [String] { get }
 
     /// Types beyond CONTRACT.md that this handler adds, with their payload validators.
-    var payloadValidators: [String: EventDecoder.PayloadValidator] { get }
+    var payloadValidators: [String: PayloadValidator] { get }
 
     /// Its indicators and rules: plan targets may name its indicators (with the filters they
     /// declare), a deployment may restate its rules' owners, acknowledgement limits and
@@ -42,7 +42,7 @@ public protocol Handler: Sendable {
 
 extension Handler {
     /// No extra event types.
-    public var payloadValidators: [String: EventDecoder.PayloadValidator] { [:] }
+    public var payloadValidators: [String: PayloadValidator] { [:] }
 
     /// Nothing declared.
     public var manifest: HandlerManifest { HandlerManifest() }

@@ -1,4 +1,5 @@
 import HandlerKit
+import PlanWatchWire
 
 /// Drives one handler as the host would — events in order, a clock that moves — without
 /// sockets or files, and keeps everything it published for assertions.

@@ -1,6 +1,7 @@
 import Foundation
 import HandlerKit
 import Logging
+import PlanWatchWire
 import Synchronization
 import ZeroMQ
 
@@ -46,7 +47,7 @@ public final class Runtime: Sendable {
 
     /// The decoder for the contract's types plus those the handlers add.
     public static func decoder(for handlers: [any Handler], plugins: [PluginLibrary] = [], config: RuntimeConfig) -> EventDecoder {
-        var extra: [String: EventDecoder.PayloadValidator] = [:]
+        var extra: [String: PayloadValidator] = [:]
         for handler in handlers { extra.merge(handler.payloadValidators) { first, _ in first } }
         for plugin in plugins { extra.merge(plugin.payloadValidators) { first, _ in first } }
         return EventDecoder(maxBodyBytes: config.maxBodyBytes, extraTypes: extra, acceptsIndicators: config.acceptsIndicators)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PlanWatchModel
 import PlanWatchSimulator
+import PlanWatchWire
 import Synchronization
 import ZeroMQ
 

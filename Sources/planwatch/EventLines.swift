@@ -1,5 +1,6 @@
 import Foundation
 import PlanWatchModel
+import PlanWatchWire
 
 /// Events as JSON lines: one event body per line; blank lines and lines starting with `#` are skipped.
 struct EventLine {

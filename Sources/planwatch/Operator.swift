@@ -3,6 +3,7 @@ import Foundation
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
+import PlanWatchWire
 import Synchronization
 import PlanWatchModel
 import PlanWatchRuntime

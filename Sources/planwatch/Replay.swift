@@ -5,6 +5,7 @@ import Logging
 import PlanFiles
 import PlanWatchModel
 import PlanWatchRuntime
+import PlanWatchWire
 
 struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

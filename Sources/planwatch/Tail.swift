@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PlanWatchModel
+import PlanWatchWire
 import ZeroMQ
 
 struct Tail: ParsableCommand {

@@ -2,6 +2,7 @@ import CampusSafety
 import HandlerKit
 import HandlerKitTesting
 import PlanWatchTestSupport
+import PlanWatchWire
 import Testing
 
 @Suite struct CampusSafetyTests {

@@ -1,6 +1,8 @@
 import Foundation
+import HandlerCatalog
 import PlanWatchModel
 import PlanWatchTestSupport
+import PlanWatchWire
 import Testing
 import ZeroMQ
 
@@ -147,6 +149,39 @@ import ZeroMQ
             #expect(result.stdout.contains(measure), "\(measure) missing")
         }
         #expect(try String(contentsOfFile: table, encoding: .utf8).hasPrefix("| measure | value |"))
+    }
+
+    /// The microbenchmarks run, each a few iterations (as CI runs them): every stage the
+    /// daemon has is measured — each event type decoded, each built-in handler on its own
+    /// events, both outputs encoded, the journal's append — and none is silently skipped.
+    @Test func microbenchmarksMeasureEveryStageAtATinySize() throws {
+        let result = try run(
+            Products.path("planwatch-microbench"),
+            ["--allow-debug-build", "--iterations", "3", "--warmup-iterations", "0", "--format", "json"],
+            timeout: 600)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let start = try #require(result.stdout.firstIndex(of: "{"), "no JSON in \(result.stdout)")
+        guard case .object(let root) = try JSONParser.parse(Array(result.stdout[start...].utf8)),
+            case .array(let rows)? = root["benchmarks"]
+        else { throw TestFailure("not the benchmark report: \(result.stdout)") }
+        var timed: [String: Double] = [:]
+        for case .object(let row) in rows {
+            guard case .string(let name)? = row["name"] else { continue }
+            switch row["time"] {
+            case .double(let t)?: timed[name] = t
+            case .integer(let t)?: timed[name] = Double(t)
+            default: break
+            }
+        }
+        var expected = EventType.contract.map { "decode.\($0)" }
+        expected += HandlerCatalog.builtIn().flatMap(\.payloadValidators.keys).map { "decode.\($0)" }
+        expected += HandlerCatalog.builtIn().map(\.name).filter { $0 != "ProvinceRollup" }.map { "handler.\($0)" }
+        expected += ["encode.alert", "encode.indicator update", "journal.append 64 events, SQLite synchronous FULL"]
+        for name in expected {
+            let found = timed.first { $0.key == name || $0.key.hasPrefix(name + " (") }
+            #expect(found != nil, "no benchmark \(name) in \(timed.keys.sorted())")
+            #expect((found?.value ?? 0) > 0, "\(name) took no time")
+        }
     }
 
     /// An operator acknowledges with `planwatch ack`, the daemon is killed, and the alert, its

@@ -2,6 +2,7 @@ import Foundation
 import PlanWatchModel
 import PlanWatchRuntime
 import PlanWatchTestSupport
+import PlanWatchWire
 import Testing
 import ZeroMQ
 

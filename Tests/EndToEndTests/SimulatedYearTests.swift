@@ -2,6 +2,7 @@ import Foundation
 import PlanWatchModel
 import PlanWatchSimulator
 import PlanWatchTestSupport
+import PlanWatchWire
 import Testing
 import ZeroMQ
 

@@ -26,7 +26,7 @@ private func makeSlots() -> [any FuzzSlot] {
 
 private protocol FuzzSlot {
     var eventTypes: [String] { get }
-    var validators: [String: EventDecoder.PayloadValidator] { get }
+    var validators: [String: PayloadValidator] { get }
     mutating func handle(_ event: Event, _ context: HandlerContext) -> [HandlerOutput]
     mutating func tick(_ context: HandlerContext) -> [HandlerOutput]
 }
@@ -39,7 +39,7 @@ private struct Slot<H: Handler>: FuzzSlot {
         state = handler.makeInitialState()
     }
     var eventTypes: [String] { handler.eventTypes }
-    var validators: [String: EventDecoder.PayloadValidator] { handler.payloadValidators }
+    var validators: [String: PayloadValidator] { handler.payloadValidators }
     mutating func handle(_ event: Event, _ context: HandlerContext) -> [HandlerOutput] {
         (try? handler.handle(event, state: &state, context: context)) ?? []
     }
@@ -47,7 +47,7 @@ private struct Slot<H: Handler>: FuzzSlot {
 }
 
 private let decoder: EventDecoder = {
-    var extra: [String: EventDecoder.PayloadValidator] = [:]
+    var extra: [String: PayloadValidator] = [:]
     for slot in makeSlots() { extra.merge(slot.validators) { a, _ in a } }
     return EventDecoder(maxBodyBytes: 8192, extraTypes: extra, acceptsIndicators: true)
 }()

@@ -8,6 +8,7 @@ import Logging
 import PlanWatchConfig
 import PlanWatchModel
 import PlanWatchRuntime
+import PlanWatchWire
 import Prometheus
 import Testing
 

@@ -1,5 +1,6 @@
 import PlanWatchModel
 import PlanWatchTestSupport
+import PlanWatchWire
 import Testing
 
 /// CONTRACT.md's inbound rules: every accepted shape, and every rejection reason reached by

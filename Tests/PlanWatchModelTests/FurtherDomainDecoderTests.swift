@@ -1,4 +1,5 @@
 import PlanWatchModel
+import PlanWatchWire
 import Testing
 
 /// The further domains' payloads (docs/domains.md): each example decodes, and every field's

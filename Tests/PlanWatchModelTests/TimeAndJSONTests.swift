@@ -1,5 +1,6 @@
 import Foundation
 import PlanWatchModel
+import PlanWatchWire
 import Testing
 
 @Suite struct TimeAndJSONTests {

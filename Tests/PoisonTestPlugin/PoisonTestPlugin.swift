@@ -2,6 +2,7 @@
 // it counts safety incidents, throws on those whose description contains "THROW", and kills
 // the process (an arithmetic overflow, as a real bug would) on those that contain "TRAP".
 import HandlerKit
+import HandlerPluginABI
 
 struct PoisonHandler: Handler {
     struct State: Codable, Sendable, Equatable {

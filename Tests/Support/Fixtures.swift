@@ -1,5 +1,6 @@
 import Foundation
 import PlanWatchModel
+import PlanWatchWire
 
 /// Events with real region codes, as CONTRACT.md shows them.
 public enum Fixtures {

@@ -3,6 +3,7 @@
 // (plugins.directory / --plugin-dir) and it is loaded at start.
 import DigitalInfrastructure
 import HandlerKit
+import HandlerPluginABI
 
 @_cdecl("planwatch_plugin_handlerkit_version")
 public func pluginHandlerKitVersion() -> UnsafePointer<CChar> { HandlerKitPlugin.version }

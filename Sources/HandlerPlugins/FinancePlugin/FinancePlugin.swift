@@ -2,6 +2,7 @@
 // planwatchd's plugin directory (plugins.directory / --plugin-dir) and it is loaded at start.
 import Finance
 import HandlerKit
+import HandlerPluginABI
 
 @_cdecl("planwatch_plugin_handlerkit_version")
 public func pluginHandlerKitVersion() -> UnsafePointer<CChar> { HandlerKitPlugin.version }

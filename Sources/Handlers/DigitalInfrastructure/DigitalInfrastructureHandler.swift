@@ -26,7 +26,7 @@ public struct DigitalInfrastructureHandler: Handler {
 
     public var name: String { "DigitalInfrastructure" }
     public var eventTypes: [String] { [ClassroomInfrastructure.type] }
-    public var payloadValidators: [String: EventDecoder.PayloadValidator] {
+    public var payloadValidators: [String: PayloadValidator] {
         [ClassroomInfrastructure.type: { (r: FieldReader) throws(Rejection) in _ = try ClassroomInfrastructure(r) }]
     }
     public var manifest: HandlerManifest {

@@ -10,7 +10,7 @@ public struct FinanceHandler: Handler {
     public var name: String { "Finance" }
     public static let eventType = "finance.budget"
     public var eventTypes: [String] { [Self.eventType] }
-    public var payloadValidators: [String: EventDecoder.PayloadValidator] { [Self.eventType: { (r: FieldReader) throws(Rejection) in _ = try Budget(r) }] }
+    public var payloadValidators: [String: PayloadValidator] { [Self.eventType: { (r: FieldReader) throws(Rejection) in _ = try Budget(r) }] }
     public func makeInitialState() -> State { State() }
 
     static let decreased = RuleSpec(

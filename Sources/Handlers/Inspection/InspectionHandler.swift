@@ -24,7 +24,7 @@ public struct InspectionHandler: Handler {
 
     public var name: String { "Inspection" }
     public var eventTypes: [String] { [InspectionVisit.type, EventType.enrolmentCensus] }
-    public var payloadValidators: [String: EventDecoder.PayloadValidator] {
+    public var payloadValidators: [String: PayloadValidator] {
         [InspectionVisit.type: { (r: FieldReader) throws(Rejection) in _ = try InspectionVisit(r) }]
     }
     public var manifest: HandlerManifest {

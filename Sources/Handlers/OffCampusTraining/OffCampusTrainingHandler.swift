@@ -23,7 +23,7 @@ public struct OffCampusTrainingHandler: Handler {
 
     public var name: String { "OffCampusTraining" }
     public var eventTypes: [String] { [TrainingInspection.type] }
-    public var payloadValidators: [String: EventDecoder.PayloadValidator] {
+    public var payloadValidators: [String: PayloadValidator] {
         [TrainingInspection.type: { (r: FieldReader) throws(Rejection) in _ = try TrainingInspection(r) }]
     }
     public var manifest: HandlerManifest {

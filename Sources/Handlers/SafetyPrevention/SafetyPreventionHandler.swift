@@ -28,7 +28,7 @@ public struct SafetyPreventionHandler: Handler {
 
     public var name: String { "SafetyPrevention" }
     public var eventTypes: [String] { [SafetyHazard.type, SafetyDrill.type, EventType.enrolmentCensus] }
-    public var payloadValidators: [String: EventDecoder.PayloadValidator] {
+    public var payloadValidators: [String: PayloadValidator] {
         [
             SafetyHazard.type: { (r: FieldReader) throws(Rejection) in _ = try SafetyHazard(r) },
             SafetyDrill.type: { (r: FieldReader) throws(Rejection) in _ = try SafetyDrill(r) },

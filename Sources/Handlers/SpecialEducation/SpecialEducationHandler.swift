@@ -21,7 +21,7 @@ public struct SpecialEducationHandler: Handler {
 
     public var name: String { "SpecialEducation" }
     public var eventTypes: [String] { [SpecialPlacement.type] }
-    public var payloadValidators: [String: EventDecoder.PayloadValidator] {
+    public var payloadValidators: [String: PayloadValidator] {
         [SpecialPlacement.type: { (r: FieldReader) throws(Rejection) in _ = try SpecialPlacement(r) }]
     }
     public var manifest: HandlerManifest {

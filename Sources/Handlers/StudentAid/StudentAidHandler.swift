@@ -23,7 +23,7 @@ public struct StudentAidHandler: Handler {
 
     public var name: String { "StudentAid" }
     public var eventTypes: [String] { [AidPayment.type] }
-    public var payloadValidators: [String: EventDecoder.PayloadValidator] {
+    public var payloadValidators: [String: PayloadValidator] {
         [AidPayment.type: { (r: FieldReader) throws(Rejection) in _ = try AidPayment(r) }]
     }
     public var manifest: HandlerManifest {

@@ -36,7 +36,7 @@ public struct TeachersHandler: Handler {
 
     public var name: String { "Teachers" }
     public var eventTypes: [String] { [Self.rosterType, Self.trainingType] }
-    public var payloadValidators: [String: EventDecoder.PayloadValidator] {
+    public var payloadValidators: [String: PayloadValidator] {
         [
             Self.rosterType: { (r: FieldReader) throws(Rejection) in _ = try Roster(r) },
             Self.trainingType: { (r: FieldReader) throws(Rejection) in _ = try Training(r) },

@@ -34,7 +34,7 @@ public struct JSONObject: Sendable, Equatable {
         for (key, value) in members { self[key] = value }
     }
 
-    init(uncheckedMembers: [(key: String, value: JSONValue)]) { members = uncheckedMembers }
+    package init(uncheckedMembers: [(key: String, value: JSONValue)]) { members = uncheckedMembers }
 
     /// The value of `key`, or nil when absent.
     public subscript(key: String) -> JSONValue? {

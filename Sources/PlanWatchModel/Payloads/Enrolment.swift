@@ -22,7 +22,7 @@ public struct EnrolmentCensus: Sendable, Equatable, Codable {
     public var term: String
     public var classes: [ClassCount]
 
-    init(_ r: FieldReader) throws(Rejection) {
+    package init(_ r: FieldReader) throws(Rejection) {
         schoolId = try r.string("schoolId", length: 1...128)
         level = try r.enumeration("level", SchoolLevel.self)
         ownership = try r.enumeration("ownership", Ownership.self)
@@ -71,7 +71,7 @@ public struct EnrolmentChange: Sendable, Equatable, Codable {
     /// school closes a drop-out case).
     public var toSchoolId: String?
 
-    init(_ r: FieldReader) throws(Rejection) {
+    package init(_ r: FieldReader) throws(Rejection) {
         schoolId = try r.string("schoolId", length: 1...128)
         level = try r.enumeration("level", SchoolLevel.self)
         ownership = try r.enumeration("ownership", Ownership.self)

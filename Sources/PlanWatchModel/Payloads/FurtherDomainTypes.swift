@@ -3,7 +3,7 @@
 /// of them. This one is for tools that make or check events without the handlers: the
 /// simulator's tests, the fuzzer.
 public enum FurtherDomainTypes {
-    public static let validators: [String: EventDecoder.PayloadValidator] = [
+    public static let validators: [String: PayloadValidator] = [
         InspectionVisit.type: { (r: FieldReader) throws(Rejection) in _ = try InspectionVisit(r) },
         SafetyHazard.type: { (r: FieldReader) throws(Rejection) in _ = try SafetyHazard(r) },
         SafetyDrill.type: { (r: FieldReader) throws(Rejection) in _ = try SafetyDrill(r) },

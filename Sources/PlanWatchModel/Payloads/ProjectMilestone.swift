@@ -26,7 +26,7 @@ public struct ProjectMilestone: Sendable, Equatable, Codable {
     /// construction projects are public schools; 000 §9 counts 公办 seats).
     public var ownership: Ownership?
 
-    init(_ r: FieldReader) throws(Rejection) {
+    package init(_ r: FieldReader) throws(Rejection) {
         projectId = try r.string("projectId", length: 1...128)
         name = try r.string("name", length: 1...256)
         category = try r.enumeration("category", Category.self)

@@ -17,7 +17,7 @@ public struct SafetyIncident: Sendable, Equatable, Codable {
     public var resolvedAt: Timestamp?
     public var description: String?
 
-    init(_ r: FieldReader) throws(Rejection) {
+    package init(_ r: FieldReader) throws(Rejection) {
         incidentId = try r.string("incidentId", length: 1...128)
         schoolId = try r.string("schoolId", length: 1...128)
         category = try r.enumeration("category", Category.self)

@@ -1,5 +1,7 @@
 import Foundation
 import HandlerKit
+import HandlerPluginABI
+import PlanWatchWire
 
 /// A handler module built as a dynamic library, loaded with `dlopen` and called through
 /// HandlerKit's plugin ABI (see ``HandlerKitPlugin``).
@@ -96,8 +98,8 @@ public final class PluginLibrary: @unchecked Sendable {
     func makeInstance() -> UnsafeMutableRawPointer? { call(HandlerKitPlugin.Operation.create.rawValue, nil, nil, 0, nil, nil) }
 
     /// The payload validators of the plugin's event types: each asks the plugin.
-    var payloadValidators: [String: EventDecoder.PayloadValidator] {
-        var validators: [String: EventDecoder.PayloadValidator] = [:]
+    var payloadValidators: [String: PayloadValidator] {
+        var validators: [String: PayloadValidator] = [:]
         for type in payloadTypes {
             validators[type] = PluginValidator(library: self, type: type).validator
         }
@@ -134,7 +136,7 @@ struct PluginValidator: Sendable {
     let library: PluginLibrary
     let type: String
 
-    var validator: EventDecoder.PayloadValidator {
+    var validator: PayloadValidator {
         let (library, type) = (library, type)
         return { reader throws(Rejection) in
             try PluginValidator.check(library, type, reader)

@@ -1,5 +1,6 @@
 import Foundation
 import HandlerKit
+import PlanWatchWire
 
 /// A plugin's handler in the pipeline: state lives in the plugin, checkpointed as its JSON.
 final class PluginSlot: HandlerSlot {

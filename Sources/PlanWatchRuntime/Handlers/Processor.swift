@@ -1,6 +1,7 @@
 import Foundation
 import HandlerKit
 import Logging
+import PlanWatchWire
 
 /// A message ready for the PUB socket, with what the output store needs to know of it
 /// (so that nothing parses the body again).

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PlanWatchModel
+import PlanWatchWire
 import Synchronization
 import ZeroMQ
 

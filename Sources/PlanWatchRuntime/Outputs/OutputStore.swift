@@ -1,5 +1,6 @@
 import Foundation
 import PlanWatchModel
+import PlanWatchWire
 import Synchronization
 
 /// The daemon's current outputs: each indicator's latest value and each firing alert, with

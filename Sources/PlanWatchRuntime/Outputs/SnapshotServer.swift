@@ -2,6 +2,7 @@ import DequeModule
 import Foundation
 import Logging
 import PlanWatchModel
+import PlanWatchWire
 import ZeroMQ
 
 /// The snapshot ROUTER of CONTRACT.md (the ZeroMQ guide's Clone pattern): on

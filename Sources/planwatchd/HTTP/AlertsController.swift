@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import PlanWatchModel
 import PlanWatchRuntime
+import PlanWatchWire
 
 /// `/api/alerts` (firing, filtered by level, domain, region), `/api/alerts/ack` (the console's
 /// 确认 button) and `/api/alerts/history` (an alert's audit trail).

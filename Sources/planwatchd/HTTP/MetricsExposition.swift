@@ -1,4 +1,5 @@
 import Foundation
+import HandlerPluginABI
 import HandlerKit
 import Metrics
 import PlanWatchModel

@@ -4,6 +4,9 @@
     import Darwin
 #endif
 
+import HandlerKit
+import PlanWatchWire
+
 /// Building a handler as a dynamic plugin that `planwatchd` loads at start.
 ///
 /// The boundary is a small C ABI, so that a plugin and the daemon need not share Swift

@@ -1,4 +1,5 @@
 import Foundation
+import PlanWatchModel
 
 /// Codable values to and from JSON bytes, keys sorted (for checkpoints and the plugin ABI).
 public enum JSONCoding {

@@ -1,4 +1,5 @@
 import Foundation
+import PlanWatchModel
 
 /// Why a body is not acceptable JSON, with the byte offset where parsing stopped.
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {

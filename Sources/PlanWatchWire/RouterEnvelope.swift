@@ -1,3 +1,4 @@
+import PlanWatchModel
 /// Splits a message received on the acknowledged-ingest ROUTER into the peer's envelope
 /// (to send the reply back through) and the message itself.
 ///

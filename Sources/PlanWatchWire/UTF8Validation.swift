@@ -1,3 +1,4 @@
+import PlanWatchModel
 /// Strict UTF-8 validation (no overlongs, no surrogates, nothing above U+10FFFF).
 enum UTF8Validation {
     /// The offset of the first byte that starts an invalid sequence, or nil when all is valid.

@@ -1,9 +1,7 @@
+import PlanWatchModel
 /// Decodes and validates inbound messages exactly as CONTRACT.md says, giving either an
 /// ``Event`` or a ``Rejection`` with the contract's reason and a specific detail.
 public struct EventDecoder: Sendable {
-    /// Validates the payload of a type added by a handler module.
-    public typealias PayloadValidator = @Sendable (FieldReader) throws(Rejection) -> Void
-
     /// The largest body accepted, in bytes (64 KiB by default).
     public var maxBodyBytes: Int
     /// Types beyond the contract's four, with their payload validators.

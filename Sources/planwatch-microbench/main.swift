@@ -1,0 +1,154 @@
+// Microbenchmarks of the daemon's stages, one at a time, with google/swift-benchmark:
+// decoding each event type, each built-in handler on its own events, encoding the outputs,
+// and the journal's batched append. The whole daemon end to end is `planwatch bench`.
+//
+//   swift build -c release --product planwatch-microbench
+//   .build/release/planwatch-microbench                       # every benchmark
+//   .build/release/planwatch-microbench --filter 'handler'    # some of them
+//
+// The events are a simulated school year of the Zibo 2020 plan (the simulator's default),
+// judged against the shipped plans, so each handler sees the mix it sees in the demo.
+// Figures and what they mean: BENCHMARKS.md. CI runs every benchmark a few iterations
+// (`--iterations 3 --allow-debug-build`) to keep them working, and asserts no figure.
+import Benchmark
+import DigitalInfrastructure
+import Finance
+import Foundation
+import HandlerCatalog
+import HandlerKit
+import PlanWatchConfig
+import PlanWatchModel
+import PlanWatchRuntime
+import PlanWatchSimulator
+import PlanWatchWire
+
+// Every handler the demo runs: the built-in ones and the two shipped as plugins, here linked in.
+let handlers: [any Handler] = HandlerCatalog.builtIn() + [FinanceHandler(), DigitalInfrastructureHandler()]
+
+/// The simulated stream, decoded once, by event type.
+let stream = Simulator().events()
+let decoder = EventDecoder(extraTypes: handlers.reduce(into: [:]) { all, h in all.merge(h.payloadValidators) { a, _ in a } })
+var byType: [String: [(topic: [UInt8], body: [UInt8], event: Event)]] = [:]
+for simulated in stream {
+    let topic = Array(simulated.topic.utf8)
+    guard case .success(let event) = decoder.decode(topic: topic, body: simulated.body) else { continue }
+    byType[event.type, default: []].append((topic, simulated.body, event))
+}
+let events = byType.values.flatMap { $0 }.sorted { ($0.event.occurredAt, $0.event.id) < ($1.event.occurredAt, $1.event.id) }
+
+let settings: HandlerSettings
+do {
+    let plans = ["Plans/zibo-2020.yaml", "Plans/city-2023.yaml", "Plans/district-003-2024.yaml"]
+        .filter { FileManager.default.fileExists(atPath: $0) }
+    settings = try HandlerSettings.load(file: nil, plans: plans, clock: "event", calendars: [], manifests: handlers.map(\.manifest))
+} catch {
+    FileHandle.standardError.write(Data("planwatch-microbench: \(error)\n".utf8))
+    exit(1)
+}
+
+/// Cycles through `items`, one per call.
+struct Cycle<T> {
+    let items: [T]
+    var next = 0
+    mutating func take() -> T {
+        defer { next = (next + 1) % items.count }
+        return items[next]
+    }
+}
+
+let decoding = BenchmarkSuite(name: "decode") { suite in
+    for type in byType.keys.sorted() {
+        var messages = Cycle(items: byType[type]!)
+        suite.benchmark(type) {
+            let m = messages.take()
+            guard case .success = decoder.decode(topic: m.topic, body: m.body) else { fatalError("\(type) no longer decodes") }
+        }
+    }
+}
+
+/// One handler with its state, fed its own events in time order; the state starts again
+/// when the stream wraps round, so a run measures the year's mix rather than a state that
+/// grows with every lap.
+final class Feed<H: Handler> {
+    let handler: H
+    let events: [Event]
+    var state: H.State
+    var next = 0
+    private(set) var outputs: [HandlerOutput] = []
+
+    init(_ handler: H, events: [Event]) {
+        self.handler = handler
+        self.events = events
+        state = handler.makeInitialState()
+    }
+
+    func step(keeping: Bool = false) throws {
+        if next == events.count {
+            next = 0
+            state = handler.makeInitialState()
+        }
+        let event = events[next]
+        next += 1
+        let context = HandlerContext(
+            now: event.occurredAt, calendar: settings.calendar, timings: settings.timings, plans: settings.plans)
+        let out = try handler.handle(event, state: &state, context: context)
+        if keeping { outputs += out }
+    }
+}
+
+func feed<H: Handler>(_ handler: H) -> (name: String, count: Int, step: (Bool) throws -> Void, outputs: () -> [HandlerOutput]) {
+    let types = Set(handler.eventTypes)
+    let mine = events.filter { types.contains($0.event.type) || types.contains("*") }.map(\.event)
+    let feed = Feed(handler, events: mine)
+    return (handler.name, mine.count, { try feed.step(keeping: $0) }, { feed.outputs })
+}
+
+let feeds = handlers.map { feed($0) }.filter { $0.count > 0 }
+
+let handling = BenchmarkSuite(name: "handler") { suite in
+    for f in feeds {
+        suite.benchmark("\(f.name) (\(f.count) events)") { try f.step(false) }
+    }
+}
+
+// What the handlers output over the year, for the encoding benchmarks.
+var alerts: [Alert] = []
+var updates: [IndicatorUpdate] = []
+for f in feeds {
+    for _ in 0..<f.count { try f.step(true) }
+    for output in f.outputs() {
+        switch output {
+        case .alert(let a): alerts.append(a)
+        case .indicator(let u): updates.append(u)
+        }
+    }
+}
+
+let encoding = BenchmarkSuite(name: "encode") { suite in
+    if !alerts.isEmpty {
+        var items = Cycle(items: alerts)
+        suite.benchmark("alert") { _ = JSONWriter.bytes(items.take().body(seq: 1)) }
+    }
+    if !updates.isEmpty {
+        var items = Cycle(items: updates)
+        suite.benchmark("indicator update") { _ = JSONWriter.bytes(items.take().body(seq: 1)) }
+    }
+}
+
+let directory = FileManager.default.temporaryDirectory.appendingPathComponent("planwatch-microbench-\(getpid())")
+try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(at: directory) }
+
+let journaling = BenchmarkSuite(name: "journal") { suite in
+    // The pipeline appends what it took off the queue in one transaction; 64 is a batch at load.
+    for (name, full) in [("append 64 events, SQLite synchronous FULL", true), ("append 64 events, SQLite synchronous NORMAL", false)] {
+        let path = directory.appendingPathComponent("\(full ? "full" : "normal").sqlite").path
+        let journal = try! JournalAppendBench(path: path, synchronousFull: full)
+        var batches = Cycle(items: stride(from: 0, to: events.count - 64, by: 64).map { Array(events[$0..<$0 + 64]) })
+        suite.benchmark(name) {
+            try journal.append(batches.take().map { ($0.topic, $0.body, $0.event) })
+        }
+    }
+}
+
+Benchmark.main([decoding, handling, encoding, journaling])
