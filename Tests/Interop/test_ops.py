@@ -525,13 +525,12 @@ def test_alertmanager_inhibits_only_a_stale_lower_level_of_the_same_subject(ops_
 
 
 LEVELS = ("red", "orange", "yellow", "blue")  # highest first
-INHIBITING = ("red", "orange")  # the inhibit rules' sources
+INHIBITING = ("red", "orange", "yellow")  # the inhibit rules' sources
 
 
-def test_alertmanager_inhibits_each_lower_level_of_a_subject_by_red_and_orange_and_no_other(ops_alertmanager):
-    """Every pair of levels on one subject: under red or orange the lower is muted, the higher
-    never is (orange as well as red is a source: orange over yellow and over blue). Yellow is
-    no source in the config: a blue beside a yellow of the same subject stays active. Lone
+def test_alertmanager_inhibits_each_lower_level_of_a_subject_and_no_other(ops_alertmanager):
+    """Every pair of levels on one subject: the lower is muted, the higher never is (a stale
+    blue beside a yellow of the same subject too: the four levels are one ladder). Lone
     alerts of other subjects of the same rule and region stay active whatever is raised
     beside them."""
     rule, region = "projects.milestone_overdue", "379101"
