@@ -20,3 +20,17 @@ extension JournalInspection {
         return try journal.entryCount
     }
 }
+
+extension JournalInspection {
+    /// The live checkpoint's subjects (``SubjectMap`` rows), keyed `handler/path/key`, each
+    /// with its stored value as JSON text: what a restart reads back besides the states.
+    public static func checkpointSubjects(journalPath: String) throws -> [String: String] {
+        let journal = try JournalStore.open(journalPath, role: .reader)
+        defer { journal.close() }
+        var subjects: [String: String] = [:]
+        for (handler, stored) in try journal.loadCheckpoint().subjects {
+            for row in stored.rows { subjects["\(handler)/\(row.path)/\(row.key)"] = row.value.map { String(decoding: $0, as: UTF8.self) } }
+        }
+        return subjects
+    }
+}

@@ -15,7 +15,7 @@ final class Harness {
 
     init(
         directory: TemporaryDirectory = TemporaryDirectory(), handlers: [any Handler] = HandlerCatalog.builtIn(),
-        clock: ClockMode = .wall, configure: (inout RuntimeConfig) -> Void = { _ in }
+        clock: ClockMode = .wall, logger: Logger? = nil, configure: (inout RuntimeConfig) -> Void = { _ in }
     ) throws {
         self.directory = directory
         var config = RuntimeConfig()
@@ -27,9 +27,9 @@ final class Harness {
         config.tickIntervalMilliseconds = 100
         config.clock = clock
         configure(&config)
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        runtime = Runtime(config: config, handlers: handlers, logger: logger)
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .warning
+        runtime = Runtime(config: config, handlers: handlers, logger: logger ?? quiet)
         try runtime.start()
         endpoints = runtime.endpoints!
     }

@@ -33,27 +33,29 @@ public struct EnrolmentHandler: Handler {
     public func makeInitialState() -> State { State() }
 
     public struct State: Codable, Sendable, Equatable {
-        var classes: [String: ClassInfo] = [:]
-        var schools: [String: SchoolInfo] = [:]
-        var cases: [String: DropoutCase] = [:]
+        // Per subject, so that a checkpoint writes only the classes, schools, cases and
+        // timelines that changed since the last one (a city tracks a million classes).
+        var classes = SubjectMap<ClassInfo>()
+        var schools = SubjectMap<SchoolInfo>()
+        var cases = SubjectMap<DropoutCase>()
         var deadlines = DeadlineQueue()
         var alerts = AlertBook()
         var indicators = IndicatorBook()
-        var timelines: [String: Timeline] = [:]
+        var timelines = SubjectMap<Timeline>()
         public init() {}
 
         enum CodingKeys: String, CodingKey { case classes, schools, cases, deadlines, alerts, indicators, timelines }
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            classes = try c.decode([String: ClassInfo].self, forKey: .classes)
-            schools = try c.decode([String: SchoolInfo].self, forKey: .schools)
-            cases = try c.decode([String: DropoutCase].self, forKey: .cases)
+            classes = try c.decode(SubjectMap<ClassInfo>.self, forKey: .classes)
+            schools = try c.decode(SubjectMap<SchoolInfo>.self, forKey: .schools)
+            cases = try c.decode(SubjectMap<DropoutCase>.self, forKey: .cases)
             deadlines = try c.decode(DeadlineQueue.self, forKey: .deadlines)
             alerts = try c.decode(AlertBook.self, forKey: .alerts)
             indicators = try c.decode(IndicatorBook.self, forKey: .indicators)
             // Absent from checkpoints written before late events were placed by event time.
-            timelines = try c.decodeIfPresent([String: Timeline].self, forKey: .timelines) ?? [:]
+            timelines = try c.decodeIfPresent(SubjectMap<Timeline>.self, forKey: .timelines) ?? SubjectMap()
         }
     }
 

@@ -19,11 +19,17 @@ class HandlerSlot {
     /// Handles `event`, read from journal `entry` (whose bytes a plugin decodes itself).
     func handle(_ event: Event, entry: JournalEntry, context: HandlerContext) throws -> [HandlerOutput] { [] }
     func tick(context: HandlerContext) throws -> [HandlerOutput] { [] }
-    /// The state as it is now, to be encoded later (on another thread): a value copy, cheap.
-    func stateSnapshot() throws -> @Sendable () throws -> Data { { Data() } }
-    func restoreState(_ data: Data?) throws {}
-    /// True when `data` decodes to the state the handler holds now.
-    func stateMatches(_ data: Data?) -> Bool { false }
+    /// The state as it is now, for a checkpoint, to be encoded later (on another thread): a
+    /// value copy, cheap. A state with ``SubjectMap``s is encoded now instead, its subjects
+    /// that changed since the last checkpoint taken out as rows: copying it and mutating it
+    /// meanwhile would copy each whole map.
+    func stateSnapshot() throws -> @Sendable () throws -> (state: Data, subjects: HandlerSubjects?) { { (Data(), nil) } }
+    func restoreState(_ data: Data?, subjects: HandlerSubjects?) throws {}
+    /// True when `data` (and `subjects`) decode to the state the handler holds now.
+    func stateMatches(_ data: Data?, subjects: HandlerSubjects?) -> Bool { false }
+    /// A checkpoint failed after this handler's changed subjects were taken: the next one
+    /// writes every subject again.
+    func rewriteSubjects() {}
     /// What makes up one of the handler's indicator values, if it is the handler's.
     func explain(_ indicator: String, region: RegionCode) -> IndicatorExplanation? { nil }
 
@@ -55,23 +61,52 @@ private final class TypedSlot<H: Handler>: HandlerSlot {
         handler.explain(indicator, region: region, state: state)
     }
 
-    override func stateSnapshot() throws -> @Sendable () throws -> Data {
+    /// Whether the state has ``SubjectMap``s: learnt at the first checkpoint.
+    private var hasSubjects: Bool?
+    /// The next checkpoint writes every subject (the stored ones may not be the handler's).
+    private var rewrite = true
+
+    override func stateSnapshot() throws -> @Sendable () throws -> (state: Data, subjects: HandlerSubjects?) {
+        if hasSubjects != false {
+            let sink = SubjectSink(full: rewrite)
+            let encoder = JSONEncoder()
+            encoder.userInfo[.planwatchSubjects] = sink
+            let data = try encoder.encode(state)
+            hasSubjects = sink.maps > 0
+            if sink.maps > 0 {
+                rewrite = false
+                let subjects = HandlerSubjects(full: sink.full, rows: sink.rows)
+                return { (data, subjects) }
+            }
+            return { (data, nil) }
+        }
         let copy = state
         // Keys unsorted: a checkpoint is compared by value (stateMatches), never by bytes, and
         // sorting the keys of a million-class state costs seconds.
-        return { try JSONEncoder().encode(copy) }
+        return { (try JSONEncoder().encode(copy), nil) }
     }
 
-    override func stateMatches(_ data: Data?) -> Bool {
+    override func rewriteSubjects() { rewrite = true }
+
+    private func decode(_ data: Data, _ subjects: HandlerSubjects?) throws -> H.State {
+        let decoder = JSONDecoder()
+        decoder.userInfo[.planwatchSubjects] = SubjectSource(subjects?.rows ?? [])
+        return try decoder.decode(H.State.self, from: data)
+    }
+
+    override func stateMatches(_ data: Data?, subjects: HandlerSubjects?) -> Bool {
         guard let data else { return state == handler.makeInitialState() }
-        return (try? JSONDecoder().decode(H.State.self, from: data)) == state
+        return (try? decode(data, subjects)) == state
     }
 
-    override func restoreState(_ data: Data?) throws {
+    override func restoreState(_ data: Data?, subjects: HandlerSubjects?) throws {
+        // Anything but a state read back whole leaves stored subjects the handler may not have.
+        rewrite = true
         guard let data else {
             state = handler.makeInitialState()
             return
         }
-        state = try JSONDecoder().decode(H.State.self, from: data)
+        state = try decode(data, subjects)
+        rewrite = false
     }
 }

@@ -52,16 +52,16 @@ final class PluginSlot: HandlerSlot {
     }
 
     /// The plugin holds its state and is not thread-safe: encoded here, on the pipeline thread.
-    override func stateSnapshot() throws -> @Sendable () throws -> Data {
+    override func stateSnapshot() throws -> @Sendable () throws -> (state: Data, subjects: HandlerSubjects?) {
         let data = Data(library.invoke(.encodeState, instance, []))
-        return { data }
+        return { (data, nil) }
     }
 
-    override func restoreState(_ data: Data?) throws {
+    override func restoreState(_ data: Data?, subjects: HandlerSubjects?) throws {
         _ = try outputs(library.invoke(.restoreState, instance, data.map { [UInt8]($0) } ?? []))
     }
 
-    override func stateMatches(_ data: Data?) -> Bool {
+    override func stateMatches(_ data: Data?, subjects: HandlerSubjects?) -> Bool {
         guard let data else { return false }
         let reply = library.invoke(.stateMatches, instance, [UInt8](data))
         guard case .object(let o)? = try? JSONParser.parse(reply), case .bool(let matches)? = o["matches"] else { return false }

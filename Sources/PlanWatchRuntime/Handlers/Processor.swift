@@ -112,19 +112,19 @@ final class Processor {
     /// Loads the last checkpoint into the handlers. A state that no longer decodes (its
     /// type changed) starts empty and is rebuilt from the journal entries that follow.
     func restore(_ checkpoint: JournalCheckpoint) {
-        self.checkpoint = checkpoint
+        self.checkpoint = checkpoint.withoutSubjects
         failed = [:]
         seq = checkpoint.seq
         watermark = checkpoint.watermark
         desk.state = Self.deskState(in: checkpoint)
         for slot in slots {
             do {
-                try slot.restoreState(checkpoint.states[slot.name])
+                try slot.restoreState(checkpoint.states[slot.name], subjects: checkpoint.subjects[slot.name])
             } catch {
                 logger.warning(
                     "checkpoint state unreadable; starting the handler empty",
                     metadata: ["handler": "\(slot.name)", "error": "\(error)"])
-                try? slot.restoreState(nil)
+                try? slot.restoreState(nil, subjects: nil)
             }
         }
     }
@@ -136,16 +136,17 @@ final class Processor {
         let (seq, watermark, desk) = (self.seq, self.watermark, self.desk.state)
         return {
             var states: [String: Data] = [:]
-            for (name, encode) in encoders { states[name] = try encode() }
+            var subjects: [String: HandlerSubjects] = [:]
+            for (name, encode) in encoders { (states[name], subjects[name]) = try encode() }
             states[Self.deskKey] = try JSONEncoder().encode(desk)
-            return JournalCheckpoint(position: position, seq: seq, watermark: watermark, states: states)
+            return JournalCheckpoint(position: position, seq: seq, watermark: watermark, states: states, subjects: subjects, origin: .live)
         }
     }
 
     /// The names of the handlers whose state differs from `checkpoint`'s, plus `seq` and
     /// `watermark` when those differ.
     func differences(from checkpoint: JournalCheckpoint) -> [String] {
-        var names = slots.filter { !$0.stateMatches(checkpoint.states[$0.name]) }.map(\.name)
+        var names = slots.filter { !$0.stateMatches(checkpoint.states[$0.name], subjects: checkpoint.subjects[$0.name]) }.map(\.name)
         if seq != checkpoint.seq { names.append("seq (replayed \(seq), checkpoint \(checkpoint.seq))") }
         if watermark != checkpoint.watermark { names.append("watermark") }
         if Self.deskState(in: checkpoint) != desk.state { names.append("alert desk") }
@@ -166,9 +167,14 @@ final class Processor {
         return history
     }
 
+    /// A checkpoint was not saved: the subjects it took are written again by the next.
+    func checkpointFailed() {
+        for slot in slots { slot.rewriteSubjects() }
+    }
+
     /// Remembers a checkpoint that was saved, as the base for rebuilding a failed handler.
     func checkpointSaved(_ cp: JournalCheckpoint) {
-        checkpoint = cp
+        checkpoint = cp.withoutSubjects
         for name in failed.keys { failed[name] = failed[name]?.filter { $0 > cp.position } }
     }
 
@@ -348,7 +354,15 @@ final class Processor {
     /// withheld from it.
     private func rebuild(_ slot: HandlerSlot, before position: Int64) {
         do {
-            try slot.restoreState(checkpoint.states[slot.name])
+            // Its subjects are not kept in memory: read back from where the checkpoint came from
+            // (the live one may be newer than the one taken in, and is as good a start).
+            var checkpoint = try journal.load(self.checkpoint.origin, only: slot.name)
+            if checkpoint.position >= position {
+                // Saved since by a daemon writing this journal while it is replayed here: start
+                // from the journal's beginning instead.
+                checkpoint = try journal.load(.retained(.base), only: slot.name)
+            }
+            try slot.restoreState(checkpoint.states[slot.name], subjects: checkpoint.subjects[slot.name])
             var mark = checkpoint.watermark
             let skip = failed[slot.name] ?? []
             try journal.forEachEntry(after: checkpoint.position, before: position) { entry in

@@ -1,4 +1,5 @@
 import Foundation
+import HandlerKit
 import Logging
 import PlanWatchModel
 
@@ -31,10 +32,17 @@ protocol Journal: AnyObject, Sendable {
     /// Entries in the journal now (after compaction).
     var entryCount: Int { get throws }
 
-    func loadCheckpoint() throws -> JournalCheckpoint
+    /// The live checkpoint; with `only`, that handler's state and subjects alone.
+    func loadCheckpoint(only handler: String?) throws -> JournalCheckpoint
+    /// Saves the states, applies the subjects' changes, moves the checkpoint's position.
     func saveCheckpoint(_ checkpoint: JournalCheckpoint) throws
-    /// A checkpoint kept for compaction, with when it was made (ms since 1970).
-    func loadRetained(_ kind: RetainedCheckpoint) throws -> (checkpoint: JournalCheckpoint, createdAt: Int64)?
+    /// A checkpoint kept for compaction, with when it was made (ms since 1970); with `only`,
+    /// that handler's state and subjects alone.
+    func loadRetained(_ kind: RetainedCheckpoint, only handler: String?) throws -> (checkpoint: JournalCheckpoint, createdAt: Int64)?
+    /// Where a retained checkpoint is and when it was made, without reading it; nil when there is none.
+    func retained(_ kind: RetainedCheckpoint) throws -> (position: Int64, createdAt: Int64)?
+    /// Keeps `checkpoint`, just saved as the live one, as the compaction's candidate: its
+    /// states, and the live subjects (which are its subjects, since it was the last saved).
     func saveCandidate(_ checkpoint: JournalCheckpoint, createdAt: Int64) throws
     /// Makes the candidate the base and deletes every entry up to it, in one transaction.
     /// Returns how many entries were deleted.
@@ -71,7 +79,39 @@ struct JournalCheckpoint: Sendable {
     var position: Int64
     var seq: Int64
     var watermark: Int64 = 0
+    /// Each handler's state as JSON, with its ``SubjectMap``s' subjects taken out.
     var states: [String: Data]
+    /// The subjects of the handlers whose states have ``SubjectMap``s: loaded, every one; to
+    /// save, those that changed since the checkpoint before (or, `full`, every one).
+    var subjects: [String: HandlerSubjects] = [:]
+    /// Where it was read from, so that a handler rebuilt after a failure starts from the same one.
+    var origin: Origin = .none
+
+    enum Origin: Sendable, Equatable {
+        /// Not stored (the start of an empty journal).
+        case none
+        /// The live checkpoint (``Journal/loadCheckpoint(only:)``).
+        case live
+        /// A retained one (``Journal/loadRetained(_:only:)``).
+        case retained(RetainedCheckpoint)
+    }
+
+    /// The same checkpoint without its subjects (a city's worth of rows, not kept in memory).
+    var withoutSubjects: JournalCheckpoint {
+        var copy = self
+        copy.subjects = [:]
+        return copy
+    }
+}
+
+/// A handler's subjects in a checkpoint (see ``JournalCheckpoint/subjects``).
+struct HandlerSubjects: Sendable {
+    /// True: these are every subject the handler has (the stored ones are replaced).
+    var full: Bool
+    var rows: [SubjectRow]
+
+    /// The bytes of their keys and values.
+    var bytes: Int { rows.reduce(0) { $0 + $1.key.utf8.count + ($1.value?.count ?? 0) } }
 }
 
 /// A checkpoint kept besides the live one: `candidate` (waiting to age past the retention)
@@ -83,6 +123,22 @@ extension Journal {
     /// compacted, else an empty state at position 0.
     func replayBase() throws -> JournalCheckpoint {
         try loadRetained(.base)?.checkpoint ?? JournalCheckpoint(position: 0, seq: 0, states: [:])
+    }
+
+    func loadCheckpoint() throws -> JournalCheckpoint { try loadCheckpoint(only: nil) }
+
+    func loadRetained(_ kind: RetainedCheckpoint) throws -> (checkpoint: JournalCheckpoint, createdAt: Int64)? {
+        try loadRetained(kind, only: nil)
+    }
+
+    /// The stored checkpoint `origin` names, for one handler; an empty one for ``JournalCheckpoint/Origin/none``.
+    func load(_ origin: JournalCheckpoint.Origin, only handler: String) throws -> JournalCheckpoint {
+        switch origin {
+        case .none: return JournalCheckpoint(position: 0, seq: 0, states: [:])
+        case .live: return try loadCheckpoint(only: handler)
+        case .retained(let kind):
+            return try loadRetained(kind, only: handler)?.checkpoint ?? JournalCheckpoint(position: 0, seq: 0, states: [:])
+        }
     }
 }
 

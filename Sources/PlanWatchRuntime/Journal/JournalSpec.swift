@@ -55,6 +55,23 @@ enum JournalSpec {
                 """,
             ]
         },
+        // Checkpoints a subject at a time: the handlers' ``SubjectMap``s (a million classes)
+        // are rows, rewritten only when they change, instead of being part of the state's JSON.
+        // `path` is where the map is in the state, `key` the subject's key as UTF-8.
+        Migration(name: "v5-checkpoint-subjects") { d in
+            [
+                """
+                CREATE TABLE checkpoint_subject(
+                    handler TEXT NOT NULL, path TEXT NOT NULL, key \(d.blob) NOT NULL, value \(d.blob) NOT NULL,
+                    PRIMARY KEY(handler, path, key))\(d.withoutRowID)
+                """,
+                """
+                CREATE TABLE retained_subject(
+                    kind TEXT NOT NULL, handler TEXT NOT NULL, path TEXT NOT NULL, key \(d.blob) NOT NULL, value \(d.blob) NOT NULL,
+                    PRIMARY KEY(kind, handler, path, key))\(d.withoutRowID)
+                """,
+            ]
+        },
     ]
 
     /// Every statement in order, for PostgreSQL's version count.
@@ -90,4 +107,6 @@ extension JournalSpec.Dialect {
     var smallInt: String { self == .sqlite ? "INTEGER" : "SMALLINT" }
     /// The journal's position: SQLite's rowid (assigned on insert); PostgreSQL's is assigned by the writer.
     var key: String { self == .sqlite ? "INTEGER PRIMARY KEY" : "BIGINT PRIMARY KEY" }
+    /// A table stored in its primary key's order (SQLite; PostgreSQL has no such clause).
+    var withoutRowID: String { self == .sqlite ? " WITHOUT ROWID" : "" }
 }

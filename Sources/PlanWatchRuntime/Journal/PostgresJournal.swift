@@ -1,4 +1,5 @@
 import Foundation
+import HandlerKit
 import Logging
 import PlanWatchModel
 import PostgresNIO
@@ -397,17 +398,60 @@ final class PostgresJournal: Journal, Sendable {
         }
     }
 
-    func loadCheckpoint() throws -> JournalCheckpoint {
+    func loadCheckpoint(only handler: String?) throws -> JournalCheckpoint {
         try serial {
             let c = try live()
             var states: [String: Data] = [:]
-            for row in try run("SELECT handler, state FROM checkpoint", on: c).rows {
+            for row in try run("SELECT handler, state FROM checkpoint WHERE \(handler)::TEXT IS NULL OR handler = \(handler)", on: c).rows {
                 let (handler, state) = try row.decode((String, ByteBuffer).self)
                 states[handler] = Data(Array(buffer: state))
             }
-            return JournalCheckpoint(
+            var cp = JournalCheckpoint(
                 position: try meta(c, JournalSpec.Meta.checkpointPosition), seq: try meta(c, JournalSpec.Meta.checkpointSeq),
-                watermark: try meta(c, JournalSpec.Meta.checkpointWatermark), states: states)
+                watermark: try meta(c, JournalSpec.Meta.checkpointWatermark), states: states, origin: .live)
+            cp.subjects = try subjects(
+                run("SELECT handler, path, key, value FROM checkpoint_subject WHERE \(handler)::TEXT IS NULL OR handler = \(handler)", on: c))
+            return cp
+        }
+    }
+
+    /// Every subject row a query gives (handler, path, key, value), by handler.
+    private func subjects(_ result: PostgresQueryResult) throws -> [String: HandlerSubjects] {
+        var subjects: [String: HandlerSubjects] = [:]
+        for row in result.rows {
+            let (handler, path, key, value) = try row.decode((String, String, ByteBuffer, ByteBuffer).self)
+            subjects[handler, default: HandlerSubjects(full: true, rows: [])].rows.append(
+                SubjectRow(path: path, key: String(buffer: key), value: Data(Array(buffer: value))))
+        }
+        return subjects
+    }
+
+    /// Applies a checkpoint's subject changes to the live subjects.
+    private func applySubjects(_ c: PostgresConnection, _ all: [String: HandlerSubjects]) throws {
+        for (handler, subjects) in all.sorted(by: { $0.key < $1.key }) {
+            if subjects.full { try run("DELETE FROM checkpoint_subject WHERE handler = \(handler)", on: c) }
+            let set = subjects.rows.filter { $0.value != nil }
+            let removed = subjects.full ? [] : subjects.rows.filter { $0.value == nil }
+            if !set.isEmpty {
+                let paths = set.map(\.path)
+                let keys = set.map { ByteBuffer(bytes: Array($0.key.utf8)) }
+                let values = set.map { ByteBuffer(bytes: Array($0.value ?? Data())) }
+                try run(
+                    """
+                    INSERT INTO checkpoint_subject(handler, path, key, value)
+                    SELECT \(handler), p, k, v FROM unnest(\(paths)::TEXT[], \(keys)::BYTEA[], \(values)::BYTEA[]) AS u(p, k, v)
+                    ON CONFLICT (handler, path, key) DO UPDATE SET value = excluded.value
+                    """, on: c)
+            }
+            if !removed.isEmpty {
+                let paths = removed.map(\.path)
+                let keys = removed.map { ByteBuffer(bytes: Array($0.key.utf8)) }
+                try run(
+                    """
+                    DELETE FROM checkpoint_subject WHERE handler = \(handler)
+                    AND (path, key) IN (SELECT p, k FROM unnest(\(paths)::TEXT[], \(keys)::BYTEA[]) AS u(p, k))
+                    """, on: c)
+            }
         }
     }
 
@@ -416,6 +460,7 @@ final class PostgresJournal: Journal, Sendable {
             try transaction { c in
                 try run("DELETE FROM checkpoint", on: c)
                 try insertStates(c, table: "checkpoint", kind: nil, checkpoint.states)
+                try applySubjects(c, checkpoint.subjects)
                 try setMeta(c, JournalSpec.Meta.checkpointPosition, checkpoint.position)
                 try setMeta(c, JournalSpec.Meta.checkpointSeq, checkpoint.seq)
                 try setMeta(c, JournalSpec.Meta.checkpointWatermark, checkpoint.watermark)
@@ -423,20 +468,37 @@ final class PostgresJournal: Journal, Sendable {
         }
     }
 
-    func loadRetained(_ kind: RetainedCheckpoint) throws -> (checkpoint: JournalCheckpoint, createdAt: Int64)? {
+    func loadRetained(_ kind: RetainedCheckpoint, only handler: String?) throws -> (checkpoint: JournalCheckpoint, createdAt: Int64)? {
         try serial {
             let c = try live()
             let createdAt = try meta(c, JournalSpec.Meta.retained(kind, .createdAt))
             guard createdAt > 0 else { return nil }
             var states: [String: Data] = [:]
-            for row in try run("SELECT handler, state FROM retained_checkpoint WHERE kind = \(kind.rawValue)", on: c).rows {
+            for row in try run(
+                "SELECT handler, state FROM retained_checkpoint WHERE kind = \(kind.rawValue) AND (\(handler)::TEXT IS NULL OR handler = \(handler))",
+                on: c
+            ).rows {
                 let (handler, state) = try row.decode((String, ByteBuffer).self)
                 states[handler] = Data(Array(buffer: state))
             }
-            let cp = JournalCheckpoint(
+            var cp = JournalCheckpoint(
                 position: try meta(c, JournalSpec.Meta.retained(kind, .pos)), seq: try meta(c, JournalSpec.Meta.retained(kind, .seq)),
-                watermark: try meta(c, JournalSpec.Meta.retained(kind, .watermark)), states: states)
+                watermark: try meta(c, JournalSpec.Meta.retained(kind, .watermark)), states: states, origin: .retained(kind))
+            cp.subjects = try subjects(
+                run(
+                    """
+                    SELECT handler, path, key, value FROM retained_subject
+                    WHERE kind = \(kind.rawValue) AND (\(handler)::TEXT IS NULL OR handler = \(handler))
+                    """, on: c))
             return (cp, createdAt)
+        }
+    }
+
+    func retained(_ kind: RetainedCheckpoint) throws -> (position: Int64, createdAt: Int64)? {
+        try serial {
+            let c = try live()
+            let createdAt = try meta(c, JournalSpec.Meta.retained(kind, .createdAt))
+            return createdAt > 0 ? (try meta(c, JournalSpec.Meta.retained(kind, .pos)), createdAt) : nil
         }
     }
 
@@ -449,6 +511,10 @@ final class PostgresJournal: Journal, Sendable {
                 try setMeta(c, JournalSpec.Meta.retained(.candidate, .seq), checkpoint.seq)
                 try setMeta(c, JournalSpec.Meta.retained(.candidate, .watermark), checkpoint.watermark)
                 try setMeta(c, JournalSpec.Meta.retained(.candidate, .createdAt), createdAt)
+                try run("DELETE FROM retained_subject WHERE kind = 'candidate'", on: c)
+                try run(
+                    "INSERT INTO retained_subject(kind, handler, path, key, value) SELECT 'candidate', handler, path, key, value FROM checkpoint_subject",
+                    on: c)
             }
         }
     }
@@ -460,6 +526,8 @@ final class PostgresJournal: Journal, Sendable {
                 let position = try meta(c, JournalSpec.Meta.retained(.candidate, .pos))
                 try run("DELETE FROM retained_checkpoint WHERE kind = 'base'", on: c)
                 try run("UPDATE retained_checkpoint SET kind = 'base' WHERE kind = 'candidate'", on: c)
+                try run("DELETE FROM retained_subject WHERE kind = 'base'", on: c)
+                try run("UPDATE retained_subject SET kind = 'base' WHERE kind = 'candidate'", on: c)
                 for field in JournalSpec.RetainedField.allCases {
                     try setMeta(c, JournalSpec.Meta.retained(.base, field), try meta(c, JournalSpec.Meta.retained(.candidate, field)))
                     try setMeta(c, JournalSpec.Meta.retained(.candidate, field), 0)

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HandlerKit
 import PlanWatchModel
 
 /// The journal in a SQLite file (WAL), for one host.
@@ -115,15 +116,18 @@ final class SQLiteJournal: Journal {
         }
     }
 
-    func loadCheckpoint() throws -> JournalCheckpoint {
+    func loadCheckpoint(only handler: String?) throws -> JournalCheckpoint {
         try pool.read { db in
             var states: [String: Data] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT handler, state FROM checkpoint") {
+            for row in try Row.fetchAll(db, sql: "SELECT handler, state FROM checkpoint WHERE ? IS NULL OR handler = ?", arguments: [handler, handler]) {
                 states[row[0]] = row[1]
             }
-            return JournalCheckpoint(
+            var cp = JournalCheckpoint(
                 position: try Self.meta(db, JournalSpec.Meta.checkpointPosition), seq: try Self.meta(db, JournalSpec.Meta.checkpointSeq),
-                watermark: try Self.meta(db, JournalSpec.Meta.checkpointWatermark), states: states)
+                watermark: try Self.meta(db, JournalSpec.Meta.checkpointWatermark), states: states, origin: .live)
+            cp.subjects = try Self.subjects(
+                db, sql: "SELECT handler, path, key, value FROM checkpoint_subject WHERE ? IS NULL OR handler = ?", arguments: [handler, handler])
+            return cp
         }
     }
 
@@ -133,28 +137,72 @@ final class SQLiteJournal: Journal {
             for (handler, state) in checkpoint.states.sorted(by: { $0.key < $1.key }) {
                 try db.execute(sql: "INSERT INTO checkpoint(handler, state) VALUES (?, ?)", arguments: [handler, state])
             }
+            let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO checkpoint_subject(handler, path, key, value) VALUES (?, ?, ?, ?)")
+            let delete = try db.cachedStatement(sql: "DELETE FROM checkpoint_subject WHERE handler = ? AND path = ? AND key = ?")
+            for (handler, subjects) in checkpoint.subjects.sorted(by: { $0.key < $1.key }) {
+                if subjects.full { try db.execute(sql: "DELETE FROM checkpoint_subject WHERE handler = ?", arguments: [handler]) }
+                for row in subjects.rows {
+                    let key = Data(row.key.utf8)
+                    if let value = row.value {
+                        try upsert.execute(arguments: [handler, row.path, key, value])
+                    } else if !subjects.full {
+                        try delete.execute(arguments: [handler, row.path, key])
+                    }
+                }
+            }
             try Self.setMeta(db, JournalSpec.Meta.checkpointPosition, checkpoint.position)
             try Self.setMeta(db, JournalSpec.Meta.checkpointSeq, checkpoint.seq)
             try Self.setMeta(db, JournalSpec.Meta.checkpointWatermark, checkpoint.watermark)
         }
     }
 
-    func loadRetained(_ kind: RetainedCheckpoint) throws -> (checkpoint: JournalCheckpoint, createdAt: Int64)? {
+    func loadRetained(_ kind: RetainedCheckpoint, only handler: String?) throws -> (checkpoint: JournalCheckpoint, createdAt: Int64)? {
         try pool.read { db in
             guard try Self.meta(db, JournalSpec.Meta.retained(kind, .createdAt)) > 0 else { return nil }
             var states: [String: Data] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT handler, state FROM retained_checkpoint WHERE kind = ?", arguments: [kind.rawValue]) {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT handler, state FROM retained_checkpoint WHERE kind = ? AND (? IS NULL OR handler = ?)",
+                arguments: [kind.rawValue, handler, handler])
+            {
                 states[row[0]] = row[1]
             }
-            let cp = JournalCheckpoint(
+            var cp = JournalCheckpoint(
                 position: try Self.meta(db, JournalSpec.Meta.retained(kind, .pos)), seq: try Self.meta(db, JournalSpec.Meta.retained(kind, .seq)),
-                watermark: try Self.meta(db, JournalSpec.Meta.retained(kind, .watermark)), states: states)
+                watermark: try Self.meta(db, JournalSpec.Meta.retained(kind, .watermark)), states: states, origin: .retained(kind))
+            cp.subjects = try Self.subjects(
+                db, sql: "SELECT handler, path, key, value FROM retained_subject WHERE kind = ? AND (? IS NULL OR handler = ?)",
+                arguments: [kind.rawValue, handler, handler])
             return (cp, try Self.meta(db, JournalSpec.Meta.retained(kind, .createdAt)))
         }
     }
 
+    func retained(_ kind: RetainedCheckpoint) throws -> (position: Int64, createdAt: Int64)? {
+        try pool.read { db in
+            let createdAt = try Self.meta(db, JournalSpec.Meta.retained(kind, .createdAt))
+            return createdAt > 0 ? (try Self.meta(db, JournalSpec.Meta.retained(kind, .pos)), createdAt) : nil
+        }
+    }
+
     func saveCandidate(_ checkpoint: JournalCheckpoint, createdAt: Int64) throws {
-        try pool.write { db in try Self.store(db, checkpoint, as: .candidate, createdAt: createdAt) }
+        try pool.write { db in
+            try Self.store(db, checkpoint, as: .candidate, createdAt: createdAt)
+            try db.execute(sql: "DELETE FROM retained_subject WHERE kind = 'candidate'")
+            try db.execute(
+                sql: "INSERT INTO retained_subject(kind, handler, path, key, value) SELECT 'candidate', handler, path, key, value FROM checkpoint_subject")
+        }
+    }
+
+    /// Every subject row a query gives (handler, path, key, value), by handler.
+    private static func subjects(_ db: Database, sql: String, arguments: StatementArguments) throws -> [String: HandlerSubjects] {
+        var result: [String: HandlerSubjects] = [:]
+        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+        while let row = try rows.next() {
+            let handler: String = row[0]
+            let key: Data = row[2]
+            result[handler, default: HandlerSubjects(full: true, rows: [])].rows.append(
+                SubjectRow(path: row[1], key: String(decoding: key, as: UTF8.self), value: row[3]))
+        }
+        return result
     }
 
     /// Makes the candidate the base and deletes every journal entry up to it, in one transaction.
@@ -165,6 +213,8 @@ final class SQLiteJournal: Journal {
             let position = try Self.meta(db, JournalSpec.Meta.retained(.candidate, .pos))
             try db.execute(sql: "DELETE FROM retained_checkpoint WHERE kind = 'base'")
             try db.execute(sql: "UPDATE retained_checkpoint SET kind = 'base' WHERE kind = 'candidate'")
+            try db.execute(sql: "DELETE FROM retained_subject WHERE kind = 'base'")
+            try db.execute(sql: "UPDATE retained_subject SET kind = 'base' WHERE kind = 'candidate'")
             for field in JournalSpec.RetainedField.allCases {
                 try Self.setMeta(db, JournalSpec.Meta.retained(.base, field), try Self.meta(db, JournalSpec.Meta.retained(.candidate, field)))
                 try Self.setMeta(db, JournalSpec.Meta.retained(.candidate, field), 0)

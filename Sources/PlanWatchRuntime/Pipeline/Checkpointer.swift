@@ -57,7 +57,9 @@ final class Checkpointer {
             logger.info(
                 "checkpoint saved",
                 metadata: [
-                    "position": "\(checkpoint.position)", "bytes": "\(checkpoint.states.values.reduce(0) { $0 + $1.count })",
+                    "position": "\(checkpoint.position)",
+                    "bytes": "\(checkpoint.states.values.reduce(0) { $0 + $1.count } + checkpoint.subjects.values.reduce(0) { $0 + $1.bytes })",
+                    "subjects.written": "\(checkpoint.subjects.values.reduce(0) { $0 + $1.rows.count })",
                     "ms": "\((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)",
                 ])
             let compacted = try Self.compactIfDue(checkpoint, journal: journal, retention: retention, logger: logger)
@@ -76,17 +78,16 @@ final class Checkpointer {
     func drain() { writer.sync {} }
 
     /// The writer's last result, taken in on the pipeline thread: nil while none is new.
-    func absorb() -> Saved? {
+    func absorb() -> Result<Saved, any Error>? {
         guard let result = outcome.take() else { return nil }
         inFlight = false
         switch result {
         case .success(let saved):
             lastPosition = saved.checkpoint.position
-            return saved
         case .failure(let error):
             logger.error("checkpoint failed; will retry", metadata: ["error": "\(error)"])
-            return nil
         }
+        return result
     }
 
     /// Retention: the first checkpoint after a compaction waits as the candidate; once it is
@@ -97,15 +98,14 @@ final class Checkpointer {
     {
         guard retention > 0 else { return nil }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        guard let candidate = try journal.loadRetained(.candidate) else {
+        guard let candidate = try journal.retained(.candidate) else {
             try journal.saveCandidate(checkpoint, createdAt: now)
             return nil
         }
         guard now - candidate.createdAt >= retention else { return nil }
         let deleted = try journal.compactToCandidate()
-        logger.info(
-            "journal compacted", metadata: ["deleted": "\(deleted)", "base.position": "\(candidate.checkpoint.position)"])
+        logger.info("journal compacted", metadata: ["deleted": "\(deleted)", "base.position": "\(candidate.position)"])
         try journal.saveCandidate(checkpoint, createdAt: now)
-        return candidate.checkpoint.position
+        return candidate.position
     }
 }

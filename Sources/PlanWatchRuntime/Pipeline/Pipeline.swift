@@ -266,22 +266,33 @@ final class Pipeline {
         recordHistory()
         guard pendingHistory.isEmpty else { throw JournalError(description: "alert history not written; checkpoint postponed") }
         let outputs = store.snapshot()
-        try checkpointer.save(at: publishedThrough, wait: wait) {
-            let states = try processor.checkpointSnapshot(position: publishedThrough)
-            return {
-                var checkpoint = try states()
-                checkpoint.states[OutputStore.checkpointKey] = try outputs()
-                return checkpoint
+        do {
+            try checkpointer.save(at: publishedThrough, wait: wait) {
+                let states = try processor.checkpointSnapshot(position: publishedThrough)
+                return {
+                    var checkpoint = try states()
+                    checkpoint.states[OutputStore.checkpointKey] = try outputs()
+                    return checkpoint
+                }
             }
+        } catch {
+            // Some handlers' changed subjects may have been taken already.
+            processor.checkpointFailed()
+            throw error
         }
         if wait { absorbCheckpoint() }
     }
 
     /// Takes in the checkpoint writer's last result, on the pipeline thread.
     private func absorbCheckpoint() {
-        guard let saved = checkpointer.absorb() else { return }
-        processor.checkpointSaved(saved.checkpoint)
-        if let position = saved.compactedThrough { dedupe.forget(through: position) }
+        switch checkpointer.absorb() {
+        case .success(let saved)?:
+            processor.checkpointSaved(saved.checkpoint)
+            if let position = saved.compactedThrough { dedupe.forget(through: position) }
+        case .failure?:
+            processor.checkpointFailed()
+        case nil: break
+        }
     }
 
     private func sendReply(_ frames: [[UInt8]]) {

@@ -1,0 +1,160 @@
+import Foundation
+import Synchronization
+
+/// A handler's state per subject — one class, one school, one case — that the host
+/// checkpoints a subject at a time: a checkpoint writes only the subjects set or removed since
+/// the last one, so its cost follows what changed, not how much is tracked.
+///
+/// Use it like a dictionary for the parts of ``Handler/State`` that grow with the city (a
+/// million classes): `state.classes[id] = info`, `state.cases.removeValue(forKey: id)`. It is
+/// a value like any other: copies are independent, `==` compares the subjects, and outside a
+/// checkpoint it encodes as a JSON object, `{key: value}`.
+public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equatable, Codable {
+    private var storage: [String: Value]
+    /// The keys set or removed since the host last took them. Shared by copies of this map, so
+    /// it may name a few keys more than changed (a copy's changes, a call that threw): those
+    /// are written again unchanged, which is harmless; it never names fewer.
+    private var changes = SubjectChanges()
+
+    /// An empty map.
+    public init() { storage = [:] }
+
+    /// A map holding `subjects`, all of them new.
+    public init(_ subjects: [String: Value]) {
+        storage = subjects
+        changes.mark(subjects.keys)
+    }
+
+    public static func == (a: SubjectMap, b: SubjectMap) -> Bool { a.storage == b.storage }
+
+    /// Setting a subject to the value it has is no change (a census that repeats the classes
+    /// as they were writes none of them).
+    public subscript(key: String) -> Value? {
+        get { storage[key] }
+        set {
+            guard let newValue else {
+                removeValue(forKey: key)
+                return
+            }
+            if storage.updateValue(newValue, forKey: key) != newValue { changes.mark(key) }
+        }
+    }
+
+    public subscript(key: String, default value: @autoclosure () -> Value) -> Value {
+        get { storage[key] ?? value() }
+        set { self[key] = newValue }
+    }
+
+    @discardableResult
+    public mutating func removeValue(forKey key: String) -> Value? {
+        let old = storage.removeValue(forKey: key)
+        if old != nil { changes.mark(key) }
+        return old
+    }
+
+    public var count: Int { storage.count }
+    public var isEmpty: Bool { storage.isEmpty }
+    public var keys: Dictionary<String, Value>.Keys { storage.keys }
+    public var values: Dictionary<String, Value>.Values { storage.values }
+    /// The subjects as a plain dictionary (a copy on write, as any dictionary).
+    public var dictionary: [String: Value] { storage }
+
+    /// What a checkpoint writes in the state's own JSON where a map's subjects were taken out.
+    static var placeholder: String { "subjects in rows" }
+
+    public func encode(to encoder: any Encoder) throws {
+        if let sink = encoder.userInfo[.planwatchSubjects] as? SubjectSink {
+            let path = SubjectSink.path(encoder.codingPath)
+            sink.maps += 1
+            let keys = changes.take()
+            for key in sink.full ? Array(storage.keys) : keys {
+                sink.rows.append(SubjectRow(path: path, key: key, value: try storage[key].map { try sink.encoder.encode($0) }))
+            }
+            var container = encoder.singleValueContainer()
+            try container.encode(Self.placeholder)
+            return
+        }
+        try storage.encode(to: encoder)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let text = try? container.decode(String.self), text == Self.placeholder {
+            guard let source = decoder.userInfo[.planwatchSubjects] as? SubjectSource else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "a checkpoint's subjects without their rows")
+            }
+            storage = try source.values(at: SubjectSink.path(decoder.codingPath), as: Value.self)
+        } else {
+            storage = try container.decode([String: Value].self)
+        }
+    }
+}
+
+extension SubjectMap: Sequence {
+    public func makeIterator() -> Dictionary<String, Value>.Iterator { storage.makeIterator() }
+}
+
+/// Which keys of a ``SubjectMap`` changed since the host last took them.
+final class SubjectChanges: Sendable {
+    private let keys = Mutex<Set<String>>([])
+
+    func mark(_ key: String) { _ = keys.withLock { $0.insert(key) } }
+    func mark(_ more: some Sequence<String>) { keys.withLock { $0.formUnion(more) } }
+    func take() -> [String] { keys.withLock { k in defer { k.removeAll() }; return Array(k) } }
+}
+
+/// One subject of a ``SubjectMap`` as a checkpoint stores it: where the map is in the state
+/// (its coding path), the subject's key, and its value as JSON (nil: removed).
+package struct SubjectRow: Sendable, Equatable {
+    package var path: String
+    package var key: String
+    package var value: Data?
+
+    package init(path: String, key: String, value: Data?) {
+        self.path = path
+        self.key = key
+        self.value = value
+    }
+}
+
+extension CodingUserInfoKey {
+    /// Set by the host while it checkpoints a state (a ``SubjectSink``) or restores one (a
+    /// ``SubjectSource``).
+    package static let planwatchSubjects = CodingUserInfoKey(rawValue: "planwatch.subjects")!
+}
+
+/// Collects the subjects a checkpoint writes, while the host encodes a handler's state: only
+/// the changed ones, or with `full` every one (after a failed checkpoint, or a state the host
+/// could not read back).
+package final class SubjectSink: @unchecked Sendable {
+    package let full: Bool
+    package var rows: [SubjectRow] = []
+    /// How many maps the state had.
+    package var maps = 0
+    let encoder = JSONEncoder()
+
+    package init(full: Bool) { self.full = full }
+
+    static func path(_ codingPath: [any CodingKey]) -> String { codingPath.map(\.stringValue).joined(separator: ".") }
+}
+
+/// The stored subjects of a handler, by map, while the host decodes its checkpointed state.
+package final class SubjectSource: @unchecked Sendable {
+    private var byPath: [String: [(key: String, value: Data)]] = [:]
+    private let decoder = JSONDecoder()
+
+    package init(_ rows: [SubjectRow]) {
+        for row in rows {
+            guard let value = row.value else { continue }
+            byPath[row.path, default: []].append((row.key, value))
+        }
+    }
+
+    func values<Value: Decodable>(at path: String, as type: Value.Type) throws -> [String: Value] {
+        var result: [String: Value] = [:]
+        let rows = byPath[path] ?? []
+        result.reserveCapacity(rows.count)
+        for (key, value) in rows { result[key] = try decoder.decode(Value.self, from: value) }
+        return result
+    }
+}
