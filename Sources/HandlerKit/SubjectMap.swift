@@ -38,11 +38,21 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
             }
             if storage.updateValue(newValue, forKey: key) != newValue { changes.mark(key) }
         }
+        // A change in place (`map[key]?.count += 1`) mutates the stored value without a copy
+        // (a value that holds an array would be copied whole on every change otherwise).
+        _modify {
+            changes.mark(key)
+            yield &storage[key]
+        }
     }
 
     public subscript(key: String, default value: @autoclosure () -> Value) -> Value {
         get { storage[key] ?? value() }
         set { self[key] = newValue }
+        _modify {
+            changes.mark(key)
+            yield &storage[key, default: value()]
+        }
     }
 
     @discardableResult
