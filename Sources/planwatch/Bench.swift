@@ -237,6 +237,10 @@ final class BenchDaemon {
     let context = ZMQContext()
     private var sent = 0
 
+    /// Where each daemon's log goes, at info (`checkpoint saved` gives each checkpoint's bytes,
+    /// subjects written and milliseconds): `PLANWATCH_BENCH_LOG`, a file rewritten per daemon.
+    static let logFile = ProcessInfo.processInfo.environment["PLANWATCH_BENCH_LOG"]
+
     init(path: String) throws {
         directory = NSTemporaryDirectory() + "planwatch-bench-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -244,12 +248,19 @@ final class BenchDaemon {
         try (ProcessInfo.processInfo.environment["PLANWATCH_BENCH_CONFIG"] ?? "storage:\n  synchronous: normal\n").write(toFile: directory + "/bench.yaml", atomically: true, encoding: .utf8)
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = [
-            "--config", directory + "/bench.yaml", "--journal", directory + "/journal.sqlite", "--log-level", "warning",
+            "--config", directory + "/bench.yaml", "--journal", directory + "/journal.sqlite",
+            "--log-level", Self.logFile == nil ? "warning" : "info",
             "--ingest-bind", "tcp://127.0.0.1:\(ports[0])", "--ack-bind", "tcp://127.0.0.1:\(ports[1])",
             "--publish-bind", "tcp://127.0.0.1:\(ports[2])", "--snapshot-bind", "tcp://127.0.0.1:\(ports[3])",
             "--http-bind", "127.0.0.1:\(ports[4])",
         ]
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        if let logFile = Self.logFile, FileManager.default.createFile(atPath: logFile, contents: nil),
+            let log = FileHandle(forWritingAtPath: logFile)
+        {
+            process.standardError = log
+        } else {
+            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        }
         try process.run()
         let deadline = Date().addingTimeInterval(60)
         while (try? received()) == nil {
