@@ -19,12 +19,6 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
     /// An empty map.
     public init() { storage = [:] }
 
-    /// A map holding `subjects`, all of them new.
-    public init(_ subjects: [String: Value]) {
-        storage = subjects
-        changes.mark(subjects.keys)
-    }
-
     public static func == (a: SubjectMap, b: SubjectMap) -> Bool { a.storage == b.storage }
 
     /// Setting a subject to the value it has is no change (a census that repeats the classes
@@ -66,8 +60,6 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
     public var isEmpty: Bool { storage.isEmpty }
     public var keys: Dictionary<String, Value>.Keys { storage.keys }
     public var values: Dictionary<String, Value>.Values { storage.values }
-    /// The subjects as a plain dictionary (a copy on write, as any dictionary).
-    public var dictionary: [String: Value] { storage }
 
     /// What a checkpoint writes in the state's own JSON where a map's subjects were taken out.
     static var placeholder: String { "subjects in rows" }
@@ -109,7 +101,6 @@ final class SubjectChanges: Sendable {
     private let keys = Mutex<Set<String>>([])
 
     func mark(_ key: String) { _ = keys.withLock { $0.insert(key) } }
-    func mark(_ more: some Sequence<String>) { keys.withLock { $0.formUnion(more) } }
     func take() -> [String] { keys.withLock { k in defer { k.removeAll() }; return Array(k) } }
 }
 

@@ -144,7 +144,9 @@ let journaling = BenchmarkSuite(name: "journal") { suite in
     for (name, full) in [("append 64 events, SQLite synchronous FULL", true), ("append 64 events, SQLite synchronous NORMAL", false)] {
         let path = directory.appendingPathComponent("\(full ? "full" : "normal").sqlite").path
         let journal = try! JournalAppendBench(path: path, synchronousFull: full)
-        var batches = Cycle(items: stride(from: 0, to: events.count - 64, by: 64).map { Array(events[$0..<$0 + 64]) })
+        let all = stride(from: 0, to: events.count - 63, by: 64).map { Array(events[$0..<$0 + 64]) }
+        guard !all.isEmpty else { continue }
+        var batches = Cycle(items: all)
         suite.benchmark(name) {
             try journal.append(batches.take().map { ($0.topic, $0.body, $0.event) })
         }

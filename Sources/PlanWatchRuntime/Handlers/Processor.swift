@@ -94,7 +94,7 @@ final class Processor {
         self.journal = journal
         self.decoder = decoder
         self.logger = logger
-        checkpoint = JournalCheckpoint(position: 0, seq: 0, states: [:])
+        checkpoint = .empty
     }
 
     /// The handler (or the host) a crash guard spot names.

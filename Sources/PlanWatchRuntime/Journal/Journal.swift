@@ -96,6 +96,9 @@ struct JournalCheckpoint: Sendable {
         case retained(RetainedCheckpoint)
     }
 
+    /// No checkpoint: the state before the journal's first entry.
+    static let empty = JournalCheckpoint(position: 0, seq: 0, states: [:])
+
     /// The same checkpoint without its subjects (a city's worth of rows, not kept in memory).
     var withoutSubjects: JournalCheckpoint {
         var copy = self
@@ -121,9 +124,7 @@ enum RetainedCheckpoint: String, Sendable { case candidate, base }
 extension Journal {
     /// Where a replay from the start begins: the base checkpoint if the journal was
     /// compacted, else an empty state at position 0.
-    func replayBase() throws -> JournalCheckpoint {
-        try loadRetained(.base)?.checkpoint ?? JournalCheckpoint(position: 0, seq: 0, states: [:])
-    }
+    func replayBase() throws -> JournalCheckpoint { try loadRetained(.base)?.checkpoint ?? .empty }
 
     func loadCheckpoint() throws -> JournalCheckpoint { try loadCheckpoint(only: nil) }
 
@@ -134,10 +135,10 @@ extension Journal {
     /// The stored checkpoint `origin` names, for one handler; an empty one for ``JournalCheckpoint/Origin/none``.
     func load(_ origin: JournalCheckpoint.Origin, only handler: String) throws -> JournalCheckpoint {
         switch origin {
-        case .none: return JournalCheckpoint(position: 0, seq: 0, states: [:])
+        case .none: return .empty
         case .live: return try loadCheckpoint(only: handler)
         case .retained(let kind):
-            return try loadRetained(kind, only: handler)?.checkpoint ?? JournalCheckpoint(position: 0, seq: 0, states: [:])
+            return try loadRetained(kind, only: handler)?.checkpoint ?? .empty
         }
     }
 }
