@@ -43,7 +43,8 @@ final class Processor {
     let decoder: EventDecoder
     private let journal: any Journal
     private let logger: Logger
-    /// The last checkpoint, the base for rebuilding a handler whose call failed.
+    /// Where the last checkpoint is (``JournalCheckpoint/reference``): the base for rebuilding a
+    /// handler whose call failed.
     private var checkpoint: JournalCheckpoint
     /// Positions (after the checkpoint) each handler threw on, by handler name.
     private var failed: [String: Set<Int64>] = [:]
@@ -112,7 +113,7 @@ final class Processor {
     /// Loads the last checkpoint into the handlers. A state that no longer decodes (its
     /// type changed) starts empty and is rebuilt from the journal entries that follow.
     func restore(_ checkpoint: JournalCheckpoint) {
-        self.checkpoint = checkpoint.withoutSubjects
+        self.checkpoint = checkpoint.reference
         failed = [:]
         seq = checkpoint.seq
         watermark = checkpoint.watermark
@@ -174,7 +175,7 @@ final class Processor {
 
     /// Remembers a checkpoint that was saved, as the base for rebuilding a failed handler.
     func checkpointSaved(_ cp: JournalCheckpoint) {
-        checkpoint = cp.withoutSubjects
+        checkpoint = cp.reference
         for name in failed.keys { failed[name] = failed[name]?.filter { $0 > cp.position } }
     }
 

@@ -99,11 +99,10 @@ struct JournalCheckpoint: Sendable {
     /// No checkpoint: the state before the journal's first entry.
     static let empty = JournalCheckpoint(position: 0, seq: 0, states: [:])
 
-    /// The same checkpoint without its subjects (a city's worth of rows, not kept in memory).
-    var withoutSubjects: JournalCheckpoint {
-        var copy = self
-        copy.subjects = [:]
-        return copy
+    /// Where it is and where it came from, without its states and subjects: what a processor
+    /// keeps of it (they are in the journal, read back when a handler is rebuilt).
+    var reference: JournalCheckpoint {
+        JournalCheckpoint(position: position, seq: seq, watermark: watermark, states: [:], origin: origin)
     }
 }
 
