@@ -125,8 +125,7 @@ final class SQLiteJournal: Journal {
             var cp = JournalCheckpoint(
                 position: try Self.meta(db, JournalSpec.Meta.checkpointPosition), seq: try Self.meta(db, JournalSpec.Meta.checkpointSeq),
                 watermark: try Self.meta(db, JournalSpec.Meta.checkpointWatermark), states: states, origin: .live)
-            cp.subjects = try Self.subjects(
-                db, sql: "SELECT handler, path, key, value FROM checkpoint_subject WHERE ? IS NULL OR handler = ?", arguments: [handler, handler])
+            cp.subjects = try Self.subjects(db, table: "checkpoint_subject", kind: nil, only: handler)
             return cp
         }
     }
@@ -169,9 +168,7 @@ final class SQLiteJournal: Journal {
             var cp = JournalCheckpoint(
                 position: try Self.meta(db, JournalSpec.Meta.retained(kind, .pos)), seq: try Self.meta(db, JournalSpec.Meta.retained(kind, .seq)),
                 watermark: try Self.meta(db, JournalSpec.Meta.retained(kind, .watermark)), states: states, origin: .retained(kind))
-            cp.subjects = try Self.subjects(
-                db, sql: "SELECT handler, path, key, value FROM retained_subject WHERE kind = ? AND (? IS NULL OR handler = ?)",
-                arguments: [kind.rawValue, handler, handler])
+            cp.subjects = try Self.subjects(db, table: "retained_subject", kind: kind, only: handler)
             return (cp, try Self.meta(db, JournalSpec.Meta.retained(kind, .createdAt)))
         }
     }
@@ -192,10 +189,24 @@ final class SQLiteJournal: Journal {
         }
     }
 
-    /// Every subject row a query gives (handler, path, key, value), by handler.
-    private static func subjects(_ db: Database, sql: String, arguments: StatementArguments) throws -> [String: HandlerSubjects] {
+    /// The subjects of a checkpoint (live, or retained of `kind`), by handler; with `only`, that
+    /// handler's, read by the primary key (a rebuild must not scan another handler's million rows).
+    private static func subjects(_ db: Database, table: String, kind: RetainedCheckpoint?, only handler: String?) throws
+        -> [String: HandlerSubjects]
+    {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let kind {
+            conditions.append("kind = ?")
+            arguments += [kind.rawValue]
+        }
+        if let handler {
+            conditions.append("handler = ?")
+            arguments += [handler]
+        }
+        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         var result: [String: HandlerSubjects] = [:]
-        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+        let rows = try Row.fetchCursor(db, sql: "SELECT handler, path, key, value FROM \(table)\(filter)", arguments: arguments)
         while let row = try rows.next() {
             let handler: String = row[0]
             let key: Data = row[2]
