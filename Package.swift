@@ -186,7 +186,9 @@ let package = Package(
         .testTarget(name: "IngestMonitorTests", dependencies: ["IngestMonitor", "HandlerKitTesting"], swiftSettings: strict),
         .testTarget(name: "ProvinceRollupTests", dependencies: ["ProvinceRollup", "HandlerKitTesting"], swiftSettings: strict),
         .testTarget(name: "PlanFilesTests", dependencies: ["PlanFiles", "HandlerCatalog", "DigitalInfrastructure"], swiftSettings: strict),
-        .testTarget(name: "PlanWatchConfigTests", dependencies: ["PlanWatchConfig"], swiftSettings: strict),
+        .testTarget(
+            name: "PlanWatchConfigTests", dependencies: ["PlanWatchConfig", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         .testTarget(
             name: "HTTPTests",
             dependencies: [

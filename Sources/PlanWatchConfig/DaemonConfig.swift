@@ -139,9 +139,9 @@ package struct DaemonConfig: Decodable, Equatable {
     }
 
     /// Region prefixes a shard owns: 2 to 6 digits (a province, a city, a district).
-    package static func checkRegions(_ prefixes: [String], what: String) throws -> [String] {
+    private static func checkRegions(_ prefixes: [String]) throws -> [String] {
         for p in prefixes where !(2...6).contains(p.count) || !p.allSatisfy(\.isASCII) || !p.allSatisfy(\.isNumber) {
-            throw Invalid(description: "\(what): '\(p)' is not a region prefix (2 to 6 digits, e.g. 3703 for Zibo)")
+            throw Invalid(description: "ingest.regions (--ingest-region): '\(p)' is not a region prefix (2 to 6 digits, e.g. 3703 for Zibo)")
         }
         return prefixes
     }
@@ -224,6 +224,9 @@ package struct DaemonConfig: Decodable, Equatable {
         return (AlertPolicy(manifests: manifests, overrides: owners), RuleTimings(timings))
     }
 
+    /// The longest retention, about 114 years: keeping for ever is 0.
+    package static let maxRetentionHours: Double = 1_000_000
+
     /// Applies this file over the embedded defaults.
     package func apply(to runtime: inout RuntimeConfig) throws {
         if let v = storage?.path { runtime.journalPath = v }
@@ -241,17 +244,19 @@ package struct DaemonConfig: Decodable, Equatable {
             }
         }
         if let v = storage?.retentionHours {
-            guard v >= 0 else { throw Invalid(description: "storage.retentionHours must be 0 (keep for ever) or more, not \(v)") }
+            // A bound, so that no value (1e300, .inf) reaches the conversion to milliseconds.
+            guard v >= 0, v <= Self.maxRetentionHours else {
+                throw Invalid(
+                    description:
+                        "storage.retentionHours (--retention-hours) must be 0 (keep for ever) up to \(Int(Self.maxRetentionHours)) hours, not \(v)")
+            }
             runtime.retentionMilliseconds = Int64(v * 3_600_000)
         }
-        if let v = storage?.lockWaitSeconds {
-            guard v > 0, v <= 3600 else { throw Invalid(description: "storage.lockWaitSeconds must be more than 0 and at most 3600, not \(v)") }
-            runtime.journalLockWaitSeconds = v
-        }
+        if let v = storage?.lockWaitSeconds { runtime.journalLockWaitSeconds = v }
         if let v = ingest?.bind { runtime.ingestBind = v }
         if let v = ingest?.connect { runtime.ingestConnect = v }
         if let v = ingest?.topics { runtime.ingestTopics = v }
-        if let v = ingest?.regions { runtime.ingestRegions = try Self.checkRegions(v, what: "ingest.regions") }
+        if let v = ingest?.regions { runtime.ingestRegions = try Self.checkRegions(v) }
         if let v = ingest?.indicators { runtime.acceptsIndicators = v }
         if let v = ingest?.maxBodyBytes { runtime.maxBodyBytes = v }
         if let v = ingest?.receiveHighWaterMark { runtime.receiveHighWaterMark = v }

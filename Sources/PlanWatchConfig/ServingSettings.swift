@@ -16,8 +16,8 @@ public struct AlertmanagerSettings: Sendable, Equatable {
 }
 
 /// What `planwatchd` serves beside the bus — HTTP with its web config, and the Alertmanager
-/// bridge — resolved flags over file over defaults and checked once, here: the daemon refuses
-/// to start on exactly what `planwatch check-config` refuses.
+/// bridge — read from the config file (with the flags written into it: ``DaemonSettings``)
+/// over the defaults, and checked.
 public struct ServingSettings: Sendable {
     /// host and port; nil when HTTP is off.
     public var http: (host: String, port: Int)?
@@ -26,17 +26,8 @@ public struct ServingSettings: Sendable {
 
     public struct Invalid: Error, CustomStringConvertible { public let description: String }
 
-    /// The flags given on the command line (empty or nil: not given).
-    public struct Flags: Sendable {
-        public var httpBind: String?
-        public var webConfigFile: String?
-        public var alertmanagerURLs: [String] = []
-        public var externalURL: String?
-        public init() {}
-    }
-
-    package static func resolve(file: DaemonConfig?, flags: Flags = Flags()) throws -> ServingSettings {
-        let httpText = flags.httpBind ?? file?.http?.bind ?? "127.0.0.1:8080"
+    package static func resolve(file: DaemonConfig?) throws -> ServingSettings {
+        let httpText = file?.http?.bind ?? "127.0.0.1:8080"
         var http: (host: String, port: Int)?
         if httpText != "off" {
             guard let colon = httpText.lastIndex(of: ":"), let port = Int(httpText[httpText.index(after: colon)...]), (0...65_535).contains(port)
@@ -45,15 +36,14 @@ public struct ServingSettings: Sendable {
             }
             http = (String(httpText[..<colon]), port)
         }
-        let web = try (flags.webConfigFile ?? file?.http?.webConfigFile).map(WebConfig.load(path:)) ?? .none
+        let web = try file?.http?.webConfigFile.map(WebConfig.load(path:)) ?? .none
         if let http, !RuntimeConfig.isLoopback(http.host), web.tls == nil || web.users.isEmpty, file?.http?.allowPlaintext != true {
             throw Invalid(
                 description: "refusing to serve HTTP on \(http.host) without TLS and operators: the console shows pupils' records. "
                     + "Give a web config with tls_server_config and basic_auth_users (--web-config-file), bind loopback, "
                     + "or set http.allowPlaintext: true")
         }
-        let texts =
-            !flags.alertmanagerURLs.isEmpty ? flags.alertmanagerURLs : (file?.alertmanager?.url.map { [$0] } ?? []) + (file?.alertmanager?.urls ?? [])
+        let texts = (file?.alertmanager?.url.map { [$0] } ?? []) + (file?.alertmanager?.urls ?? [])
         let urls = try texts.map { text -> URL in
             guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https", url.host != nil else {
                 throw Invalid(description: "alertmanager URL '\(text)' is not an http(s) URL")
@@ -78,7 +68,7 @@ public struct ServingSettings: Sendable {
             throw Invalid(description: "alertmanager.batchSize must be 1–10000 and queueCapacity at least batchSize (at most 10000000)")
         }
         bridge.externalURL =
-            flags.externalURL ?? file?.http?.externalURL ?? http.map { "\(web.tls == nil ? "http" : "https")://\($0.host):\($0.port)" }
+            file?.http?.externalURL ?? http.map { "\(web.tls == nil ? "http" : "https")://\($0.host):\($0.port)" }
         return ServingSettings(http: http, web: web, alertmanager: bridge)
     }
 }

@@ -117,6 +117,27 @@ extension RuntimeConfig {
     /// Refuses what cannot work or must not be exposed, saying what to do instead. ``Runtime/start()``
     /// runs it, and so does `planwatch check-config`.
     public func validate() throws {
+        let ranges: [(key: String, value: Int, range: ClosedRange<Int>)] = [
+            ("ingest.maxBodyBytes", maxBodyBytes, 1...(64 << 20)),
+            ("ingest.receiveHighWaterMark", Int(receiveHighWaterMark), 0...Int(Int32.max)),
+            ("publish.sendHighWaterMark", Int(sendHighWaterMark), 0...Int(Int32.max)),
+            ("snapshot.sendHighWaterMark", Int(snapshotSendHighWaterMark), 0...Int(Int32.max)),
+            ("ack.sendHighWaterMark", Int(ackSendHighWaterMark), 0...Int(Int32.max)),
+            ("pipeline.maxBatch", maxBatch, 1...100_000),
+            ("pipeline.queueCapacity", queueCapacity, 1...100_000_000),
+            ("pipeline.tickIntervalMs (--tick-interval-ms)", tickIntervalMilliseconds, 1...3_600_000),
+            ("pipeline.checkpointEvery", checkpointEvery, 1...100_000_000),
+            ("pipeline.checkpointIntervalMs", checkpointIntervalMilliseconds, 1...86_400_000),
+        ]
+        for (key, value, range) in ranges where !range.contains(value) {
+            throw RuntimeError(description: "\(key) must be \(range.lowerBound) to \(range.upperBound), not \(value)")
+        }
+        guard retentionMilliseconds >= 0 else {
+            throw RuntimeError(description: "the retention must be 0 (keep for ever) or more, not \(retentionMilliseconds) ms")
+        }
+        guard journalLockWaitSeconds > 0, journalLockWaitSeconds <= 3600 else {
+            throw RuntimeError(description: "storage.lockWaitSeconds must be more than 0 and at most 3600, not \(journalLockWaitSeconds)")
+        }
         if curve != nil && !publishConnect.isEmpty {
             throw RuntimeError(
                 description: "publish.connect cannot be combined with curve: the PUB would connect as a CURVE server. "

@@ -27,21 +27,16 @@ struct CheckConfig: ParsableCommand {
     func run() throws {
         do {
             let config = try DaemonConfig.load(path: file)
-            var runtime = RuntimeConfig()
-            try config.apply(to: &runtime)
-            // What the daemon refuses at start before anything binds: the bus exposed without
-            // CURVE, HTTP beyond loopback without TLS and operators, a web config that does not
-            // load, Alertmanager settings out of range.
-            try runtime.validate()
-            let serving = try ServingSettings.resolve(file: config)
-            if let level = config.logLevel { _ = try DaemonConfig.logLevel(level) }
-            // As the daemon loads them: one that fails is left out unless required.
+            // As the daemon's start resolves it: plugins that fail are left out unless required;
+            // the bus exposed without CURVE, HTTP beyond loopback without TLS and operators, a web
+            // config that does not load, values out of range are refused.
             var quiet = Logger(label: "check-config")
             quiet.logLevel = .critical
-            let plugins = try PluginLoading.load(
-                directory: pluginDir ?? config.plugins?.directory, required: config.plugins?.required ?? [], logger: quiet)
-            let manifests = HandlerCatalog.builtIn().map(\.manifest) + plugins.map(\.manifest)
-            let settings = try HandlerSettings.load(file: config, plans: [], clock: nil, calendars: [], manifests: manifests)
+            var flags = DaemonSettings.Flags()
+            flags.pluginDirectory = pluginDir
+            let resolved = try DaemonSettings.resolve(
+                file: config, flags: flags, builtIn: HandlerCatalog.builtIn().map(\.manifest), logger: quiet)
+            let (settings, serving, plugins) = (resolved.handlers, resolved.serving, resolved.plugins)
             let summary =
                 "\(settings.plans.plans.count) plans, \(settings.calendar.years.count) calendar years, \(config.rules?.count ?? 0) rule settings, \(plugins.count) plugins, "
                 + "HTTP \(serving.http.map { "on \($0.host):\($0.port)\(serving.web.tls == nil ? "" : " with TLS"), \(serving.web.users.count) operators" } ?? "off"), "

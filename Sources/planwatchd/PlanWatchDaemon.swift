@@ -4,7 +4,6 @@ import Metrics
 import Prometheus
 import HandlerCatalog
 import Logging
-import PlanFiles
 import PlanWatchConfig
 import PlanWatchModel
 import PlanWatchRuntime
@@ -105,32 +104,25 @@ struct PlanWatchDaemon: AsyncParsableCommand {
         help: "What 'now' is for the handlers (clock): wall (receive time; production) or event (latest occurredAt; replays, simulations).")
     var clock: String?
 
+    /// The flags given, for ``DaemonSettings`` to write over the config file.
+    var flags: DaemonSettings.Flags {
+        var f = DaemonSettings.Flags()
+        (f.logLevel, f.journal, f.retentionHours, f.tickIntervalMs, f.clock) = (logLevel, journal, retentionHours, tickIntervalMs, clock)
+        (f.ingestBind, f.ingestConnect, f.ingestTopics, f.ingestRegions, f.ingestIndicators) =
+            (ingestBind, ingestConnect, ingestTopic, ingestRegion, ingestIndicators)
+        (f.ackBind, f.publishBind, f.publishConnect, f.snapshotBind) = (ackBind, publishBind, publishConnect, snapshotBind)
+        (f.httpBind, f.webConfigFile, f.alertmanagerURLs, f.externalURL) = (httpBind, webConfigFile, alertmanagerURL, externalURL)
+        (f.pluginDirectory, f.requiredPlugins, f.plans, f.calendars) = (pluginDir, requirePlugin, plan, calendar)
+        return f
+    }
+
     func run() async throws {
         let file: DaemonConfig?
-        do { file = try config.map(DaemonConfig.load(path:)) } catch { throw ValidationError("\(error)") }
-        var runtimeConfig = RuntimeConfig()
-        do { try file?.apply(to: &runtimeConfig) } catch { throw ValidationError("\(error)") }
-        if let journal { runtimeConfig.journalPath = journal }
-        if !ingestBind.isEmpty { runtimeConfig.ingestBind = ingestBind }
-        if !ingestConnect.isEmpty { runtimeConfig.ingestConnect = ingestConnect }
-        if !ingestTopic.isEmpty { runtimeConfig.ingestTopics = ingestTopic }
-        if !ackBind.isEmpty { runtimeConfig.ackBind = ackBind }
-        if !publishBind.isEmpty { runtimeConfig.publishBind = publishBind }
-        if !publishConnect.isEmpty { runtimeConfig.publishConnect = publishConnect }
-        if !ingestRegion.isEmpty {
-            do {
-                runtimeConfig.ingestRegions = try DaemonConfig.checkRegions(ingestRegion, what: "--ingest-region")
-            } catch { throw ValidationError("\(error)") }
-        }
-        if ingestIndicators { runtimeConfig.acceptsIndicators = true }
-        if !snapshotBind.isEmpty { runtimeConfig.snapshotBind = snapshotBind }
-        if let tickIntervalMs { runtimeConfig.tickIntervalMilliseconds = tickIntervalMs }
-        if let retentionHours {
-            guard retentionHours >= 0 else { throw ValidationError("--retention-hours must be 0 (keep for ever) or more") }
-            runtimeConfig.retentionMilliseconds = Int64(retentionHours * 3_600_000)
-        }
         let level: Logger.Level
-        do { level = try DaemonConfig.logLevel(logLevel ?? file?.logLevel ?? "info") } catch { throw ValidationError("\(error)") }
+        do {
+            file = try config.map(DaemonConfig.load(path:))
+            level = try DaemonSettings.logLevel(file: file, flags: flags)
+        } catch { throw ValidationError("\(error)") }
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         MetricsExposition.configure(&factory)
@@ -142,35 +134,13 @@ struct PlanWatchDaemon: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "planwatchd")
-        // The handlers first: what plan files and rules may name is what they declare.
-        let plugins: [PluginLibrary]
-        do {
-            plugins = try PluginLoading.load(
-                directory: pluginDir ?? file?.plugins?.directory,
-                required: requirePlugin.isEmpty ? (file?.plugins?.required ?? []) : requirePlugin, logger: logger)
-        } catch { throw ValidationError("\(error)") }
         let handlers = HandlerCatalog.builtIn()
-        let settings: HandlerSettings
+        let settings: DaemonSettings
         do {
-            settings = try HandlerSettings.load(
-                file: file, plans: plan, clock: clock, calendars: calendar, manifests: handlers.map(\.manifest) + plugins.map(\.manifest))
-        } catch {
-            throw ValidationError("\(error)")
-        }
-        settings.apply(to: &runtimeConfig)
-        let plans = settings.plans
-        let clockMode = settings.clock
-
-        var flags = ServingSettings.Flags()
-        (flags.httpBind, flags.webConfigFile, flags.alertmanagerURLs, flags.externalURL) = (httpBind, webConfigFile, alertmanagerURL, externalURL)
-        let serving: ServingSettings
-        do {
-            try runtimeConfig.validate()
-            serving = try ServingSettings.resolve(file: file, flags: flags)
-        } catch {
-            throw ValidationError("\(error)")
-        }
-        let (http, web, bridge) = (serving.http, serving.web, serving.alertmanager)
+            settings = try DaemonSettings.resolve(file: file, flags: flags, builtIn: handlers.map(\.manifest), logger: logger)
+        } catch { throw ValidationError("\(error)") }
+        let (runtimeConfig, plugins, plans, clockMode) = (settings.runtime, settings.plugins, settings.handlers.plans, settings.handlers.clock)
+        let (http, web, bridge) = (settings.serving.http, settings.serving.web, settings.serving.alertmanager)
 
         logger.info(
             "plans loaded",

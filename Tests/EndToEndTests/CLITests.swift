@@ -39,10 +39,16 @@ import ZeroMQ
             ("alertmanager: {url: \"http://127.0.0.1:9093\", batchSize: 0}", "alertmanager.batchSize must be 1–10000"),
             ("logLevel: loud", "log level 'loud' is not one of"),
             ("plugins: {directory: \"\(dir.path)\", required: [Finance]}", "required plugin 'Finance' was not found"),
+            ("pipeline: {maxBatch: 0}", "pipeline.maxBatch must be 1 to 100000, not 0"),
+            (
+                "storage: {path: \"\(dir.path)/r.sqlite\", retentionHours: .inf}",
+                "storage.retentionHours (--retention-hours) must be 0 (keep for ever) up to 1000000 hours, not inf"
+            ),
         ]
         for (i, c) in cases.enumerated() {
             let file = dir.path + "/c\(i).yaml"
-            try "storage: {path: \"\(dir.path)/j\(i).sqlite\"}\n\(c.config)\n".write(toFile: file, atomically: true, encoding: .utf8)
+            let storage = c.config.hasPrefix("storage:") ? "" : "storage: {path: \"\(dir.path)/j\(i).sqlite\"}\n"
+            try "\(storage)\(c.config)\n".write(toFile: file, atomically: true, encoding: .utf8)
             let checked = try run(Products.path("planwatch"), ["check-config", file])
             #expect(checked.status == 1 && checked.stdout.contains(c.says), "check-config \(c.config): \(checked.stdout)")
             let started = try run(Products.path("planwatchd"), ["--config", file], timeout: 60)
@@ -53,6 +59,18 @@ import ZeroMQ
         try "storage: {path: \"\(dir.path)/ok.sqlite\"}\nhttp: {bind: \"127.0.0.1:0\"}\n".write(toFile: ok, atomically: true, encoding: .utf8)
         let checked = try run(Products.path("planwatch"), ["check-config", ok])
         #expect(checked.status == 0 && checked.stdout.contains("HTTP on 127.0.0.1:0, 0 operators"), "\(checked.stdout)")
+        // Flags are written over the file's keys and checked by the same rules; each error
+        // names the key and the flag.
+        let flagged: [(flags: [String], says: String)] = [
+            (["--retention-hours", "1e300"], "storage.retentionHours (--retention-hours) must be 0 (keep for ever) up to 1000000 hours"),
+            (["--ingest-region", "37x"], "ingest.regions (--ingest-region): '37x' is not a region prefix"),
+            (["--tick-interval-ms", "0"], "pipeline.tickIntervalMs (--tick-interval-ms) must be 1 to 3600000, not 0"),
+            (["--http-bind", "0.0.0.0:8080"], "refusing to serve HTTP on 0.0.0.0 without TLS and operators"),
+        ]
+        for f in flagged {
+            let started = try run(Products.path("planwatchd"), ["--config", ok] + f.flags, timeout: 60)
+            #expect(started.status != 0 && started.stderr.contains(f.says), "planwatchd \(f.flags): \(started.stderr)")
+        }
     }
 
     @Test func publishWithAckReportsCountsAndReasons() throws {
