@@ -99,11 +99,19 @@ struct PostgresFaultTests {
         producer.start()
         var terminated = 0
         for round in 1...5 {
-            _ = Wait.until(seconds: 120) { acked.withLock { $0.count } >= round * 100 }
-            let kill = try run(
-                "/usr/bin/psql",
-                [server, "-tAc", "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '\(database)'"])
-            terminated += Int(kill.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            #expect(
+                Wait.until(seconds: 120) { acked.withLock { $0.count } >= round * 100 },
+                "round \(round): acknowledged \(acked.withLock { $0.count }); the daemon's log ends: \(daemon.log.suffix(3000))")
+            // While the daemon reconnects it has no session to end: try again until one ends.
+            let ended = Wait.until(seconds: 60) {
+                let kill = try? run(
+                    "/usr/bin/psql",
+                    [server, "-tAc", "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '\(database)'"])
+                let count = kill.flatMap { Int($0.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
+                terminated += count
+                return count > 0
+            }
+            #expect(ended, "round \(round): no session of the daemon to end; its log ends: \(daemon.log.suffix(3000))")
         }
         #expect(
             Wait.until(seconds: 300) { acked.withLock { $0.count } == 600 },
