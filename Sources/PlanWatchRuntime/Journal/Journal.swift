@@ -99,6 +99,12 @@ struct JournalCheckpoint: Sendable {
     /// No checkpoint: the state before the journal's first entry.
     static let empty = JournalCheckpoint(position: 0, seq: 0, states: [:])
 
+    /// The bytes written per part (a handler, the alert desk, the output store): its state
+    /// and its subjects.
+    var bytes: [String: Int] {
+        states.mapValues(\.count).merging(subjects.mapValues(\.bytes), uniquingKeysWith: +)
+    }
+
     /// Where it is and where it came from, without its states and subjects: what a processor
     /// keeps of it (they are in the journal, read back when a handler is rebuilt).
     var reference: JournalCheckpoint {

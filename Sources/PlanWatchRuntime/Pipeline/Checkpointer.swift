@@ -58,7 +58,9 @@ final class Checkpointer {
                 "checkpoint saved",
                 metadata: [
                     "position": "\(checkpoint.position)",
-                    "bytes": "\(checkpoint.states.values.reduce(0) { $0 + $1.count } + checkpoint.subjects.values.reduce(0) { $0 + $1.bytes })",
+                    "bytes": "\(checkpoint.bytes.values.reduce(0, +))",
+                    // What makes it large: the three largest parts (a handler, _desk, _outputs).
+                    "largest": "\(checkpoint.bytes.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key) \($0.value)" }.joined(separator: ", "))",
                     "subjects.written": "\(checkpoint.subjects.values.reduce(0) { $0 + $1.rows.count })",
                     "ms": "\((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)",
                 ])
