@@ -4,8 +4,8 @@
 /// Keep an `AlertBook` in your handler's state and ask it to ``fire(_:)`` or
 /// ``resolve(fingerprint:at:causes:summary:)``; publish what it returns.
 public struct AlertBook: Codable, Sendable, Equatable {
-    /// Firing alerts by fingerprint.
-    public private(set) var firing: [String: Alert] = [:]
+    /// Firing alerts by fingerprint; a checkpoint writes those that changed.
+    public private(set) var firing = SubjectMap<Alert>()
 
     /// An empty book.
     public init() {}

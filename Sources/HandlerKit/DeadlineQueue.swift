@@ -1,5 +1,6 @@
 /// Deadlines by time, for rules that fire when a date passes with no event at all.
-/// A binary heap: scheduling and expiring cost O(log n), whatever else is tracked.
+/// A binary heap: scheduling and expiring cost O(log n), whatever else is tracked. A
+/// checkpoint writes the keys whose deadlines changed since the last one, not the whole queue.
 ///
 /// Entries are not removed when they become moot; check, when one is due, whether it still
 /// applies (its subject may have been resolved or rescheduled).
@@ -17,20 +18,50 @@ public struct DeadlineQueue: Codable, Sendable, Equatable {
     }
 
     private var heap: [Entry] = []
+    /// The same entries by key, each key's due times in ascending order: what is encoded (a
+    /// checkpoint writes the keys that changed). The heap is built from it when read back.
+    private var pending = SubjectMap<[Int64]>()
 
     /// An empty queue.
     public init() {}
 
-    public static func == (a: DeadlineQueue, b: DeadlineQueue) -> Bool {
-        a.heap.count == b.heap.count && a.heap.sorted(by: <) == b.heap.sorted(by: <)
+    private enum CodingKeys: String, CodingKey {
+        case pending
+        /// How a queue was encoded before 2026-12: the heap's entries.
+        case heap
     }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        if let entries = try container.decodeIfPresent([Entry].self, forKey: .heap) {
+            for entry in entries { schedule(entry.key, atMilliseconds: entry.due) }
+            return
+        }
+        pending = try container.decode(SubjectMap<[Int64]>.self, forKey: .pending)
+        // Entries in ascending order are a heap already.
+        heap = pending.flatMap { key, dues in dues.map { Entry(due: $0, key: key) } }.sorted(by: <)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(pending, forKey: .pending)
+    }
+
+    public static func == (a: DeadlineQueue, b: DeadlineQueue) -> Bool { a.pending == b.pending }
 
     /// How many deadlines are pending.
     public var count: Int { heap.count }
 
     /// Schedules `key` at `time`.
     public mutating func schedule(_ key: String, at time: Timestamp) {
-        heap.append(Entry(due: time.epochMilliseconds, key: key))
+        schedule(key, atMilliseconds: time.epochMilliseconds)
+    }
+
+    private mutating func schedule(_ key: String, atMilliseconds due: Int64) {
+        var dues = pending[key] ?? []
+        dues.insert(due, at: dues.firstIndex { $0 > due } ?? dues.endIndex)
+        pending[key] = dues
+        heap.append(Entry(due: due, key: key))
         var i = heap.count - 1
         while i > 0 {
             let parent = (i - 1) / 2
@@ -45,6 +76,10 @@ public struct DeadlineQueue: Codable, Sendable, Equatable {
         var due: [Entry] = []
         while let first = heap.first, first.due <= now.epochMilliseconds {
             due.append(first)
+            if var dues = pending[first.key], let i = dues.firstIndex(of: first.due) {
+                dues.remove(at: i)
+                pending[first.key] = dues.isEmpty ? nil : dues
+            }
             let last = heap.removeLast()
             if heap.isEmpty { break }
             heap[0] = last

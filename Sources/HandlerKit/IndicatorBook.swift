@@ -99,8 +99,10 @@ public struct IndicatorBook: Codable, Sendable, Equatable {
     private var finals: [String: TargetStatus] = [:]
     /// Topics (`series|region`) to publish at the next flush.
     private var dirty: Set<String> = []
-    /// Each subject's share, by indicator, then the region it was added at, then subject.
-    private var parts: [String: [String: [String: IndicatorContribution]]] = [:]
+    /// Each subject's share, by indicator, then the region it was added at, then subject: a
+    /// checkpoint writes the shares that changed. (A region's map stays once made, empty or
+    /// not: a map dropped from the state would leave its stored rows behind.)
+    private var parts: [String: [String: SubjectMap<IndicatorContribution>]] = [:]
     static let causesKept = 20
 
     /// An empty book.
@@ -117,7 +119,7 @@ public struct IndicatorBook: Codable, Sendable, Equatable {
         baselines = try c.decodeIfPresent([String: Baseline].self, forKey: .baselines) ?? [:]
         finals = try c.decodeIfPresent([String: TargetStatus].self, forKey: .finals) ?? [:]
         dirty = try c.decode(Set<String>.self, forKey: .dirty)
-        parts = try c.decodeIfPresent([String: [String: [String: IndicatorContribution]]].self, forKey: .parts) ?? [:]
+        parts = try c.decodeIfPresent([String: [String: SubjectMap<IndicatorContribution>]].self, forKey: .parts) ?? [:]
     }
 
     private static func key(_ indicator: String, _ region: RegionCode) -> String { "\(indicator)|\(region.code)" }
@@ -191,7 +193,7 @@ public struct IndicatorBook: Codable, Sendable, Equatable {
     private mutating func attribute(_ indicator: String, region: RegionCode, subject: String, numerator: Int64, denominator: Int64, cause: String?) {
         let empty = IndicatorContribution(subject: subject, region: region, numerator: 0, denominator: 0, events: [])
         var gone = false
-        Self.change(&parts[indicator, default: [:]][region.code, default: [:]][subject, default: empty]) { part in
+        Self.change(&parts[indicator, default: [:]][region.code, default: SubjectMap()][subject, default: empty]) { part in
             part.numerator = SafeInteger.add(part.numerator, numerator)
             part.denominator = SafeInteger.add(part.denominator, denominator)
             if let cause, part.events.last != cause {

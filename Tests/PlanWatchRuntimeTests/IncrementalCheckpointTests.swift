@@ -9,6 +9,21 @@ import PlanWatchWire
 import Synchronization
 import Testing
 
+/// A state encoded as a checkpoint encodes it: its JSON, and the subjects' rows it takes.
+func checkpointed<S: Encodable>(_ state: S, full: Bool = false) throws -> (json: Data, rows: [SubjectRow]) {
+    let sink = SubjectSink(full: full)
+    let encoder = JSONEncoder()
+    encoder.userInfo[.planwatchSubjects] = sink
+    return (try encoder.encode(state), sink.rows)
+}
+
+/// A state read back from a checkpoint's JSON and the stored rows.
+func restored<S: Decodable>(_ type: S.Type, _ json: Data, _ rows: [SubjectRow]) throws -> S {
+    let decoder = JSONDecoder()
+    decoder.userInfo[.planwatchSubjects] = SubjectSource(rows)
+    return try decoder.decode(S.self, from: json)
+}
+
 /// Checkpoints write a handler's subjects (``SubjectMap``) a subject at a time: only those
 /// that changed since the last checkpoint, and a restart reads back the whole state.
 @Suite struct SubjectMapTests {
@@ -17,18 +32,8 @@ import Testing
         var total: Int64 = 0
     }
 
-    func checkpoint(_ state: State, full: Bool = false) throws -> (json: Data, rows: [SubjectRow]) {
-        let sink = SubjectSink(full: full)
-        let encoder = JSONEncoder()
-        encoder.userInfo[.planwatchSubjects] = sink
-        return (try encoder.encode(state), sink.rows)
-    }
-
-    func restore(_ json: Data, _ rows: [SubjectRow]) throws -> State {
-        let decoder = JSONDecoder()
-        decoder.userInfo[.planwatchSubjects] = SubjectSource(rows)
-        return try decoder.decode(State.self, from: json)
-    }
+    func checkpoint(_ state: State, full: Bool = false) throws -> (json: Data, rows: [SubjectRow]) { try checkpointed(state, full: full) }
+    func restore(_ json: Data, _ rows: [SubjectRow]) throws -> State { try restored(State.self, json, rows) }
 
     @Test func onlyWhatChangedSinceTheLastCheckpointIsWrittenAndRemovalsAreNamed() throws {
         var state = State()
@@ -62,6 +67,87 @@ import Testing
         // A checkpoint written before subjects were rows holds the whole map in the state.
         #expect(try restore(json, []) == state)
         #expect(try JSONDecoder().decode(State.self, from: json) == state)
+    }
+}
+
+/// Deadlines are rows keyed by what is due: a checkpoint writes the keys scheduled or popped
+/// since the last, and the queue read back pops what the original pops.
+@Suite struct DeadlineQueueCheckpointTests {
+    struct State: Codable, Equatable, Sendable {
+        var deadlines = DeadlineQueue()
+    }
+
+    func checkpoint(_ state: State, full: Bool = false) throws -> (json: Data, rows: [SubjectRow]) { try checkpointed(state, full: full) }
+    func restore(_ json: Data, _ rows: [SubjectRow]) throws -> State { try restored(State.self, json, rows) }
+
+    func at(_ ms: Int64) -> Timestamp { Timestamp(epochMilliseconds: ms) }
+
+    @Test func onlyTheKeysScheduledOrPoppedAreWrittenAndTheQueueReadBackPopsTheSame() throws {
+        var state = State()
+        for i in 0..<50 { state.deadlines.schedule("case-\(i)", at: at(Int64(1_000 + 50 - i))) }
+        // The same key twice at one time, and at two times: each is an entry of its own.
+        state.deadlines.schedule("case-7", at: at(1_043))
+        state.deadlines.schedule("case-7", at: at(5_000))
+        let first = try checkpoint(state)
+        #expect(first.rows.count == 50)
+        var stored = Dictionary(uniqueKeysWithValues: first.rows.map { ($0.key, $0) })
+
+        let popped = state.deadlines.popDue(now: at(1_010))
+        #expect(popped.map(\.key) == (40..<50).reversed().map { "case-\($0)" })
+        state.deadlines.schedule("case-99", at: at(2_000))
+        let next = try checkpoint(state)
+        #expect(Set(next.rows.map(\.key)) == Set(popped.map(\.key) + ["case-99"]), "popped and scheduled, nothing else")
+        for row in next.rows { stored[row.key] = row.value == nil ? nil : row }
+
+        var restored = try restore(next.json, Array(stored.values))
+        #expect(restored == state && restored.deadlines.count == state.deadlines.count)
+        let now = at(10_000)
+        let fromRestored = restored.deadlines.popDue(now: now)
+        let fromOriginal = state.deadlines.popDue(now: now)
+        #expect(fromRestored == fromOriginal && fromOriginal.count == 43)
+        #expect(fromOriginal.filter { $0.key == "case-7" }.map(\.due) == [1_043, 1_043, 5_000])
+    }
+
+    @Test func aQueueCheckpointedBeforeDeadlinesWereRowsStillReads() throws {
+        let json = Data(#"{"deadlines":{"heap":[{"due":30,"key":"b"},{"due":20,"key":"a"},{"due":20,"key":"a"}]}}"#.utf8)
+        var state = try restore(json, [])
+        #expect(state.deadlines.count == 3)
+        // Read back, it is written whole at the next checkpoint: the stored queue had no rows.
+        #expect(Set(try checkpoint(state).rows.map(\.key)) == ["a", "b"])
+        #expect(state.deadlines.popDue(now: at(100)).map { "\($0.key)@\($0.due)" } == ["a@20", "a@20", "b@30"])
+    }
+}
+
+/// The shares behind an indicator (what `explain` lists) are rows per subject: one pupil's
+/// case changing does not write the district's other shares again.
+@Suite struct IndicatorSharesCheckpointTests {
+    struct State: Codable, Equatable, Sendable {
+        var indicators = IndicatorBook()
+    }
+
+    @Test func oneSubjectsShareChangingWritesThatShareAlone() throws {
+        let district = try #require(RegionCode("370303"))
+        var state = State()
+        for i in 0..<100 {
+            state.indicators.add("enrolment.out_of_school", kind: .count, district: district, numerator: 1, subject: "S-\(i)", cause: "e-\(i)")
+        }
+        let first = try checkpointed(state)
+        #expect(first.rows.count == 100)
+        var stored = Dictionary(uniqueKeysWithValues: first.rows.map { ($0.path + "/" + $0.key, $0) })
+
+        // One pupil back at school (the share is gone), another's share grows.
+        state.indicators.add("enrolment.out_of_school", kind: .count, district: district, numerator: -1, subject: "S-3", cause: "e-back")
+        state.indicators.add("enrolment.out_of_school", kind: .count, district: district, numerator: 1, subject: "S-4", cause: "e-again")
+        let next = try checkpointed(state)
+        #expect(next.rows.map(\.key).sorted() == ["S-3", "S-4"] && next.rows.first { $0.key == "S-3" }?.value == nil)
+        for row in next.rows { stored[row.path + "/" + row.key] = row.value == nil ? nil : row }
+
+        let back = try restored(State.self, next.json, Array(stored.values))
+        #expect(back == state)
+        let explained = try #require(back.indicators.explain("enrolment.out_of_school", region: district))
+        #expect(explained.contributions.count == 99 && explained.contributions.first { $0.subject == "S-4" }?.numerator == 2)
+        // At the city, the district's shares.
+        #expect(back.indicators.explain("enrolment.out_of_school", region: district.city)?.contributions.count == 99)
     }
 }
 
@@ -144,5 +230,49 @@ final class CheckpointLog: Sendable {
         again.stop()
         let second = try verify()
         #expect(second.ok, "\(second.differences)")
+    }
+
+    /// Open alerts are rows too — in the handler's alert book, the alert desk (and its
+    /// acknowledgement deadlines) and the output store: with many open, a checkpoint writes
+    /// those that changed, and a restart reads them all back.
+    @Test(arguments: JournalBackend.available)
+    func openAlertsAreWrittenWhenTheyChangeNotAtEveryCheckpoint(backend: JournalBackend) throws {
+        let dir = TemporaryDirectory()
+        let journal = try backend.makeJournal(in: dir)
+        let log = CheckpointLog()
+        var logger = Logger(label: "test", factory: { _ in log.handler })
+        logger.logLevel = .info
+        let configure = { (config: inout RuntimeConfig) in
+            config.journalPath = journal
+            config.checkpointEvery = 1
+            config.checkpointIntervalMilliseconds = 1
+        }
+        let harness = try Harness(directory: dir, logger: logger, configure: configure)
+        let dealer = try harness.dealer()
+        let open = 60
+        for i in 1...open { #expect(try harness.peer.ack(dealer, Fixtures.incident(incidentId: "INC-\(i)"))[0] == "ok") }
+        let stored = { (part: String) in
+            (try? JournalInspection.checkpointSubjects(journalPath: journal))?.keys.filter { $0.hasPrefix(part) && $0.contains("safety.incident/") }.count ?? 0
+        }
+        let parts = ["CampusSafety/alerts.firing/", "_desk/tracked/", "_outputs/alerts/"]
+        #expect(Wait.until(seconds: 60) { parts.allSatisfy { stored($0) == open } }, "stored: \(parts.map { ($0, stored($0)) })")
+        #expect(Wait.until(seconds: 60) { ((try? JournalInspection.checkpointSubjects(journalPath: journal)) ?? [:]).keys.contains { $0.hasPrefix("_desk/deadlines.pending/") } })
+
+        // One more incident: the checkpoints that follow write its rows (and the school's and
+        // region's alerts, indicators, deadlines), not the 60 open alerts again.
+        let before = log.saved.withLock { $0.count }
+        #expect(try harness.peer.ack(dealer, Fixtures.incident(incidentId: "INC-\(open + 1)"))[0] == "ok")
+        #expect(Wait.until(seconds: 60) { parts.allSatisfy { stored($0) == open + 1 } }, "stored: \(parts.map { ($0, stored($0)) })")
+        let written = log.saved.withLock { $0.dropFirst(before).map(\.written) }
+        #expect(!written.isEmpty && written.allSatisfy { $0 < open / 2 }, "subjects written per checkpoint: \(written)")
+        harness.stop()
+        let verify = { try Replay.verify(journalPath: journal, handlers: HandlerCatalog.builtIn(), config: RuntimeConfig(), logger: Logger(label: "test")) }
+        let result = try verify()
+        #expect(result.ok, "\(result.differences)")
+
+        // A restart restores the output store from the rows: every open alert is there.
+        let again = try Harness(directory: dir, configure: configure)
+        #expect(again.runtime.outputs.firingAlerts.filter { $0.alert?.rule == "safety.incident" }.count == open + 1)
+        again.stop()
     }
 }

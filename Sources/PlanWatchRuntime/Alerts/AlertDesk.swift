@@ -19,7 +19,7 @@ struct AlertDesk {
     }
 
     struct State: Codable, Sendable, Equatable {
-        var tracked: [String: Tracked] = [:]
+        var tracked = SubjectMap<Tracked>()
         var deadlines = DeadlineQueue()
     }
 

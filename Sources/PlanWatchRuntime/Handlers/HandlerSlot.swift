@@ -63,22 +63,13 @@ private final class TypedSlot<H: Handler>: HandlerSlot {
 
     /// Whether the state has ``SubjectMap``s: learnt at the first checkpoint.
     private var hasSubjects: Bool?
-    /// The next checkpoint writes every subject (the stored ones may not be the handler's).
-    private var rewrite = true
+    private var coding = SubjectCoding()
 
     override func stateSnapshot() throws -> @Sendable () throws -> (state: Data, subjects: HandlerSubjects?) {
         if hasSubjects != false {
-            let sink = SubjectSink(full: rewrite)
-            let encoder = JSONEncoder()
-            encoder.userInfo[.planwatchSubjects] = sink
-            let data = try encoder.encode(state)
-            hasSubjects = sink.maps > 0
-            if sink.maps > 0 {
-                rewrite = false
-                let subjects = HandlerSubjects(full: sink.full, rows: sink.rows)
-                return { (data, subjects) }
-            }
-            return { (data, nil) }
+            let (data, subjects) = try coding.encode(state)
+            hasSubjects = subjects != nil
+            return { (data, subjects) }
         }
         let copy = state
         // Keys unsorted: a checkpoint is compared by value (stateMatches), never by bytes, and
@@ -86,27 +77,14 @@ private final class TypedSlot<H: Handler>: HandlerSlot {
         return { (try JSONEncoder().encode(copy), nil) }
     }
 
-    override func rewriteSubjects() { rewrite = true }
-
-    private func decode(_ data: Data, _ subjects: HandlerSubjects?) throws -> H.State {
-        let decoder = JSONDecoder()
-        decoder.userInfo[.planwatchSubjects] = SubjectSource(subjects?.rows ?? [])
-        return try decoder.decode(H.State.self, from: data)
-    }
+    override func rewriteSubjects() { coding.checkpointFailed() }
 
     override func stateMatches(_ data: Data?, subjects: HandlerSubjects?) -> Bool {
         guard let data else { return state == handler.makeInitialState() }
-        return (try? decode(data, subjects)) == state
+        return (try? SubjectCoding.decode(H.State.self, from: data, subjects: subjects)) == state
     }
 
     override func restoreState(_ data: Data?, subjects: HandlerSubjects?) throws {
-        // Anything but a state read back whole leaves stored subjects the handler may not have.
-        rewrite = true
-        guard let data else {
-            state = handler.makeInitialState()
-            return
-        }
-        state = try decode(data, subjects)
-        rewrite = false
+        state = try coding.restore(H.State.self, from: data, subjects: subjects) ?? handler.makeInitialState()
     }
 }

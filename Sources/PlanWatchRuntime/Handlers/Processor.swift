@@ -60,6 +60,7 @@ final class Processor {
     private(set) var watermark: Int64 = 0
     /// Owners, acknowledgements and escalation of every alert.
     private var desk: AlertDesk
+    private var deskCoding = SubjectCoding()
     /// Alert changes numbered since the last ``takeHistory()``, for the audit trail.
     private var history: [AlertChange] = []
     private let calendar: WorkCalendar
@@ -117,7 +118,14 @@ final class Processor {
         failed = [:]
         seq = checkpoint.seq
         watermark = checkpoint.watermark
-        desk.state = Self.deskState(in: checkpoint)
+        do {
+            desk.state =
+                try deskCoding.restore(AlertDesk.State.self, from: checkpoint.states[Self.deskKey], subjects: checkpoint.subjects[Self.deskKey])
+                ?? AlertDesk.State()
+        } catch {
+            logger.warning("checkpoint alert desk unreadable; starting it empty", metadata: ["error": "\(error)"])
+            desk.state = AlertDesk.State()
+        }
         for slot in slots {
             do {
                 try slot.restoreState(checkpoint.states[slot.name], subjects: checkpoint.subjects[slot.name])
@@ -134,12 +142,13 @@ final class Processor {
     /// pipeline hands it to its checkpoint writer and goes on.
     func checkpointSnapshot(position: Int64) throws -> @Sendable () throws -> JournalCheckpoint {
         let encoders = try slots.map { ($0.name, try $0.stateSnapshot()) }
-        let (seq, watermark, desk) = (self.seq, self.watermark, self.desk.state)
+        let desk = try deskCoding.encode(self.desk.state)
+        let (seq, watermark) = (self.seq, self.watermark)
         return {
             var states: [String: Data] = [:]
             var subjects: [String: HandlerSubjects] = [:]
             for (name, encode) in encoders { (states[name], subjects[name]) = try encode() }
-            states[Self.deskKey] = try JSONEncoder().encode(desk)
+            (states[Self.deskKey], subjects[Self.deskKey]) = desk
             return JournalCheckpoint(position: position, seq: seq, watermark: watermark, states: states, subjects: subjects, origin: .live)
         }
     }
@@ -159,7 +168,9 @@ final class Processor {
 
     /// The alert desk's state in a checkpoint; empty when it has none (or an older one).
     private static func deskState(in checkpoint: JournalCheckpoint) -> AlertDesk.State {
-        checkpoint.states[deskKey].flatMap { try? JSONDecoder().decode(AlertDesk.State.self, from: $0) } ?? AlertDesk.State()
+        checkpoint.states[deskKey].flatMap {
+            try? SubjectCoding.decode(AlertDesk.State.self, from: $0, subjects: checkpoint.subjects[deskKey])
+        } ?? AlertDesk.State()
     }
 
     /// The alert changes numbered since the last call, oldest first.
@@ -171,6 +182,7 @@ final class Processor {
     /// A checkpoint was not saved: the subjects it took are written again by the next.
     func checkpointFailed() {
         for slot in slots { slot.rewriteSubjects() }
+        deskCoding.checkpointFailed()
     }
 
     /// Remembers a checkpoint that was saved, as the base for rebuilding a failed handler.

@@ -1,4 +1,5 @@
 import Foundation
+import HandlerKit
 import PlanWatchModel
 import PlanWatchWire
 import Synchronization
@@ -37,13 +38,16 @@ public final class OutputStore: Sendable {
     }
 
     struct State: Codable, Sendable {
-        var indicators: [String: Entry] = [:]
-        var alerts: [String: Entry] = [:]
-        var history: [String: [Point]] = [:]
+        // By topic, by fingerprint, by topic: a checkpoint writes those that changed.
+        var indicators = SubjectMap<Entry>()
+        var alerts = SubjectMap<Entry>()
+        var history = SubjectMap<[Point]>()
         var lastSeq: Int64 = 0
         /// Firing alerts by level and domain, kept as they change so that a metrics scrape does
         /// not count them. Derived from `alerts`: not checkpointed, counted again at restore.
         var firingCounts: [FiringKey: Int] = [:]
+        /// Which of the maps' subjects the next checkpoint writes. Not checkpointed.
+        var coding = SubjectCoding()
 
         enum CodingKeys: String, CodingKey { case indicators, alerts, history, lastSeq }
 
@@ -145,16 +149,24 @@ public final class OutputStore: Sendable {
         for continuation in current { continuation.finish() }
     }
 
-    /// The store as it is now, to be encoded later (on another thread).
-    func snapshot() -> @Sendable () throws -> Data {
-        let copy = state.withLock { $0 }
-        return {
-            try JSONEncoder().encode(copy)
+    /// The store for a checkpoint: the subjects changed since the last one, taken now, on the
+    /// pipeline thread (the store's one writer), without copying the maps.
+    func checkpointState() throws -> (state: Data, subjects: HandlerSubjects?) {
+        try state.withLock { s in
+            var coding = s.coding
+            defer { s.coding = coding }
+            return try coding.encode(s)
         }
     }
 
-    func restore(_ data: Data?) {
-        guard var decoded = data.flatMap({ try? JSONDecoder().decode(State.self, from: $0) }) else { return }
+    /// The subjects taken for a checkpoint were not saved: the next one writes every one.
+    func checkpointFailed() { state.withLock { $0.coding.checkpointFailed() } }
+
+    /// Restores the store from a checkpoint; one that does not read back leaves it empty.
+    func restore(_ data: Data?, subjects: HandlerSubjects?) {
+        var coding = SubjectCoding()
+        guard var decoded = try? coding.restore(State.self, from: data, subjects: subjects) else { return }
+        decoded.coding = coding
         for (fingerprint, entry) in decoded.alerts {
             var entry = entry
             if entry.level == nil, let meta = Self.alertFields(entry.body) {

@@ -59,7 +59,7 @@ final class Pipeline {
     /// published before the last stop are published now (with their original `seq`).
     private func recover(from checkpoint: JournalCheckpoint) throws {
         let started = Date()
-        store.restore(checkpoint.states[OutputStore.checkpointKey])
+        store.restore(checkpoint.states[OutputStore.checkpointKey], subjects: checkpoint.subjects[OutputStore.checkpointKey])
         let published = try journal.publishedThrough
         try journal.forEachEventKey { position, key in dedupe.load(key, at: position) }
         var replayed = 0
@@ -265,19 +265,19 @@ final class Pipeline {
         absorbCheckpoint()
         recordHistory()
         guard pendingHistory.isEmpty else { throw JournalError(description: "alert history not written; checkpoint postponed") }
-        let outputs = store.snapshot()
         do {
             try checkpointer.save(at: publishedThrough, wait: wait) {
                 let states = try processor.checkpointSnapshot(position: publishedThrough)
+                let outputs = try store.checkpointState()
                 return {
                     var checkpoint = try states()
-                    checkpoint.states[OutputStore.checkpointKey] = try outputs()
+                    (checkpoint.states[OutputStore.checkpointKey], checkpoint.subjects[OutputStore.checkpointKey]) = outputs
                     return checkpoint
                 }
             }
         } catch {
-            // Some handlers' changed subjects may have been taken already.
-            processor.checkpointFailed()
+            // Some changed subjects may have been taken already.
+            checkpointFailed()
             throw error
         }
         if wait { absorbCheckpoint() }
@@ -290,9 +290,15 @@ final class Pipeline {
             processor.checkpointSaved(saved.checkpoint)
             if let position = saved.compactedThrough { dedupe.forget(through: position) }
         case .failure?:
-            processor.checkpointFailed()
+            checkpointFailed()
         case nil: break
         }
+    }
+
+    /// A checkpoint was not saved: the subjects it took are written again by the next.
+    private func checkpointFailed() {
+        processor.checkpointFailed()
+        store.checkpointFailed()
     }
 
     private func sendReply(_ frames: [[UInt8]]) {
