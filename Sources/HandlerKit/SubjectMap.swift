@@ -88,6 +88,9 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
             storage = try source.values(at: SubjectSink.path(decoder.codingPath), as: Value.self)
         } else {
             storage = try container.decode([String: Value].self)
+            // Read from the state's own JSON (written before subjects were rows, or when the
+            // map was not yet in the state): the stored rows are not this map's.
+            (decoder.userInfo[.planwatchSubjects] as? SubjectSource)?.readInline = true
         }
     }
 }
@@ -142,6 +145,9 @@ package final class SubjectSink: @unchecked Sendable {
 /// The stored subjects of a handler, by map, while the host decodes its checkpointed state.
 package final class SubjectSource: @unchecked Sendable {
     private var byPath: [String: [(key: String, value: Data)]] = [:]
+    /// True when a map was read from the state's JSON instead of rows: the next checkpoint
+    /// must write every subject (and drop the rows stored before).
+    package internal(set) var readInline = false
     private let decoder = JSONDecoder()
 
     package init(_ rows: [SubjectRow]) {

@@ -3,7 +3,7 @@ import HandlerCatalog
 import HandlerKit
 import Logging
 import PlanWatchModel
-import PlanWatchRuntime
+@testable import PlanWatchRuntime
 import PlanWatchTestSupport
 import PlanWatchWire
 import Synchronization
@@ -57,6 +57,27 @@ func restored<S: Decodable>(_ type: S.Type, _ json: Data, _ rows: [SubjectRow]) 
         #expect(try restore(next.json, Array(stored.values)) == state)
         // With `full`, every subject, whatever changed.
         #expect(try checkpoint(state, full: true).rows.count == 99)
+    }
+
+    /// A map read from the state's own JSON (a checkpoint from before its maps were rows, or
+    /// one taken while the map was not yet in the state) has stored rows that are not its own:
+    /// the next checkpoint writes every subject and replaces them.
+    @Test func aStateReadFromItsOwnJSONIsWrittenWholeAtTheNextCheckpoint() throws {
+        var state = State()
+        state.rooms["a"] = 1
+        state.rooms["b"] = 2
+        let plain = try JSONEncoder().encode(state)
+        let stale = HandlerSubjects(full: true, rows: [SubjectRow(path: "rooms", key: "gone", value: Data("9".utf8))])
+        var coding = SubjectCoding()
+        let back = try #require(try coding.restore(State.self, from: plain, subjects: stale))
+        #expect(back == state)
+        let next = try coding.encode(back)
+        #expect(next.subjects?.full == true && Set(next.subjects?.rows.map(\.key) ?? []) == ["a", "b"])
+        // Read back from its rows, it goes on writing only what changes.
+        var again = SubjectCoding()
+        let fromRows = try #require(try again.restore(State.self, from: next.state, subjects: next.subjects))
+        #expect(fromRows == state)
+        #expect(try again.encode(fromRows).subjects?.rows.isEmpty == true)
     }
 
     @Test func outsideACheckpointAMapIsAPlainObjectAndOldCheckpointsStillRead() throws {

@@ -19,10 +19,9 @@ class HandlerSlot {
     /// Handles `event`, read from journal `entry` (whose bytes a plugin decodes itself).
     func handle(_ event: Event, entry: JournalEntry, context: HandlerContext) throws -> [HandlerOutput] { [] }
     func tick(context: HandlerContext) throws -> [HandlerOutput] { [] }
-    /// The state as it is now, for a checkpoint, to be encoded later (on another thread): a
-    /// value copy, cheap. A state with ``SubjectMap``s is encoded now instead, its subjects
-    /// that changed since the last checkpoint taken out as rows: copying it and mutating it
-    /// meanwhile would copy each whole map.
+    /// The state as it is now, for a checkpoint, encoded now (on the pipeline thread) with the
+    /// subjects of its ``SubjectMap``s that changed since the last checkpoint taken out as
+    /// rows; the closure hands it to the checkpoint writer. (A plugin's state is its JSON, whole.)
     func stateSnapshot() throws -> @Sendable () throws -> (state: Data, subjects: HandlerSubjects?) { { (Data(), nil) } }
     func restoreState(_ data: Data?, subjects: HandlerSubjects?) throws {}
     /// True when `data` (and `subjects`) decode to the state the handler holds now.
@@ -61,20 +60,14 @@ private final class TypedSlot<H: Handler>: HandlerSlot {
         handler.explain(indicator, region: region, state: state)
     }
 
-    /// Whether the state has ``SubjectMap``s: learnt at the first checkpoint.
-    private var hasSubjects: Bool?
     private var coding = SubjectCoding()
 
     override func stateSnapshot() throws -> @Sendable () throws -> (state: Data, subjects: HandlerSubjects?) {
-        if hasSubjects != false {
-            let (data, subjects) = try coding.encode(state)
-            hasSubjects = subjects != nil
-            return { (data, subjects) }
-        }
-        let copy = state
-        // Keys unsorted: a checkpoint is compared by value (stateMatches), never by bytes, and
-        // sorting the keys of a million-class state costs seconds.
-        return { (try JSONEncoder().encode(copy), nil) }
+        // Encoded now, on the pipeline thread: a copy encoded later would be copied again,
+        // map by map, at the pipeline's next change. What grows is in maps, written as the
+        // rows that changed; the rest is small.
+        let (data, subjects) = try coding.encode(state)
+        return { (data, subjects) }
     }
 
     override func rewriteSubjects() { coding.checkpointFailed() }

@@ -28,18 +28,28 @@ struct SubjectCoding {
 
     /// Reads a state back from a checkpoint's JSON and its subjects.
     static func decode<State: Decodable>(_ type: State.Type, from data: Data, subjects: HandlerSubjects?) throws -> State {
-        let decoder = JSONDecoder()
-        decoder.userInfo[.planwatchSubjects] = SubjectSource(subjects?.rows ?? [])
-        return try decoder.decode(State.self, from: data)
+        try read(type, from: data, subjects: subjects).state
     }
 
-    /// Reads a state back, or nil when there is none stored; only a state read back whole
-    /// lets the next checkpoint write just what changes.
+    /// The state, and whether every map in it came from the rows.
+    private static func read<State: Decodable>(_ type: State.Type, from data: Data, subjects: HandlerSubjects?) throws
+        -> (state: State, fromRows: Bool)
+    {
+        let decoder = JSONDecoder()
+        let source = SubjectSource(subjects?.rows ?? [])
+        decoder.userInfo[.planwatchSubjects] = source
+        return (try decoder.decode(State.self, from: data), !source.readInline)
+    }
+
+    /// Reads a state back, or nil when there is none stored. Only a state whose maps were all
+    /// read from the rows lets the next checkpoint write just what changes: a map read from
+    /// the state's JSON (an older checkpoint, or one written before the map held anything)
+    /// has rows stored that are not its own.
     mutating func restore<State: Decodable>(_ type: State.Type, from data: Data?, subjects: HandlerSubjects?) throws -> State? {
         rewrite = true
         guard let data else { return nil }
-        let state = try Self.decode(type, from: data, subjects: subjects)
-        rewrite = false
+        let (state, fromRows) = try Self.read(type, from: data, subjects: subjects)
+        rewrite = !fromRows
         return state
     }
 }
