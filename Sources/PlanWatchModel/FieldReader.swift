@@ -39,6 +39,19 @@ public struct FieldReader: Sendable {
         return try checkString(key, value, length: length)
     }
 
+    /// A required identifier (an indicator's id, say): ASCII letters, digits, `.`, `_` and `-`
+    /// only, since it names things the daemon stores and subscribes to.
+    public func identifier(_ key: String, length: ClosedRange<Int>) throws(Rejection) -> String {
+        let s = try string(key, length: length)
+        guard s.unicodeScalars.allSatisfy({ $0.isASCII && (Self.identifierPunctuation.contains($0) || $0.properties.isAlphabetic || ("0"..."9").contains($0)) })
+        else {
+            throw violation(key, "'\(s.debugDescription.dropFirst().dropLast())' is not an identifier: use letters, digits, '.', '_' and '-'")
+        }
+        return s
+    }
+
+    private static let identifierPunctuation: Set<Unicode.Scalar> = [".", "_", "-"]
+
     /// An optional string: nil when absent or null.
     public func optionalString(_ key: String, length: ClosedRange<Int>? = nil) throws(Rejection) -> String? {
         guard let value = object[key], value != .null else { return nil }

@@ -3,7 +3,7 @@ import PlanWatchModel
 extension IndicatorFeed {
     static func decode(topic topicBytes: [UInt8], object: JSONObject) throws(Rejection) -> Event {
         let r = FieldReader(object)
-        let indicator = try r.string("indicator", length: 1...96)
+        let indicator = try r.identifier("indicator", length: 1...96)
         let region = try EventDecoder.region(r, topic: topicBytes, prefix: "indicator.\(indicator)", naming: "indicator")
         _ = try r.enumeration("scope", IndicatorScope.self)
         _ = try r.optionalInteger("numerator", in: 0...SafeInteger.max)

@@ -64,4 +64,17 @@ import Testing
         let u = update("preschool.public_share", "370300", 1, 2, seq: 1, at: "2026-03-02T08:10:00+08:00")
         #expect(throws: Rejection.self) { try s.sendMessage(topic: "indicator.preschool.public_share.370100", body: u.body) }
     }
+
+    /// An indicator's id names what the province daemon stores (its shares' rows): a NUL or
+    /// anything but letters, digits, '.', '_' and '-' is refused, saying so.
+    @Test func anIndicatorIdOfOtherCharactersIsRejected() throws {
+        var s = Scenario(ProvinceRollupHandler(), now: "2026-03-02T08:00:00+08:00")
+        for id in ["preschool\u{0}share", "preschool share", "学前.公办占比"] {
+            let u = update(id, "370300", 1, 2, seq: 1, at: "2026-03-02T08:10:00+08:00")
+            let error = #expect(throws: Rejection.self) { try s.sendMessage(topic: u.topic, body: u.body) }
+            #expect(error?.description.contains("is not an identifier") == true, "\(String(describing: error))")
+        }
+        let ok = update("preschool.public_share-2", "370300", 1, 2, seq: 1, at: "2026-03-02T08:10:00+08:00")
+        _ = try s.sendMessage(topic: ok.topic, body: ok.body)
+    }
 }
