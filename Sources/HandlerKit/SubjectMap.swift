@@ -69,9 +69,7 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
             let path = SubjectSink.path(encoder.codingPath)
             sink.maps += 1
             let keys = changes.take()
-            for key in sink.full ? Array(storage.keys) : keys {
-                sink.rows.append(SubjectRow(path: path, key: key, value: try storage[key].map { try sink.encoder.encode($0) }))
-            }
+            for key in sink.full ? Array(storage.keys) : keys { sink.take(path: path, key: key, value: storage[key]) }
             var container = encoder.singleValueContainer()
             try container.encode(Self.placeholder)
             return
@@ -129,15 +127,26 @@ extension CodingUserInfoKey {
 
 /// Collects the subjects a checkpoint writes, while the host encodes a handler's state: only
 /// the changed ones, or with `full` every one (after a failed checkpoint, or a state the host
-/// could not read back).
+/// could not read back). It takes their values as they are (copies, cheap) on the thread that
+/// changes the state; ``rows()`` encodes them later, on the checkpoint writer.
 package final class SubjectSink: @unchecked Sendable {
     package let full: Bool
-    package var rows: [SubjectRow] = []
     /// How many maps the state had.
     package var maps = 0
-    let encoder = JSONEncoder()
+    private var taken: [(path: String, key: String, value: (any Encodable & Sendable)?)] = []
 
     package init(full: Bool) { self.full = full }
+
+    /// How many subjects were taken.
+    package var count: Int { taken.count }
+
+    func take<Value: Encodable & Sendable>(path: String, key: String, value: Value?) { taken.append((path, key, value)) }
+
+    /// The subjects taken, their values as JSON (nil: removed).
+    package func rows() throws -> [SubjectRow] {
+        let encoder = JSONEncoder()
+        return try taken.map { row in SubjectRow(path: row.path, key: row.key, value: try row.value.map { try encoder.encode($0) }) }
+    }
 
     static func path(_ codingPath: [any CodingKey]) -> String { codingPath.map(\.stringValue).joined(separator: ".") }
 }

@@ -151,7 +151,7 @@ public final class OutputStore: Sendable {
 
     /// The store for a checkpoint: the subjects changed since the last one, taken now, on the
     /// pipeline thread (the store's one writer), without copying the maps.
-    func checkpointState() throws -> (state: Data, subjects: HandlerSubjects?) {
+    func checkpointState() throws -> (state: Data, subjects: SubjectCoding.Subjects?) {
         try state.withLock { s in
             var coding = s.coding
             defer { s.coding = coding }

@@ -271,7 +271,8 @@ final class Pipeline {
                 let outputs = try store.checkpointState()
                 return {
                     var checkpoint = try states()
-                    (checkpoint.states[OutputStore.checkpointKey], checkpoint.subjects[OutputStore.checkpointKey]) = outputs
+                    (checkpoint.states[OutputStore.checkpointKey], checkpoint.subjects[OutputStore.checkpointKey]) =
+                        (outputs.state, try outputs.subjects?.encoded())
                     return checkpoint
                 }
             }

@@ -10,17 +10,25 @@ struct SubjectCoding {
     /// The next checkpoint writes every subject.
     private var rewrite = true
 
-    /// Encodes `state` now, on the thread that changes it: the changed subjects are taken as
-    /// they are at this moment (encoding a copy later would take changes made meanwhile with
-    /// the copy's older values). `subjects` is nil for a state without maps.
-    mutating func encode<State: Encodable>(_ state: State) throws -> (state: Data, subjects: HandlerSubjects?) {
+    /// Encodes `state` now, on the thread that changes it, but for its changed subjects: those
+    /// are taken as they are at this moment (taking them from a copy later would take changes
+    /// made meanwhile with the copy's older values), and `subjects` encodes them — on the
+    /// checkpoint writer. `subjects` is nil for a state without maps.
+    mutating func encode<State: Encodable>(_ state: State) throws -> (state: Data, subjects: Subjects?) {
         let sink = SubjectSink(full: rewrite)
         let encoder = JSONEncoder()
         encoder.userInfo[.planwatchSubjects] = sink
         let data = try encoder.encode(state)
         guard sink.maps > 0 else { return (data, nil) }
         rewrite = false
-        return (data, HandlerSubjects(full: sink.full, rows: sink.rows))
+        return (data, Subjects(sink: sink))
+    }
+
+    /// The subjects a checkpoint took, to be encoded (``encoded()``) off the pipeline thread.
+    struct Subjects: Sendable {
+        fileprivate let sink: SubjectSink
+        var count: Int { sink.count }
+        func encoded() throws -> HandlerSubjects { HandlerSubjects(full: sink.full, rows: try sink.rows()) }
     }
 
     /// The subjects taken were not saved: the next checkpoint writes every one again.
