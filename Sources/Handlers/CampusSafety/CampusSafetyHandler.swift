@@ -40,9 +40,9 @@ public struct CampusSafetyHandler: Handler {
     public func makeInitialState() -> State { State() }
 
     public struct State: Codable, Sendable, Equatable {
-        var incidents: [String: Incident] = [:]
+        var incidents = SubjectMap<Incident>()
         /// Report times (ms) of recent incidents per school, for `repeat_school`.
-        var schoolWindows: [String: [Int64]] = [:]
+        var schoolWindows = SubjectMap<[Int64]>()
         /// Recent food poisoning per district: report time (ms) and school.
         var foodWindows: [String: [FoodCase]] = [:]
         var deadlines = DeadlineQueue()

@@ -51,7 +51,7 @@ public struct CapitalProjectsHandler: Handler {
     }
 
     public struct State: Codable, Sendable, Equatable {
-        var projects: [String: Project] = [:]
+        var projects = SubjectMap<Project>()
         var deadlines = DeadlineQueue()
         var alerts = AlertBook()
         var indicators = IndicatorBook()

@@ -40,7 +40,7 @@ public struct DigitalInfrastructureHandler: Handler {
     public func makeInitialState() -> State { State() }
 
     public struct State: Codable, Sendable, Equatable {
-        var schools: [String: School] = [:]
+        var schools = SubjectMap<School>()
         var deadlines = DeadlineQueue()
         var alerts = AlertBook()
         var indicators = IndicatorBook()

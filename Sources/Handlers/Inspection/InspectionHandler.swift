@@ -44,12 +44,12 @@ public struct InspectionHandler: Handler {
 
     public struct State: Codable, Sendable, Equatable {
         /// Kindergartens known: school → district.
-        var kindergartens: [String: RegionCode] = [:]
+        var kindergartens = SubjectMap<RegionCode>()
         /// Kindergartens inspected in ``year`` (counted in the coverage numerator).
         var inspected: Set<String> = []
         /// The calendar year the coverage counts.
         var year: Int?
-        var visits: [String: Visit] = [:]
+        var visits = SubjectMap<Visit>()
         var deadlines = DeadlineQueue()
         var alerts = AlertBook()
         var indicators = IndicatorBook()

@@ -39,7 +39,7 @@ public struct OffCampusTrainingHandler: Handler {
     public func makeInitialState() -> State { State() }
 
     public struct State: Codable, Sendable, Equatable {
-        var cases: [String: Case] = [:]
+        var cases = SubjectMap<Case>()
         var deadlines = DeadlineQueue()
         var alerts = AlertBook()
         var indicators = IndicatorBook()

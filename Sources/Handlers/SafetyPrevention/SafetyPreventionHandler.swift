@@ -50,12 +50,12 @@ public struct SafetyPreventionHandler: Handler {
 
     public struct State: Codable, Sendable, Equatable {
         /// Schools known: school → district.
-        var schools: [String: RegionCode] = [:]
+        var schools = SubjectMap<RegionCode>()
         /// Schools that held a drill in ``term``.
         var drilled: Set<String> = []
         var drills: Set<String> = []
         var term: SchoolTerm?
-        var hazards: [String: Hazard] = [:]
+        var hazards = SubjectMap<Hazard>()
         var deadlines = DeadlineQueue()
         var alerts = AlertBook()
         var indicators = IndicatorBook()

@@ -35,7 +35,7 @@ public struct SpecialEducationHandler: Handler {
     public func makeInitialState() -> State { State() }
 
     public struct State: Codable, Sendable, Equatable {
-        var children: [String: Child] = [:]
+        var children = SubjectMap<Child>()
         var deadlines = DeadlineQueue()
         var alerts = AlertBook()
         var indicators = IndicatorBook()

@@ -37,7 +37,7 @@ public struct StudentAidHandler: Handler {
     public func makeInitialState() -> State { State() }
 
     public struct State: Codable, Sendable, Equatable {
-        var payments: [String: Payment] = [:]
+        var payments = SubjectMap<Payment>()
         var deadlines = DeadlineQueue()
         var alerts = AlertBook()
         var indicators = IndicatorBook()

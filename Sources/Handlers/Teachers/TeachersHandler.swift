@@ -52,7 +52,7 @@ public struct TeachersHandler: Handler {
     public func makeInitialState() -> State { State() }
 
     public struct State: Codable, Sendable, Equatable {
-        var teachers: [String: Teacher] = [:]
+        var teachers = SubjectMap<Teacher>()
         var deadlines = DeadlineQueue()
         var alerts = AlertBook()
         var indicators = IndicatorBook()
@@ -63,7 +63,7 @@ public struct TeachersHandler: Handler {
         enum CodingKeys: String, CodingKey { case teachers, deadlines, alerts, indicators, districts }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            teachers = try c.decode([String: Teacher].self, forKey: .teachers)
+            teachers = try c.decode(SubjectMap<Teacher>.self, forKey: .teachers)
             deadlines = try c.decode(DeadlineQueue.self, forKey: .deadlines)
             alerts = try c.decode(AlertBook.self, forKey: .alerts)
             indicators = try c.decode(IndicatorBook.self, forKey: .indicators)
