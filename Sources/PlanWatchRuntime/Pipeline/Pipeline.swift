@@ -21,6 +21,7 @@ final class Pipeline {
     private var pendingHistory: [AlertChange] = []
     private var publishedThrough: Int64 = 0
     private var nextTick: Date
+    private var slowBatches = SlowBatchLog()
     private let metrics = RuntimeMetrics()
     /// Set when the journal cannot be written any more (another daemon took it over).
     private(set) var fatal: (any Error)?
@@ -183,6 +184,8 @@ final class Pipeline {
             }
             return
         }
+        var phases = SlowBatchLog.Phases(started: commitStarted)
+        phases.mark("journal")
         var outputs: [OutboundMessage] = []
         var outcomes: [AckOutcome?] = []
         for (index, entry) in stored.enumerated() {
@@ -195,11 +198,15 @@ final class Pipeline {
             }
             if let key = entry.key, entry.kind == .event { dedupe.recorded(key, at: entry.position) }
         }
+        phases.mark("handlers")
         recordHistory()
+        phases.mark("history")
         stats.setWatermark(processor.watermark)
         for message in outputs { publisher.send(message) }
         metrics.published.increment(by: outputs.count)
+        phases.mark("publish")
         store.apply(outputs)
+        phases.mark("store")
         publishedThrough = stored.last!.position
         for (index, item) in answers.enumerated() {
             guard let item else { continue }
@@ -212,7 +219,9 @@ final class Pipeline {
             do { try saveCheckpoint(wait: false) } catch {
                 logger.error("checkpoint failed; will retry", metadata: ["error": "\(error)"])
             }
+            phases.mark("checkpoint")
         }
+        slowBatches.record(phases, entries: entries.count, logger: logger)
     }
 
     /// Answers an item once it is recorded: `ok` or `rejected` on the ROUTER (`rejected` only
@@ -306,5 +315,45 @@ final class Pipeline {
         do { try replies.send(frames) } catch {
             logger.error("reply hand-off failed", metadata: ["error": "\(error)"])
         }
+    }
+}
+
+/// Says where the time of a slow batch went (journal, handlers, history, publish, store,
+/// checkpoint), at most once per 10 s: what stalls the pipeline, for an operator or a bench.
+struct SlowBatchLog {
+    /// A batch slower than this is counted and reported.
+    static let threshold: UInt64 = 100_000_000
+    private var last: UInt64 = 0
+    private var since = 0
+
+    struct Phases {
+        let started: UInt64
+        private var previous: UInt64
+        private(set) var spent: [(String, UInt64)] = []
+        init(started: UInt64) {
+            self.started = started
+            previous = started
+        }
+        mutating func mark(_ phase: String) {
+            let now = DispatchTime.now().uptimeNanoseconds
+            spent.append((phase, now - previous))
+            previous = now
+        }
+        var total: UInt64 { previous - started }
+    }
+
+    mutating func record(_ phases: Phases, entries: Int, logger: Logger) {
+        guard phases.total >= Self.threshold else { return }
+        since += 1
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard now - last >= 10_000_000_000 else { return }
+        last = now
+        logger.info(
+            "slow batch",
+            metadata: [
+                "ms": "\(phases.total / 1_000_000)", "entries": "\(entries)", "slowBatches": "\(since)",
+                "phases.ms": "\(phases.spent.map { "\($0.0) \($0.1 / 1_000_000)" }.joined(separator: ", "))",
+            ])
+        since = 0
     }
 }
