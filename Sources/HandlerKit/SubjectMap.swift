@@ -10,56 +10,69 @@ import Synchronization
 /// a value like any other: copies are independent, `==` compares the subjects, and outside a
 /// checkpoint it encodes as a JSON object, `{key: value}`.
 public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equatable, Codable {
-    private var storage: [String: Value]
+    /// The subjects, in ``shardCount`` dictionaries by hash. A dictionary rehashes every entry
+    /// when it doubles, and the maps of a state grow together (an alert in the book, the desk,
+    /// the store): one dictionary each would stall the pipeline for all of them at once. Shards
+    /// cross their thresholds at different moments, each a small fraction of the map.
+    private var shards: [[String: Value]]
     /// The keys set or removed since the host last took them. Shared by copies of this map, so
     /// it may name a few keys more than changed (a copy's changes, a call that threw): those
     /// are written again unchanged, which is harmless; it never names fewer.
     private var changes = SubjectChanges()
 
-    /// An empty map.
-    public init() { storage = [:] }
+    static var shardCount: Int { SubjectChanges.shardCount }
 
-    public static func == (a: SubjectMap, b: SubjectMap) -> Bool { a.storage == b.storage }
+    /// An empty map.
+    public init() { shards = Array(repeating: [:], count: Self.shardCount) }
+
+    private init(_ all: [String: Value]) {
+        self.init()
+        for (key, value) in all { shards[SubjectChanges.shard(key)][key] = value }
+    }
+
+    public static func == (a: SubjectMap, b: SubjectMap) -> Bool { a.shards == b.shards }
 
     /// Setting a subject to the value it has is no change (a census that repeats the classes
     /// as they were writes none of them).
     public subscript(key: String) -> Value? {
-        get { storage[key] }
+        get { shards[SubjectChanges.shard(key)][key] }
         set {
             guard let newValue else {
                 removeValue(forKey: key)
                 return
             }
-            if storage.updateValue(newValue, forKey: key) != newValue { changes.mark(key) }
+            if shards[SubjectChanges.shard(key)].updateValue(newValue, forKey: key) != newValue { changes.mark(key) }
         }
         // A change in place (`map[key]?.count += 1`) mutates the stored value without a copy
         // (a value that holds an array would be copied whole on every change otherwise).
         _modify {
             changes.mark(key)
-            yield &storage[key]
+            yield &shards[SubjectChanges.shard(key)][key]
         }
     }
 
     public subscript(key: String, default value: @autoclosure () -> Value) -> Value {
-        get { storage[key] ?? value() }
+        get { self[key] ?? value() }
         set { self[key] = newValue }
         _modify {
             changes.mark(key)
-            yield &storage[key, default: value()]
+            yield &shards[SubjectChanges.shard(key)][key, default: value()]
         }
     }
 
     @discardableResult
     public mutating func removeValue(forKey key: String) -> Value? {
-        let old = storage.removeValue(forKey: key)
+        let old = shards[SubjectChanges.shard(key)].removeValue(forKey: key)
         if old != nil { changes.mark(key) }
         return old
     }
 
-    public var count: Int { storage.count }
-    public var isEmpty: Bool { storage.isEmpty }
-    public var keys: Dictionary<String, Value>.Keys { storage.keys }
-    public var values: Dictionary<String, Value>.Values { storage.values }
+    public var count: Int { shards.reduce(0) { $0 + $1.count } }
+    public var isEmpty: Bool { shards.allSatisfy(\.isEmpty) }
+    /// Every key, in no particular order.
+    public var keys: [String] { shards.flatMap(\.keys) }
+    /// Every value, in no particular order.
+    public var values: [Value] { shards.flatMap(\.values) }
 
     /// What a checkpoint writes in the state's own JSON where a map's subjects were taken out.
     static var placeholder: String { "subjects in rows" }
@@ -68,13 +81,17 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
         if let sink = encoder.userInfo[.planwatchSubjects] as? SubjectSink {
             let path = SubjectSink.path(encoder.codingPath)
             sink.maps += 1
-            let keys = changes.take()
-            for key in sink.full ? Array(storage.keys) : keys { sink.take(path: path, key: key, value: storage[key]) }
+            if sink.full {
+                _ = changes.take()
+                for shard in shards { for (key, value) in shard { sink.take(path: path, key: key, value: value) } }
+            } else {
+                for key in changes.take() { sink.take(path: path, key: key, value: self[key]) }
+            }
             var container = encoder.singleValueContainer()
             try container.encode(Self.placeholder)
             return
         }
-        try storage.encode(to: encoder)
+        try Dictionary(uniqueKeysWithValues: self.lazy.map { ($0.key, $0.value) }).encode(to: encoder)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -83,9 +100,9 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
             guard let source = decoder.userInfo[.planwatchSubjects] as? SubjectSource else {
                 throw DecodingError.dataCorruptedError(in: container, debugDescription: "a checkpoint's subjects without their rows")
             }
-            storage = try source.values(at: SubjectSink.path(decoder.codingPath), as: Value.self)
+            self.init(try source.values(at: SubjectSink.path(decoder.codingPath), as: Value.self))
         } else {
-            storage = try container.decode([String: Value].self)
+            self.init(try container.decode([String: Value].self))
             // Read from the state's own JSON (written before subjects were rows, or when the
             // map was not yet in the state): the stored rows are not this map's.
             (decoder.userInfo[.planwatchSubjects] as? SubjectSource)?.readInline = true
@@ -94,15 +111,39 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
 }
 
 extension SubjectMap: Sequence {
-    public func makeIterator() -> Dictionary<String, Value>.Iterator { storage.makeIterator() }
+    public struct Iterator: IteratorProtocol {
+        var shards: IndexingIterator<[[String: Value]]>
+        var current: Dictionary<String, Value>.Iterator?
+
+        public mutating func next() -> (key: String, value: Value)? {
+            while true {
+                if let element = current?.next() { return element }
+                guard let shard = shards.next() else { return nil }
+                current = shard.makeIterator()
+            }
+        }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(shards: shards.makeIterator(), current: nil) }
+    public var underestimatedCount: Int { count }
 }
 
-/// Which keys of a ``SubjectMap`` changed since the host last took them.
+/// Which keys of a ``SubjectMap`` changed since the host last took them — in shards too, for
+/// the same reason as the map's.
 final class SubjectChanges: Sendable {
-    private let keys = Mutex<Set<String>>([])
+    static let shardCount = 64
+    private let keys = Mutex<[Set<String>]>(Array(repeating: [], count: shardCount))
 
-    func mark(_ key: String) { _ = keys.withLock { $0.insert(key) } }
-    func take() -> [String] { keys.withLock { k in defer { k.removeAll() }; return Array(k) } }
+    /// The shard of `key`: by its hash, which is this process's own (not stored anywhere).
+    static func shard(_ key: String) -> Int { key.hashValue & (shardCount - 1) }
+
+    func mark(_ key: String) { _ = keys.withLock { $0[Self.shard(key)].insert(key) } }
+    func take() -> [String] {
+        keys.withLock { shards in
+            defer { for i in shards.indices { shards[i].removeAll() } }
+            return shards.flatMap { $0 }
+        }
+    }
 }
 
 /// One subject of a ``SubjectMap`` as a checkpoint stores it: where the map is in the state
