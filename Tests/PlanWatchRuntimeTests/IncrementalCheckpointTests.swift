@@ -179,6 +179,13 @@ final class CheckpointLog: Sendable {
 
     var handler: LogHandler { Handler(log: self) }
 
+    /// A logger at info whose checkpoint lines this log keeps.
+    var logger: Logger {
+        var logger = Logger(label: "test", factory: { _ in self.handler })
+        logger.logLevel = .info
+        return logger
+    }
+
     struct Handler: LogHandler {
         let log: CheckpointLog
         var metadata: Logger.Metadata = [:]
@@ -197,6 +204,22 @@ final class CheckpointLog: Sendable {
 }
 
 @Suite struct IncrementalCheckpointTests {
+    /// A journal on `backend` and a configuration that checkpoints after every entry, with
+    /// the checkpoint writer's log kept.
+    func checkpointing(_ backend: JournalBackend, retentionMilliseconds: Int64? = nil) throws
+        -> (TemporaryDirectory, String, CheckpointLog, (inout RuntimeConfig) -> Void)
+    {
+        let dir = TemporaryDirectory()
+        let journal = try backend.makeJournal(in: dir)
+        let configure = { (config: inout RuntimeConfig) in
+            config.journalPath = journal
+            config.checkpointEvery = 1
+            config.checkpointIntervalMilliseconds = 1
+            if let retentionMilliseconds { config.retentionMilliseconds = retentionMilliseconds }
+        }
+        return (dir, journal, CheckpointLog(), configure)
+    }
+
     func census(_ school: String, classes: Int, size: Int64 = 40) -> (topic: [UInt8], body: [UInt8]) {
         let body: JSONValue = .object([
             "id": .string(UUID().uuidString), "type": "enrolment.census", "source": "xueji", "occurredAt": .string(Fixtures.now),
@@ -213,18 +236,8 @@ final class CheckpointLog: Sendable {
     /// for the journal's new start (the base) are what a replay from the start reads.
     @Test(arguments: JournalBackend.available)
     func aCheckpointWritesTheSubjectsThatChangedAndARestartReadsBackTheWholeState(backend: JournalBackend) throws {
-        let dir = TemporaryDirectory()
-        let journal = try backend.makeJournal(in: dir)
-        let log = CheckpointLog()
-        var logger = Logger(label: "test", factory: { _ in log.handler })
-        logger.logLevel = .info
-        let configure = { (config: inout RuntimeConfig) in
-            config.journalPath = journal
-            config.checkpointEvery = 1
-            config.checkpointIntervalMilliseconds = 1
-            config.retentionMilliseconds = 1
-        }
-        let harness = try Harness(directory: dir, logger: logger, configure: configure)
+        let (dir, journal, log, configure) = try checkpointing(backend, retentionMilliseconds: 1)
+        let harness = try Harness(directory: dir, logger: log.logger, configure: configure)
         let dealer = try harness.dealer()
         #expect(try harness.peer.ack(dealer, census("370303-0042", classes: 200))[0] == "ok")
         let classes = { (try? JournalInspection.checkpointSubjects(journalPath: journal))?.keys.filter { $0.hasPrefix("Enrolment/classes/") }.count }
@@ -259,17 +272,8 @@ final class CheckpointLog: Sendable {
     /// those that changed, and a restart reads them all back.
     @Test(arguments: JournalBackend.available)
     func openAlertsAreWrittenWhenTheyChangeNotAtEveryCheckpoint(backend: JournalBackend) throws {
-        let dir = TemporaryDirectory()
-        let journal = try backend.makeJournal(in: dir)
-        let log = CheckpointLog()
-        var logger = Logger(label: "test", factory: { _ in log.handler })
-        logger.logLevel = .info
-        let configure = { (config: inout RuntimeConfig) in
-            config.journalPath = journal
-            config.checkpointEvery = 1
-            config.checkpointIntervalMilliseconds = 1
-        }
-        let harness = try Harness(directory: dir, logger: logger, configure: configure)
+        let (dir, journal, log, configure) = try checkpointing(backend)
+        let harness = try Harness(directory: dir, logger: log.logger, configure: configure)
         let dealer = try harness.dealer()
         let open = 60
         for i in 1...open { #expect(try harness.peer.ack(dealer, Fixtures.incident(incidentId: "INC-\(i)"))[0] == "ok") }
