@@ -53,6 +53,7 @@ final class Checkpointer {
         let write: @Sendable () throws -> Saved = {
             let started = DispatchTime.now().uptimeNanoseconds
             let checkpoint = try states()
+            let encoded = DispatchTime.now().uptimeNanoseconds
             try journal.saveCheckpoint(checkpoint)
             logger.info(
                 "checkpoint saved",
@@ -63,6 +64,8 @@ final class Checkpointer {
                     "largest": "\(checkpoint.bytes.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key) \($0.value)" }.joined(separator: ", "))",
                     "subjects.written": "\(checkpoint.subjects.values.reduce(0) { $0 + $1.rows.count })",
                     "ms": "\((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)",
+                    // The part of it the journal was locked for writing (appends wait meanwhile).
+                    "write.ms": "\((DispatchTime.now().uptimeNanoseconds - encoded) / 1_000_000)",
                 ])
             let compacted = try Self.compactIfDue(checkpoint, journal: journal, retention: retention, logger: logger)
             return Saved(checkpoint: checkpoint, compactedThrough: compacted)
