@@ -29,6 +29,50 @@ public final class OutputStore: Sendable {
             self.body = body
             self.seq = seq
         }
+
+        /// An alert's entry: its level, domain and region are the alert's.
+        init(topic: String, body: String, seq: Int64, alert: Alert) {
+            self.init(topic: topic, body: body, seq: seq)
+            self.alert = alert
+            (level, domain, region) = (alert.level.rawValue, alert.domain, alert.region.code)
+        }
+
+        enum CodingKeys: String, CodingKey { case topic, body, seq, level, domain, region, alert, indicator }
+
+        /// A checkpoint keeps an alert or indicator as its typed value only: the body is its
+        /// encoding (``Alert/body(seq:)``, ``IndicatorUpdate/body(seq:)``), made again on
+        /// reading, and the alert's level, domain and region are its own. That is half of what
+        /// each firing alert took. An entry written with its body (before) is read as written.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(topic, forKey: .topic)
+            try c.encode(seq, forKey: .seq)
+            try c.encodeIfPresent(alert, forKey: .alert)
+            try c.encodeIfPresent(indicator, forKey: .indicator)
+            if alert == nil && indicator == nil { try c.encode(body, forKey: .body) }
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let (topic, seq) = (try c.decode(String.self, forKey: .topic), try c.decode(Int64.self, forKey: .seq))
+            let written = try c.decodeIfPresent(String.self, forKey: .body)
+            if let alert = try c.decodeIfPresent(Alert.self, forKey: .alert) {
+                self.init(topic: topic, body: written ?? Self.text(alert.body(seq: seq)), seq: seq, alert: alert)
+            } else if let indicator = try c.decodeIfPresent(IndicatorUpdate.self, forKey: .indicator) {
+                self.init(topic: topic, body: written ?? Self.text(indicator.body(seq: seq)), seq: seq)
+                self.indicator = indicator
+            } else if let written {
+                self.init(topic: topic, body: written, seq: seq)
+                (level, domain, region) =
+                    (try c.decodeIfPresent(String.self, forKey: .level), try c.decodeIfPresent(String.self, forKey: .domain),
+                     try c.decodeIfPresent(String.self, forKey: .region))
+            } else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .body, in: c, debugDescription: "an output entry needs its body, or the alert or indicator it encodes")
+            }
+        }
+
+        private static func text(_ body: JSONValue) -> String { String(decoding: JSONWriter.bytes(body), as: UTF8.self) }
     }
 
     /// A point of an indicator's history.
@@ -86,10 +130,7 @@ public final class OutputStore: Sendable {
                     }
                 case .alert(let alert):
                     let firing = alert.status == .firing
-                    entry.level = alert.level.rawValue
-                    entry.domain = alert.domain
-                    entry.region = alert.region.code
-                    entry.alert = alert
+                    entry = Entry(topic: m.topic, body: entry.body, seq: m.seq, alert: alert)
                     published.append(entry)
                     if let old = s.alerts[alert.fingerprint] { s.count(old, -1) }
                     if firing { s.count(entry, 1) }

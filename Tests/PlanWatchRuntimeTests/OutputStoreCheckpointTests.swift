@@ -1,0 +1,89 @@
+import Foundation
+import HandlerKit
+import PlanWatchModel
+@testable import PlanWatchRuntime
+import PlanWatchWire
+import Testing
+
+/// The output store's checkpoint keeps each firing alert and indicator as its typed value, not
+/// its body as well; a restart gives back, byte for byte, the bodies that were published.
+@Suite struct OutputStoreCheckpointTests {
+    let at = Timestamp(rfc3339: "2026-03-11T12:30:00.125+08:00")!
+
+    /// A message as the processor publishes it: the body is the typed value's encoding.
+    func published(_ alert: Alert, seq: Int64) -> OutboundMessage {
+        OutboundMessage(topic: alert.topic, body: JSONWriter.bytes(alert.body(seq: seq)), seq: seq, meta: .alert(alert))
+    }
+
+    func published(_ update: IndicatorUpdate, seq: Int64) -> OutboundMessage {
+        OutboundMessage(topic: update.topic, body: JSONWriter.bytes(update.body(seq: seq)), seq: seq, meta: .indicator(update))
+    }
+
+    var alert: Alert {
+        var a = Alert(
+            fingerprint: "safety.incident/370303-0042/INC-\"7\"", rule: "safety.incident", status: .firing, level: .orange,
+            region: RegionCode("370303")!, subject: ["schoolId": "370303-0042", "incidentId": "INC-\"7\""],
+            summary: "放学途中发生交通事故, 学生轻微擦伤\n\t\"已送医\" \\ 检查", planRef: "工作要点 2026 §4",
+            startsAt: at, updatedAt: at, causes: ["e-1", "e-2"])
+        a.previousLevel = .yellow
+        a.owner = "370303-0042"
+        a.ackedBy = "王老师"
+        a.ackedAt = at
+        a.ackNote = "已处理"
+        return a
+    }
+
+    var indicator: IndicatorUpdate {
+        var u = IndicatorUpdate(
+            indicator: "preschool.public_share", scope: .district, region: RegionCode("370303")!, value: 0.1 + 0.2,
+            numerator: 3, denominator: 10, asOf: at)
+        u.changedBy = ["e-3"]
+        u.revision = 2
+        return u
+    }
+
+    @Test func aRestoredStoreGivesBackThePublishedBodiesFromTypedValuesOnly() throws {
+        let store = OutputStore()
+        var resolved = alert
+        resolved.fingerprint = "safety.incident/370303-0042/INC-8"
+        let messages = [published(alert, seq: 7), published(indicator, seq: 8), published(resolved, seq: 9)]
+        resolved.status = .resolved
+        store.apply(messages + [published(resolved, seq: 10)])
+
+        let (state, taken) = try store.checkpointState()
+        let subjects = try #require(try taken?.encoded())
+        let rows = subjects.rows.filter { $0.value != nil }
+        #expect(rows.count >= 2)  // the alert, the indicator (and its history)
+        for row in rows {
+            let text = String(decoding: row.value!, as: UTF8.self)
+            #expect(!text.contains("\"body\""), "row \(row.path) \(row.key) keeps the body: \(text)")
+        }
+
+        let again = OutputStore()
+        again.restore(state, subjects: subjects)
+        #expect(again.firingAlerts == store.firingAlerts)
+        #expect(again.indicators == store.indicators)
+        #expect(again.firingAlerts.map(\.body) == [String(decoding: messages[0].body, as: UTF8.self)])
+        #expect(again.indicators.map(\.body) == [String(decoding: messages[1].body, as: UTF8.self)])
+        #expect(again.firingAlert(alert.fingerprint)?.level == "orange")
+        #expect(again.firingCounts.map(\.count) == store.firingCounts.map(\.count))
+        #expect(again.snapshot(prefix: "").seq == 10)
+    }
+
+    @Test func anEntryWrittenWithItsBodyIsReadAsWritten() throws {
+        // The format of checkpoints before this one: the body next to the typed value.
+        let message = published(alert, seq: 7)
+        var object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(OutputStore.Entry(
+            topic: message.topic, body: "", seq: 7, alert: alert))) as? [String: Any])
+        object["body"] = "{\"as\":\"written\"}"
+        let entry = try JSONDecoder().decode(OutputStore.Entry.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(entry.body == "{\"as\":\"written\"}")
+        #expect(entry.alert == alert)
+        #expect(entry.domain == "safety")
+
+        // Neither a body nor a typed value: refused, with what is missing.
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(OutputStore.Entry.self, from: Data(#"{"topic":"alert.safety.370303","seq":3}"#.utf8))
+        }
+    }
+}
