@@ -21,8 +21,21 @@ public final class OutputStore: Sendable {
         public var region: String?
         /// The output as the handler made it (the body is its encoding): Alertmanager and the
         /// metrics read these, never the body.
-        public var alert: Alert?
-        public var indicator: IndicatorUpdate?
+        public var alert: Alert? {
+            get { if case .alert(let a)? = typed { a } else { nil } }
+            set { typed = newValue.map { .alert($0) } }
+        }
+        public var indicator: IndicatorUpdate? {
+            get { if case .indicator(let u)? = typed { u } else { nil } }
+            set { typed = newValue.map { .indicator($0) } }
+        }
+        /// Boxed: an alert or indicator inline would make each entry ~600 bytes, which the
+        /// store's dictionaries move on every resize and keep in every empty slot.
+        private var typed: Typed?
+        private indirect enum Typed: Sendable, Equatable {
+            case alert(Alert)
+            case indicator(IndicatorUpdate)
+        }
 
         init(topic: String, body: String, seq: Int64) {
             self.topic = topic
