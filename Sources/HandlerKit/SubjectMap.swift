@@ -81,11 +81,21 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
         if let sink = encoder.userInfo[.planwatchSubjects] as? SubjectSink {
             let path = SubjectSink.path(encoder.codingPath)
             sink.maps += 1
-            if sink.full {
-                _ = changes.take()
-                for shard in shards { for (key, value) in shard { sink.take(path: path, key: key, value: value) } }
+            let changed = changes.take()
+            if sink.full || changed.count >= count / 4 {
+                // Many subjects: keep this map as it is now (a copy that shares its storage)
+                // instead of copying each value. The thread that changes it copies a shard when
+                // it first changes one, 1/64 of the map at a time, meanwhile.
+                let snapshot = self
+                let keys = sink.full ? nil : changed
+                sink.capture(count: keys?.count ?? count) { encoder in
+                    guard let keys else {
+                        return try snapshot.map { SubjectRow(path: path, key: $0.key, value: try encoder.encode($0.value)) }
+                    }
+                    return try keys.map { key in SubjectRow(path: path, key: key, value: try snapshot[key].map { try encoder.encode($0) }) }
+                }
             } else {
-                for key in changes.take() { sink.take(path: path, key: key, value: self[key]) }
+                for key in changed { sink.take(path: path, key: key, value: self[key]) }
             }
             var container = encoder.singleValueContainer()
             try container.encode(Self.placeholder)
@@ -175,18 +185,24 @@ package final class SubjectSink: @unchecked Sendable {
     /// How many maps the state had.
     package var maps = 0
     private var taken: [(path: String, key: String, value: (any Encodable & Sendable)?)] = []
+    /// Maps kept whole (as they were when taken), each with how it makes its rows.
+    private var captured: [(count: Int, rows: @Sendable (JSONEncoder) throws -> [SubjectRow])] = []
 
     package init(full: Bool) { self.full = full }
 
     /// How many subjects were taken.
-    package var count: Int { taken.count }
+    package var count: Int { taken.count + captured.reduce(0) { $0 + $1.count } }
 
     func take<Value: Encodable & Sendable>(path: String, key: String, value: Value?) { taken.append((path, key, value)) }
+
+    func capture(count: Int, rows: @escaping @Sendable (JSONEncoder) throws -> [SubjectRow]) { captured.append((count, rows)) }
 
     /// The subjects taken, their values as JSON (nil: removed).
     package func rows() throws -> [SubjectRow] {
         let encoder = JSONEncoder()
-        return try taken.map { row in SubjectRow(path: row.path, key: row.key, value: try row.value.map { try encoder.encode($0) }) }
+        var rows = try taken.map { row in SubjectRow(path: row.path, key: row.key, value: try row.value.map { try encoder.encode($0) }) }
+        for map in captured { rows += try map.rows(encoder) }
+        return rows
     }
 
     static func path(_ codingPath: [any CodingKey]) -> String { codingPath.map(\.stringValue).joined(separator: ".") }

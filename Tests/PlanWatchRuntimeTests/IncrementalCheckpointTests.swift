@@ -81,6 +81,28 @@ func restored<S: Decodable>(_ type: S.Type, _ json: Data, _ rows: [SubjectRow]) 
         #expect(try again.encode(fromRows).subjects?.count == 0)
     }
 
+    /// The pipeline goes on changing a state while the writer encodes what a checkpoint took:
+    /// the rows are the subjects as they were when taken, whether the checkpoint took a few
+    /// values, many of them or every one (a map kept whole).
+    @Test(arguments: [1, 60, 100])
+    func theRowsAreTheSubjectsAsTheyWereWhenTheCheckpointTookThem(changed: Int) throws {
+        var state = State()
+        for i in 1...100 { state.rooms["r\(i)"] = Int64(i) }
+        var coding = SubjectCoding()
+        let before = try #require(try coding.encode(state).subjects?.encoded())  // the first writes every subject
+        for i in 1...changed { state.rooms["r\(i)"] = Int64(1000 + i) }
+        let taken = try #require(try coding.encode(state).subjects)
+        // Changed after the checkpoint, before its rows are encoded.
+        for i in 1...100 { state.rooms["r\(i)"] = -1 }
+        state.rooms.removeValue(forKey: "r1")
+        let rows = try taken.encoded().rows
+        #expect(taken.count == changed && rows.count == changed)
+        #expect(
+            Dictionary(uniqueKeysWithValues: rows.map { ($0.key, $0.value.map { String(decoding: $0, as: UTF8.self) }) })
+                == Dictionary(uniqueKeysWithValues: (1...changed).map { ("r\($0)", Optional("\(1000 + $0)")) }))
+        #expect(before.full && before.rows.count == 100)
+    }
+
     @Test func outsideACheckpointAMapIsAPlainObjectAndOldCheckpointsStillRead() throws {
         var state = State()
         state.rooms["a"] = 1
