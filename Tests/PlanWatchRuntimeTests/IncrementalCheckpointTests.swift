@@ -254,6 +254,47 @@ final class CheckpointLog: Sendable {
         return (Array("enrolment.census.370303".utf8), JSONWriter.bytes(body))
     }
 
+    /// Subject rows go to each store by its own path (SQLite sorts them, PostgreSQL sends them
+    /// as arrays): keys and values come back byte for byte (empty ones, NUL, CJK), changes and
+    /// removals apply to what was stored, and `full` replaces it.
+    @Test(arguments: JournalBackend.available)
+    func theJournalStoresSubjectRowsByteForByte(backend: JournalBackend) throws {
+        let dir = TemporaryDirectory()
+        let journal = try JournalStore.open(try backend.makeJournal(in: dir), role: .writer)
+        defer { journal.close() }
+        func row(_ path: String, _ key: String, _ value: String?) -> SubjectRow {
+            SubjectRow(path: path, key: key, value: value.map { Data($0.utf8) })
+        }
+        func save(_ position: Int64, _ subjects: [String: HandlerSubjects]) throws -> [String: [String: String]] {
+            try journal.saveCheckpoint(
+                JournalCheckpoint(position: position, seq: position, states: ["H": Data("{}".utf8), "K": Data("{}".utf8)], subjects: subjects))
+            var stored: [String: [String: String]] = [:]
+            for (handler, s) in try journal.loadCheckpoint().subjects {
+                for r in s.rows { stored[handler, default: [:]][r.path + "|" + r.key] = r.value.map { String(decoding: $0, as: UTF8.self) } }
+            }
+            return stored
+        }
+        let odd = ["", "a\u{0}b", "学校-370303", String(repeating: "k", count: 300)]
+        let first = try save(
+            1,
+            [
+                "H": HandlerSubjects(full: true, rows: odd.map { row("", $0, "v" + $0) } + odd.map { row("m.n", $0, "") }),
+                "K": HandlerSubjects(full: true, rows: [row("x", "1", "one"), row("x", "2", "two")]),
+            ])
+        #expect(first["H"]?.count == 8)
+        for key in odd { #expect(first["H"]?["|" + key] == "v" + key && first["H"]?["m.n|" + key] == "") }
+        #expect(first["K"] == ["x|1": "one", "x|2": "two"])
+
+        let next = try save(
+            2,
+            [
+                "H": HandlerSubjects(full: false, rows: [row("", "", "changed"), row("m.n", "a\u{0}b", nil)]),
+                "K": HandlerSubjects(full: true, rows: [row("x", "3", "three")]),
+            ])
+        #expect(next["H"]?.count == 7 && next["H"]?["|"] == "changed" && next["H"]?["m.n|a\u{0}b"] == nil)
+        #expect(next["K"] == ["x|3": "three"])
+    }
+
     /// With compaction under way throughout (a retention of 1 ms), so that the rows kept
     /// for the journal's new start (the base) are what a replay from the start reads.
     @Test(arguments: JournalBackend.available)
