@@ -208,7 +208,7 @@ let package = Package(
             name: "PlanWatchRuntimeTests",
             dependencies: [
                 "PlanWatchRuntime", "HandlerCatalog", "ZeroMQ", "PlanWatchTestSupport", "PlanWatchSimulator", "PlanFiles",
-                "DigitalInfrastructure",
+                "DigitalInfrastructure", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
         .testTarget(

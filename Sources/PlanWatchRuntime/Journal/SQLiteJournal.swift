@@ -3,13 +3,22 @@ import GRDB
 import HandlerKit
 import PlanWatchModel
 
-/// The journal in a SQLite file (WAL), for one host.
+/// The journal in a SQLite file (WAL), for one host, with its checkpoints in a second file
+/// beside it (``checkpointsPath(_:)``). SQLite has one writer per file, and a checkpoint of a
+/// million subjects writes for seconds: in one file, every append waited for it (a batch of 20
+/// entries took 12.6 s). The journal's file holds the entries, the published position, the
+/// quarantine and the alert history; the checkpoints' file the live and retained checkpoints,
+/// their subjects and their meta keys. Both files have the whole schema (``JournalSpec``).
 final class SQLiteJournal: Journal {
     enum Synchronous: String, Sendable, Codable { case full = "FULL", normal = "NORMAL" }
 
     private let pool: DatabasePool
+    private let checkpoints: DatabasePool
     let path: String
     var location: String { path }
+
+    /// Where a journal's checkpoints are: `journal.sqlite` → `journal.sqlite.checkpoints`.
+    static func checkpointsPath(_ path: String) -> String { path + ".checkpoints" }
 
     init(path: String, synchronous: Synchronous = .full) throws {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -20,12 +29,16 @@ final class SQLiteJournal: Journal {
         }
         config.busyMode = .timeout(10)
         pool = try DatabasePool(path: path, configuration: config)
-        // The writer's page cache: a checkpoint rewrites hundreds of thousands of subject rows
-        // in one transaction, and SQLite's default 2 MB spills dirty pages to the WAL and reads
-        // them back again and again. Pages are taken only as they are used.
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)") }
+        checkpoints = try DatabasePool(path: Self.checkpointsPath(path), configuration: config)
+        // The checkpoint writer's page cache: a checkpoint rewrites hundreds of thousands of
+        // subject rows in one transaction, and SQLite's default 2 MB spills dirty pages to the
+        // WAL and reads them back again and again. Pages are taken only as they are used.
+        try checkpoints.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)") }
         self.path = path
         try Self.migrator.migrate(pool)
+        try Self.migrator.migrate(checkpoints)
+        try moveCheckpointsOutOfTheJournal()
+        try checkContinuity()
     }
 
     /// The writer connection's page cache, in KiB.
@@ -124,7 +137,7 @@ final class SQLiteJournal: Journal {
     }
 
     func loadCheckpoint(only handler: String?) throws -> JournalCheckpoint {
-        try pool.read { db in
+        try checkpoints.read { db in
             var states: [String: Data] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT handler, state FROM checkpoint WHERE ? IS NULL OR handler = ?", arguments: [handler, handler]) {
                 states[row[0]] = row[1]
@@ -138,7 +151,7 @@ final class SQLiteJournal: Journal {
     }
 
     func saveCheckpoint(_ checkpoint: JournalCheckpoint) throws {
-        try pool.write { db in
+        try checkpoints.write { db in
             try db.execute(sql: "DELETE FROM checkpoint")
             for (handler, state) in checkpoint.states.sorted(by: { $0.key < $1.key }) {
                 try db.execute(sql: "INSERT INTO checkpoint(handler, state) VALUES (?, ?)", arguments: [handler, state])
@@ -164,7 +177,7 @@ final class SQLiteJournal: Journal {
     }
 
     func loadRetained(_ kind: RetainedCheckpoint, only handler: String?) throws -> (checkpoint: JournalCheckpoint, createdAt: Int64)? {
-        try pool.read { db in
+        try checkpoints.read { db in
             guard try Self.meta(db, JournalSpec.Meta.retained(kind, .createdAt)) > 0 else { return nil }
             var states: [String: Data] = [:]
             for row in try Row.fetchAll(
@@ -182,14 +195,14 @@ final class SQLiteJournal: Journal {
     }
 
     func retained(_ kind: RetainedCheckpoint) throws -> (position: Int64, createdAt: Int64)? {
-        try pool.read { db in
+        try checkpoints.read { db in
             let createdAt = try Self.meta(db, JournalSpec.Meta.retained(kind, .createdAt))
             return createdAt > 0 ? (try Self.meta(db, JournalSpec.Meta.retained(kind, .pos)), createdAt) : nil
         }
     }
 
     func saveCandidate(_ checkpoint: JournalCheckpoint, createdAt: Int64) throws {
-        try pool.write { db in
+        try checkpoints.write { db in
             try Self.store(db, checkpoint, as: .candidate, createdAt: createdAt)
             try db.execute(sql: "DELETE FROM retained_subject WHERE kind = 'candidate'")
             try db.execute(
@@ -224,11 +237,12 @@ final class SQLiteJournal: Journal {
         return result
     }
 
-    /// Makes the candidate the base and deletes every journal entry up to it, in one transaction.
-    /// Returns how many entries were deleted.
+    /// Makes the candidate the base, then deletes every journal entry up to it. Returns how
+    /// many entries were deleted. The base moves first: a stop in between leaves entries the
+    /// base no longer needs, which the next compaction deletes.
     func compactToCandidate() throws -> Int {
-        try pool.write { db in
-            guard try Self.meta(db, JournalSpec.Meta.retained(.candidate, .createdAt)) > 0 else { return 0 }
+        let base = try checkpoints.write { db -> Int64? in
+            guard try Self.meta(db, JournalSpec.Meta.retained(.candidate, .createdAt)) > 0 else { return nil }
             let position = try Self.meta(db, JournalSpec.Meta.retained(.candidate, .pos))
             try db.execute(sql: "DELETE FROM retained_checkpoint WHERE kind = 'base'")
             try db.execute(sql: "UPDATE retained_checkpoint SET kind = 'base' WHERE kind = 'candidate'")
@@ -238,8 +252,78 @@ final class SQLiteJournal: Journal {
                 try Self.setMeta(db, JournalSpec.Meta.retained(.base, field), try Self.meta(db, JournalSpec.Meta.retained(.candidate, field)))
                 try Self.setMeta(db, JournalSpec.Meta.retained(.candidate, field), 0)
             }
-            try db.execute(sql: "DELETE FROM journal WHERE pos <= ?", arguments: [position])
+            return position
+        }
+        guard let base else { return 0 }
+        return try pool.write { db in
+            try db.execute(sql: "DELETE FROM journal WHERE pos <= ?", arguments: [base])
             return db.changesCount
+        }
+    }
+
+    /// The tables and meta keys that live in the checkpoints' file.
+    private static let checkpointTables = ["checkpoint", "checkpoint_subject", "retained_checkpoint", "retained_subject"]
+    private static var checkpointMetaKeys: [String] {
+        [JournalSpec.Meta.checkpointPosition, JournalSpec.Meta.checkpointSeq, JournalSpec.Meta.checkpointWatermark]
+            + [RetainedCheckpoint.candidate, .base].flatMap { kind in JournalSpec.RetainedField.allCases.map { JournalSpec.Meta.retained(kind, $0) } }
+    }
+
+    /// A journal written before checkpoints had a file of their own keeps them in its own
+    /// file: they are copied to the checkpoints' file (once, in one transaction, while that
+    /// file holds none), then removed from the journal's.
+    private func moveCheckpointsOutOfTheJournal() throws {
+        let keys = Self.checkpointMetaKeys
+        let inList = Array(repeating: "?", count: keys.count).joined(separator: ", ")
+        func holdsAny(_ db: Database) throws -> Bool {
+            try Self.checkpointTables.contains { try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \($0))") ?? false }
+                || (try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM meta WHERE key IN (\(inList)))", arguments: StatementArguments(keys)) ?? false)
+        }
+        guard try pool.read(holdsAny) else { return }
+        try checkpoints.writeWithoutTransaction { db in
+            guard try !holdsAny(db) else { return }
+            try db.execute(sql: "ATTACH DATABASE ? AS old", arguments: [path])
+            defer { try? db.execute(sql: "DETACH DATABASE old") }
+            try db.inTransaction {
+                for table in Self.checkpointTables { try db.execute(sql: "INSERT INTO main.\(table) SELECT * FROM old.\(table)") }
+                try db.execute(
+                    sql: "INSERT INTO main.meta(key, value) SELECT key, value FROM old.meta WHERE key IN (\(inList))",
+                    arguments: StatementArguments(keys))
+                return .commit
+            }
+        }
+        try pool.write { db in
+            for table in Self.checkpointTables { try db.execute(sql: "DELETE FROM \(table)") }
+            try db.execute(sql: "DELETE FROM meta WHERE key IN (\(inList))", arguments: StatementArguments(keys))
+        }
+    }
+
+    /// The two files must belong together. A compacted journal without its checkpoints cannot
+    /// be replayed (its start is gone): refused, naming the file. A journal that ends before
+    /// its checkpoint (its last commits lost with `synchronous: normal` and a power cut, the
+    /// checkpoints' not) goes on after the checkpoint's position, so that no position is used
+    /// twice.
+    private func checkContinuity() throws {
+        // Each pair read in the order the daemon writes them, so that one running meanwhile
+        // cannot make a sound pair look broken.
+        let first = try pool.read { db in try Int64.fetchOne(db, sql: "SELECT MIN(pos) FROM journal") }
+        let reach = try checkpoints.read { db in
+            max(try Self.meta(db, JournalSpec.Meta.checkpointPosition), try Self.meta(db, JournalSpec.Meta.retained(.base, .pos)))
+        }
+        if let first, first > 1, reach < first - 1 {
+            throw JournalError(
+                description: """
+                    the journal \(path) was compacted (it starts at entry \(first)) but \(Self.checkpointsPath(path)) has no \
+                    checkpoint from which to read it: restore that file with the journal (back up and restore both)
+                    """)
+        }
+        let live = try checkpoints.read { db in try Self.meta(db, JournalSpec.Meta.checkpointPosition) }
+        let last = try pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(pos) FROM journal") } ?? 0
+        if live > last {
+            try pool.write { db in
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO journal(pos, kind, received_at, topic, body) VALUES (?, ?, ?, x'', x'')",
+                    arguments: [live, JournalEntry.Kind.tick.rawValue, Int64(Date().timeIntervalSince1970 * 1000)])
+            }
         }
     }
 
@@ -277,6 +361,7 @@ final class SQLiteJournal: Journal {
 
     func close() {
         try? pool.close()
+        try? checkpoints.close()
     }
 
     private static func meta(_ db: Database, _ key: String) throws -> Int64 {
