@@ -51,17 +51,15 @@ import Testing
         #expect(try journal.loadCheckpoint().position == 3)
     }
 
-    @Test func aJournalWithItsCheckpointsInsideIsMovedToTheNewLayoutOnce() throws {
-        let dir = TemporaryDirectory()
+    /// A journal as versions before this one wrote it: its checkpoints (live at 4, candidate at
+    /// 2) in its own file. Built with this version, then the checkpoints copied back.
+    func oldLayoutJournal(in dir: TemporaryDirectory) throws -> String {
         let path = dir.path + "/journal.sqlite"
-        do {
-            let journal = try SQLiteJournal(path: path)
-            _ = try journal.append(ticks(5), publishedThrough: 0)
-            try journal.saveCheckpoint(checkpoint(at: 4))
-            try journal.saveCandidate(checkpoint(at: 2), createdAt: 1)
-            journal.close()
-        }
-        // Put the checkpoints back into the journal's file, where versions before kept them.
+        let journal = try SQLiteJournal(path: path)
+        _ = try journal.append(ticks(5), publishedThrough: 0)
+        try journal.saveCheckpoint(checkpoint(at: 4))
+        try journal.saveCandidate(checkpoint(at: 2), createdAt: 1)
+        journal.close()
         let checkpoints = SQLiteJournal.checkpointsPath(path)
         try DatabaseQueue(path: path).writeWithoutTransaction { db in
             try db.execute(sql: "ATTACH DATABASE ? AS cp", arguments: [checkpoints])
@@ -70,6 +68,42 @@ import Testing
             try db.execute(sql: "DETACH DATABASE cp")
         }
         removeFile(checkpoints)
+        return path
+    }
+
+    @Test func aReaderReadsAnOldLayoutJournalsCheckpointsWhereTheyAreAndWritesNothing() throws {
+        let dir = TemporaryDirectory()
+        let path = try oldLayoutJournal(in: dir)
+        let reader = try JournalStore.open(path, role: .reader)
+        #expect(try reader.loadCheckpoint().position == 4)
+        #expect(try reader.retained(.candidate)?.position == 2)
+        reader.close()
+        #expect(!FileManager.default.fileExists(atPath: SQLiteJournal.checkpointsPath(path)))
+        #expect(try rowCount(path, "checkpoint_subject") == 3)
+    }
+
+    @Test func checkpointsInBothFilesThatDifferAreRefusedNamingBoth() throws {
+        let dir = TemporaryDirectory()
+        let path = try oldLayoutJournal(in: dir)
+        // A newer daemon moved them; then an older one wrote a checkpoint into the journal's file.
+        try SQLiteJournal(path: path).close()
+        try DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "INSERT INTO checkpoint(handler, state) VALUES ('H', x'7B7D')")
+            try db.execute(sql: "INSERT INTO meta(key, value) VALUES (?, 6)", arguments: [JournalSpec.Meta.checkpointPosition])
+        }
+        #expect {
+            try SQLiteJournal(path: path)
+        } throws: { error in
+            "\(error)".contains("differ") && "\(error)".contains(path + " and " + SQLiteJournal.checkpointsPath(path))
+        }
+        // Nothing was deleted: the journal's checkpoint is still there to be chosen.
+        #expect(try rowCount(path, "checkpoint") == 1)
+    }
+
+    @Test func aJournalWithItsCheckpointsInsideIsMovedToTheNewLayoutOnce() throws {
+        let dir = TemporaryDirectory()
+        let path = try oldLayoutJournal(in: dir)
+        let checkpoints = SQLiteJournal.checkpointsPath(path)
 
         for _ in 1...2 {  // the second open finds nothing left to move
             let journal = try SQLiteJournal(path: path)

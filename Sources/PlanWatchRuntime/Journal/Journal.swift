@@ -172,7 +172,7 @@ enum JournalStore {
         if role == .reader && !FileManager.default.fileExists(atPath: location) {
             throw JournalError(description: "no journal at \(location)")
         }
-        return try SQLiteJournal(path: location, synchronous: synchronousFull ? .full : .normal)
+        return try SQLiteJournal(path: location, synchronous: synchronousFull ? .full : .normal, role: role)
     }
 }
 

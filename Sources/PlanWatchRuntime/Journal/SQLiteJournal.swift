@@ -20,7 +20,9 @@ final class SQLiteJournal: Journal {
     /// Where a journal's checkpoints are: `journal.sqlite` → `journal.sqlite.checkpoints`.
     static func checkpointsPath(_ path: String) -> String { path + ".checkpoints" }
 
-    init(path: String, synchronous: Synchronous = .full) throws {
+    /// A reader (replay, inspection) writes nothing to the checkpoints: on a journal its daemon
+    /// has not moved to two files yet, it reads them where they are.
+    init(path: String, synchronous: Synchronous = .full, role: JournalStore.Role = .writer) throws {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var config = Configuration()
@@ -29,16 +31,23 @@ final class SQLiteJournal: Journal {
         }
         config.busyMode = .timeout(10)
         pool = try DatabasePool(path: path, configuration: config)
-        checkpoints = try DatabasePool(path: Self.checkpointsPath(path), configuration: config)
-        // The checkpoint writer's page cache: a checkpoint rewrites hundreds of thousands of
-        // subject rows in one transaction, and SQLite's default 2 MB spills dirty pages to the
-        // WAL and reads them back again and again. Pages are taken only as they are used.
-        try checkpoints.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)") }
         self.path = path
         try Self.migrator.migrate(pool)
-        try Self.migrator.migrate(checkpoints)
-        try moveCheckpointsOutOfTheJournal()
-        try checkContinuity()
+        let checkpointsPath = Self.checkpointsPath(path)
+        if role == .reader && !FileManager.default.fileExists(atPath: checkpointsPath) {
+            checkpoints = pool
+        } else {
+            checkpoints = try DatabasePool(path: checkpointsPath, configuration: config)
+        }
+        if role == .writer {
+            // The checkpoint writer's page cache: a checkpoint rewrites hundreds of thousands of
+            // subject rows in one transaction, and SQLite's default 2 MB spills dirty pages to
+            // the WAL and reads them back again and again. Pages are taken only as they are used.
+            try checkpoints.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)") }
+            try Self.migrator.migrate(checkpoints)
+            try moveCheckpointsOutOfTheJournal()
+        }
+        try checkContinuity(writer: role == .writer)
     }
 
     /// The writer connection's page cache, in KiB.
@@ -269,21 +278,42 @@ final class SQLiteJournal: Journal {
     }
 
     /// A journal written before checkpoints had a file of their own keeps them in its own
-    /// file: they are copied to the checkpoints' file (once, in one transaction, while that
-    /// file holds none), then removed from the journal's.
+    /// file: they are copied to the checkpoints' file (in one transaction, while that file holds
+    /// none), then removed from the journal's. Both holding the same checkpoints is a copy whose
+    /// removal did not happen yet; both holding different ones (an older `planwatchd` wrote to
+    /// the journal after a newer one had moved them) is refused, naming both files.
     private func moveCheckpointsOutOfTheJournal() throws {
         let keys = Self.checkpointMetaKeys
         let inList = Array(repeating: "?", count: keys.count).joined(separator: ", ")
-        func holdsAny(_ db: Database) throws -> Bool {
-            try Self.checkpointTables.contains { try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \($0))") ?? false }
-                || (try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM meta WHERE key IN (\(inList)))", arguments: StatementArguments(keys)) ?? false)
+        func holdsAny(_ db: Database, _ schema: String) throws -> Bool {
+            try Self.checkpointTables.contains { try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(schema).\($0))") ?? false }
+                || (try Bool.fetchOne(
+                    db, sql: "SELECT EXISTS (SELECT 1 FROM \(schema).meta WHERE key IN (\(inList)))", arguments: StatementArguments(keys)) ?? false)
         }
-        guard try pool.read(holdsAny) else { return }
+        func positions(_ db: Database, _ schema: String) throws -> [String: Int64] {
+            var values: [String: Int64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT key, value FROM \(schema).meta WHERE key IN (\(inList))", arguments: StatementArguments(keys)) {
+                values[row[0]] = row[1]
+            }
+            return values.filter { $0.value != 0 }
+        }
+        guard try pool.read({ try holdsAny($0, "main") }) else { return }
+        let checkpointsPath = Self.checkpointsPath(path)
         try checkpoints.writeWithoutTransaction { db in
-            guard try !holdsAny(db) else { return }
             try db.execute(sql: "ATTACH DATABASE ? AS old", arguments: [path])
             defer { try? db.execute(sql: "DETACH DATABASE old") }
-            try db.inTransaction {
+            try db.inTransaction(.immediate) {
+                if try holdsAny(db, "main") {
+                    guard try positions(db, "main") == positions(db, "old") else {
+                        throw JournalError(
+                            description: """
+                                \(path) and \(checkpointsPath) both hold checkpoints, and they differ: an older planwatchd \
+                                wrote to this journal after a newer one had moved its checkpoints. If the older one ran last, \
+                                move \(checkpointsPath) away: the journal's own checkpoints are then moved into a new one
+                                """)
+                    }
+                    return .commit
+                }
                 for table in Self.checkpointTables { try db.execute(sql: "INSERT INTO main.\(table) SELECT * FROM old.\(table)") }
                 try db.execute(
                     sql: "INSERT INTO main.meta(key, value) SELECT key, value FROM old.meta WHERE key IN (\(inList))",
@@ -302,7 +332,7 @@ final class SQLiteJournal: Journal {
     /// its checkpoint (its last commits lost with `synchronous: normal` and a power cut, the
     /// checkpoints' not) goes on after the checkpoint's position, so that no position is used
     /// twice.
-    private func checkContinuity() throws {
+    private func checkContinuity(writer: Bool) throws {
         // Each pair read in the order the daemon writes them, so that one running meanwhile
         // cannot make a sound pair look broken.
         let first = try pool.read { db in try Int64.fetchOne(db, sql: "SELECT MIN(pos) FROM journal") }
@@ -316,6 +346,7 @@ final class SQLiteJournal: Journal {
                     checkpoint from which to read it: restore that file with the journal (back up and restore both)
                     """)
         }
+        guard writer else { return }
         let live = try checkpoints.read { db in try Self.meta(db, JournalSpec.Meta.checkpointPosition) }
         let last = try pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(pos) FROM journal") } ?? 0
         if live > last {
@@ -361,7 +392,7 @@ final class SQLiteJournal: Journal {
 
     func close() {
         try? pool.close()
-        try? checkpoints.close()
+        if checkpoints !== pool { try? checkpoints.close() }
     }
 
     private static func meta(_ db: Database, _ key: String) throws -> Int64 {
