@@ -62,7 +62,12 @@ public final class OutputStore: Sendable {
             try c.encode(seq, forKey: .seq)
             try c.encodeIfPresent(alert, forKey: .alert)
             try c.encodeIfPresent(indicator, forKey: .indicator)
-            if alert == nil && indicator == nil { try c.encode(body, forKey: .body) }
+            if alert == nil && indicator == nil {
+                try c.encode(body, forKey: .body)
+                try c.encodeIfPresent(level, forKey: .level)
+                try c.encodeIfPresent(domain, forKey: .domain)
+                try c.encodeIfPresent(region, forKey: .region)
+            }
         }
 
         public init(from decoder: any Decoder) throws {

@@ -64,7 +64,8 @@ final class Checkpointer {
                     "largest": "\(checkpoint.bytes.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key) \($0.value)" }.joined(separator: ", "))",
                     "subjects.written": "\(checkpoint.subjects.values.reduce(0) { $0 + $1.rows.count })",
                     "ms": "\((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)",
-                    // The part of it the journal was locked for writing (appends wait meanwhile).
+                    // The part of it spent writing (with PostgreSQL, on the journal's connection:
+                    // appends wait meanwhile; SQLite writes checkpoints to a file of their own).
                     "write.ms": "\((DispatchTime.now().uptimeNanoseconds - encoded) / 1_000_000)",
                 ])
             let compacted = try Self.compactIfDue(checkpoint, journal: journal, retention: retention, logger: logger)
