@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import ZeroMQ
 
 /// Test helpers: every wait is on a condition with a deadline, never a fixed sleep.
@@ -51,21 +52,42 @@ public final class TemporaryDirectory: @unchecked Sendable {
 }
 
 /// Free TCP ports on loopback, found by binding port 0.
+/// Loopback ports for daemons under test. Not from the kernel's ephemeral range (port 0):
+/// between choosing such a port and the daemon binding it, the kernel may give it to any
+/// outgoing connection of the busy test process (a daemon once failed to start on "Address
+/// already in use" that way). Below that range, from a counter that starts at a random place,
+/// each port checked free when it is handed out.
 public enum FreePort {
+    private static let counter = Mutex(Int.random(in: 0..<5000))
+
     public static func next() -> Int {
+        let (low, high) = (20_000, ephemeralLow)
+        for _ in 0..<(high - low) {
+            let port = low + counter.withLock { n in
+                defer { n = (n + 1) % (high - low) }
+                return n
+            }
+            if isFree(port) { return port }
+        }
+        return 0
+    }
+
+    /// The first port of the kernel's ephemeral range (32768 unless configured otherwise).
+    private static let ephemeralLow: Int = {
+        let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        return text.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) }.map { min(max($0, 21_000), 65_535) } ?? 32_768
+    }()
+
+    private static func isFree(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
         defer { close(fd) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
+        addr.sin_port = UInt16(port).bigEndian
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p in
-                _ = bind(fd, p, len)
-                _ = getsockname(fd, p, &len)
-            }
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
-        return Int(UInt16(bigEndian: addr.sin_port))
     }
 }
