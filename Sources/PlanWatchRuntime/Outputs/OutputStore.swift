@@ -75,9 +75,9 @@ public final class OutputStore: Sendable {
             let (topic, seq) = (try c.decode(String.self, forKey: .topic), try c.decode(Int64.self, forKey: .seq))
             let written = try c.decodeIfPresent(String.self, forKey: .body)
             if let alert = try c.decodeIfPresent(Alert.self, forKey: .alert) {
-                self.init(topic: topic, body: written ?? Self.text(alert.body(seq: seq)), seq: seq, alert: alert)
+                self.init(topic: topic, body: written ?? JSONWriter.string(alert.body(seq: seq)), seq: seq, alert: alert)
             } else if let indicator = try c.decodeIfPresent(IndicatorUpdate.self, forKey: .indicator) {
-                self.init(topic: topic, body: written ?? Self.text(indicator.body(seq: seq)), seq: seq)
+                self.init(topic: topic, body: written ?? JSONWriter.string(indicator.body(seq: seq)), seq: seq)
                 self.indicator = indicator
             } else if let written {
                 self.init(topic: topic, body: written, seq: seq)
@@ -89,8 +89,6 @@ public final class OutputStore: Sendable {
                     forKey: .body, in: c, debugDescription: "an output entry needs its body, or the alert or indicator it encodes")
             }
         }
-
-        private static func text(_ body: JSONValue) -> String { String(decoding: JSONWriter.bytes(body), as: UTF8.self) }
     }
 
     /// A point of an indicator's history.
