@@ -272,10 +272,9 @@ final class SQLiteJournal: Journal {
 
     /// The tables and meta keys that live in the checkpoints' file.
     private static let checkpointTables = ["checkpoint", "checkpoint_subject", "retained_checkpoint", "retained_subject"]
-    private static var checkpointMetaKeys: [String] {
+    private static let checkpointMetaKeys =
         [JournalSpec.Meta.checkpointPosition, JournalSpec.Meta.checkpointSeq, JournalSpec.Meta.checkpointWatermark]
-            + [RetainedCheckpoint.candidate, .base].flatMap { kind in JournalSpec.RetainedField.allCases.map { JournalSpec.Meta.retained(kind, $0) } }
-    }
+        + [RetainedCheckpoint.candidate, .base].flatMap { kind in JournalSpec.RetainedField.allCases.map { JournalSpec.Meta.retained(kind, $0) } }
 
     /// A journal written before checkpoints had a file of their own keeps them in its own
     /// file: they are copied to the checkpoints' file (in one transaction, while that file holds

@@ -55,6 +55,7 @@ final class Checkpointer {
             let checkpoint = try states()
             let encoded = DispatchTime.now().uptimeNanoseconds
             try journal.saveCheckpoint(checkpoint)
+            let ended = DispatchTime.now().uptimeNanoseconds
             logger.info(
                 "checkpoint saved",
                 metadata: [
@@ -63,10 +64,10 @@ final class Checkpointer {
                     // What makes it large: the three largest parts (a handler, _desk, _outputs).
                     "largest": "\(checkpoint.bytes.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key) \($0.value)" }.joined(separator: ", "))",
                     "subjects.written": "\(checkpoint.subjects.values.reduce(0) { $0 + $1.rows.count })",
-                    "ms": "\((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)",
+                    "ms": "\((ended - started) / 1_000_000)",
                     // The part of it spent writing (with PostgreSQL, on the journal's connection:
                     // appends wait meanwhile; SQLite writes checkpoints to a file of their own).
-                    "write.ms": "\((DispatchTime.now().uptimeNanoseconds - encoded) / 1_000_000)",
+                    "write.ms": "\((ended - encoded) / 1_000_000)",
                 ])
             let compacted = try Self.compactIfDue(checkpoint, journal: journal, retention: retention, logger: logger)
             return Saved(checkpoint: checkpoint, compactedThrough: compacted)
