@@ -51,7 +51,6 @@ public final class TemporaryDirectory: @unchecked Sendable {
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }
 
-/// Free TCP ports on loopback, found by binding port 0.
 /// Loopback ports for daemons under test. Not from the kernel's ephemeral range (port 0):
 /// between choosing such a port and the daemon binding it, the kernel may give it to any
 /// outgoing connection of the busy test process (a daemon once failed to start on "Address
@@ -69,7 +68,7 @@ public enum FreePort {
             }
             if isFree(port) { return port }
         }
-        return 0
+        preconditionFailure("no free loopback port from \(low) to \(high)")
     }
 
     /// The first port of the kernel's ephemeral range (32768 unless configured otherwise).
