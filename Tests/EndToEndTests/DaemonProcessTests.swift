@@ -130,4 +130,11 @@ import ZeroMQ
             #expect(result.stderr.contains(message), "\(result.stderr)")
         }
     }
+
+    /// The suite's own way of running a command (replay, check-config, the CLI) must not hang on
+    /// a command that writes more to stderr than a pipe holds before it ends its stdout.
+    @Test func runningACommandThatLogsALotToStderrReturnsBothOutputs() throws {
+        let result = try run("/bin/sh", ["-c", "head -c 300000 /dev/zero | tr '\\0' x >&2; echo done"], timeout: 60)
+        #expect(result.status == 0 && result.stdout == "done\n" && result.stderr.count == 300_000)
+    }
 }

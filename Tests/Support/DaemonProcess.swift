@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The built executables next to the test binary (`.build/<triple>/debug`).
 public enum Products {
@@ -30,13 +31,21 @@ public func run(
     try process.run()
     if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
     try input.fileHandleForWriting.close()
+    // Both pipes drained at once: a child that writes more than a pipe holds (64 KiB) to the
+    // one not being read blocks for ever (a replay logging a handler's every throw did).
+    let errData = Mutex(Data())
+    let draining = DispatchGroup()
+    DispatchQueue.global().async(group: draining) {
+        let data = err.fileHandleForReading.readDataToEndOfFile()
+        errData.withLock { $0 = data }
+    }
     let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    draining.wait()
     guard Wait.until(seconds: timeout, { !process.isRunning }) else {
         process.terminate()
         throw TestFailure("\(executable) did not finish within \(timeout) s")
     }
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData.withLock { $0 }, as: UTF8.self))
 }
 
 /// `planwatchd` as a subprocess on free loopback ports, with its log in a file.
