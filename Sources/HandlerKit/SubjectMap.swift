@@ -88,11 +88,11 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
                 // it first changes one, 1/64 of the map at a time, meanwhile.
                 let snapshot = self
                 let keys = sink.full ? nil : changed
-                sink.capture(count: keys?.count ?? count) { encoder in
+                sink.capture(count: keys?.count ?? count) {
                     guard let keys else {
-                        return try snapshot.map { SubjectRow(path: path, key: $0.key, value: try encoder.encode($0.value)) }
+                        return try snapshot.map { SubjectRow(path: path, key: $0.key, value: try SubjectSink.encode($0.value)) }
                     }
-                    return try keys.map { key in SubjectRow(path: path, key: key, value: try snapshot[key].map { try encoder.encode($0) }) }
+                    return try keys.map { key in SubjectRow(path: path, key: key, value: try snapshot[key].map(SubjectSink.encode)) }
                 }
             } else {
                 for key in changed { sink.take(path: path, key: key, value: self[key]) }
@@ -186,7 +186,7 @@ package final class SubjectSink: @unchecked Sendable {
     package var maps = 0
     private var taken: [(path: String, key: String, value: (any Encodable & Sendable)?)] = []
     /// Maps kept whole (as they were when taken), each with how it makes its rows.
-    private var captured: [(count: Int, rows: @Sendable (JSONEncoder) throws -> [SubjectRow])] = []
+    private var captured: [(count: Int, rows: @Sendable () throws -> [SubjectRow])] = []
 
     package init(full: Bool) { self.full = full }
 
@@ -195,15 +195,18 @@ package final class SubjectSink: @unchecked Sendable {
 
     func take<Value: Encodable & Sendable>(path: String, key: String, value: Value?) { taken.append((path, key, value)) }
 
-    func capture(count: Int, rows: @escaping @Sendable (JSONEncoder) throws -> [SubjectRow]) { captured.append((count, rows)) }
+    func capture(count: Int, rows: @escaping @Sendable () throws -> [SubjectRow]) { captured.append((count, rows)) }
 
     /// The subjects taken, their values as JSON (nil: removed).
     package func rows() throws -> [SubjectRow] {
-        let encoder = JSONEncoder()
-        var rows = try taken.map { row in SubjectRow(path: row.path, key: row.key, value: try row.value.map { try encoder.encode($0) }) }
-        for map in captured { rows += try map.rows(encoder) }
+        var rows = try taken.map { row in SubjectRow(path: row.path, key: row.key, value: try row.value.map(Self.encode)) }
+        for map in captured { rows += try map.rows() }
         return rows
     }
+
+    /// A subject's value as a row holds it: JSON, written by ``JSONWriter`` (a subject's
+    /// `encode(to:)` changes nothing, as that requires).
+    static func encode(_ value: any Encodable) throws -> Data { Data(try JSONWriter.encode(value)) }
 
     static func path(_ codingPath: [any CodingKey]) -> String { codingPath.map(\.stringValue).joined(separator: ".") }
 }

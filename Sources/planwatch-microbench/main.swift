@@ -128,6 +128,13 @@ let encoding = BenchmarkSuite(name: "encode") { suite in
     if !alerts.isEmpty {
         var items = Cycle(items: alerts)
         suite.benchmark("alert") { _ = JSONWriter.bytes(items.take().body(seq: 1)) }
+        // A checkpoint writes each changed subject's value (an open alert, in the handlers'
+        // alert books, the desk and the store) as a row: with JSONWriter.encode, and with
+        // Foundation's JSONEncoder, which it replaced, for comparison.
+        var rows = Cycle(items: alerts)
+        suite.benchmark("alert as a checkpoint row") { _ = try JSONWriter.encode(rows.take()) }
+        let foundation = JSONEncoder()
+        suite.benchmark("alert as a checkpoint row, JSONEncoder") { _ = try foundation.encode(rows.take()) }
     }
     if !updates.isEmpty {
         var items = Cycle(items: updates)
