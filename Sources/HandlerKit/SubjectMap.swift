@@ -87,13 +87,7 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
                 // instead of copying each value. The thread that changes it copies a shard when
                 // it first changes one, 1/64 of the map at a time, meanwhile.
                 let snapshot = self
-                let keys = sink.full ? nil : changed
-                sink.capture(count: keys?.count ?? count) {
-                    guard let keys else {
-                        return try snapshot.map { SubjectRow(path: path, key: $0.key, value: try SubjectSink.encode($0.value)) }
-                    }
-                    return try keys.map { key in SubjectRow(path: path, key: key, value: try snapshot[key].map(SubjectSink.encode)) }
-                }
+                sink.capture(path: path, keys: sink.full ? keys : changed) { snapshot[$0] }
             } else {
                 for key in changed { sink.take(path: path, key: key, value: self[key]) }
             }
@@ -179,28 +173,59 @@ extension CodingUserInfoKey {
 /// Collects the subjects a checkpoint writes, while the host encodes a handler's state: only
 /// the changed ones, or with `full` every one (after a failed checkpoint, or a state the host
 /// could not read back). It takes their values as they are (copies, cheap) on the thread that
-/// changes the state; ``rows()`` encodes them later, on the checkpoint writer.
+/// changes the state; ``forEachChunk(of:_:)`` encodes them later, on the checkpoint writer, a
+/// chunk at a time as the journal writes them: the rows of a million subjects (hundreds of MB)
+/// are never all in memory at once.
 package final class SubjectSink: @unchecked Sendable {
     package let full: Bool
     /// How many maps the state had.
     package var maps = 0
     private var taken: [(path: String, key: String, value: (any Encodable & Sendable)?)] = []
-    /// Maps kept whole (as they were when taken), each with how it makes its rows.
-    private var captured: [(count: Int, rows: @Sendable () throws -> [SubjectRow])] = []
+    /// Maps kept whole (as they were when taken): their path, the keys to write, each key's value.
+    private var captured: [(path: String, keys: [String], value: @Sendable (String) -> (any Encodable & Sendable)?)] = []
+    /// The bytes of the keys and values encoded so far.
+    package private(set) var bytes = 0
 
     package init(full: Bool) { self.full = full }
 
     /// How many subjects were taken.
-    package var count: Int { taken.count + captured.reduce(0) { $0 + $1.count } }
+    package var count: Int { taken.count + captured.reduce(0) { $0 + $1.keys.count } }
 
     func take<Value: Encodable & Sendable>(path: String, key: String, value: Value?) { taken.append((path, key, value)) }
 
-    func capture(count: Int, rows: @escaping @Sendable () throws -> [SubjectRow]) { captured.append((count, rows)) }
+    func capture(path: String, keys: [String], value: @escaping @Sendable (String) -> (any Encodable & Sendable)?) {
+        captured.append((path, keys, value))
+    }
 
-    /// The subjects taken, their values as JSON (nil: removed).
+    /// Calls `body` with the subjects taken, `size` rows at a time, in the order a journal
+    /// stores them (``SubjectRow/storedOrder(_:_:)``), each chunk's values encoded just before.
+    package func forEachChunk(of size: Int, _ body: ([SubjectRow]) throws -> Void) throws {
+        // Where each row comes from: -1 - i for taken[i], else (map << 32 | index of its key).
+        var order: [(path: String, key: String, origin: Int)] = []
+        order.reserveCapacity(count)
+        for (i, row) in taken.enumerated() { order.append((row.path, row.key, -1 - i)) }
+        for (m, map) in captured.enumerated() {
+            for (k, key) in map.keys.enumerated() { order.append((map.path, key, m << 32 | k)) }
+        }
+        order.sort { SubjectRow.storedOrder(path: $0.path, key: $0.key, before: $1.path, $1.key) }
+        var chunk: [SubjectRow] = []
+        chunk.reserveCapacity(min(size, order.count))
+        for start in stride(from: 0, to: order.count, by: max(size, 1)) {
+            chunk.removeAll(keepingCapacity: true)
+            for (path, key, origin) in order[start..<min(start + max(size, 1), order.count)] {
+                let value: (any Encodable & Sendable)? = origin < 0 ? taken[-1 - origin].value : captured[origin >> 32].value(key)
+                let row = SubjectRow(path: path, key: key, value: try value.map(Self.encode))
+                bytes += key.utf8.count + (row.value?.count ?? 0)
+                chunk.append(row)
+            }
+            try body(chunk)
+        }
+    }
+
+    /// Every subject taken, its value as JSON (nil: removed), in stored order.
     package func rows() throws -> [SubjectRow] {
-        var rows = try taken.map { row in SubjectRow(path: row.path, key: row.key, value: try row.value.map(Self.encode)) }
-        for map in captured { rows += try map.rows() }
+        var rows: [SubjectRow] = []
+        try forEachChunk(of: 4096) { rows += $0 }
         return rows
     }
 
@@ -209,6 +234,20 @@ package final class SubjectSink: @unchecked Sendable {
     static func encode(_ value: any Encodable) throws -> Data { Data(try JSONWriter.encode(value)) }
 
     static func path(_ codingPath: [any CodingKey]) -> String { codingPath.map(\.stringValue).joined(separator: ".") }
+}
+
+extension SubjectRow {
+    /// The order a journal stores subject rows in (its primary key after the handler): path,
+    /// then key. Written in this order, a checkpoint of many rows fills or visits each index
+    /// page once. Strings compare as `String` does (a `memcmp` for ASCII keys, the usual ones,
+    /// and then the same as the stores' byte order; close to it for others): comparing UTF-8
+    /// views byte by byte took as long as encoding the rows. The order only makes the writes
+    /// local; what is stored does not depend on it.
+    package static func storedOrder(_ a: SubjectRow, _ b: SubjectRow) -> Bool { storedOrder(path: a.path, key: a.key, before: b.path, b.key) }
+
+    static func storedOrder(path: String, key: String, before otherPath: String, _ otherKey: String) -> Bool {
+        path != otherPath ? path < otherPath : key < otherKey
+    }
 }
 
 /// The stored subjects of a handler, by map, while the host decodes its checkpointed state.

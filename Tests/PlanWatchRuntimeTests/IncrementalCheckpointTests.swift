@@ -17,6 +17,16 @@ func checkpointed<S: Encodable>(_ state: S, full: Bool = false) throws -> (json:
     return (try encoder.encode(state), try sink.rows())
 }
 
+extension SubjectCoding.Subjects {
+    /// The rows a journal is given for these subjects, encoded all at once.
+    func encoded() throws -> HandlerSubjects {
+        let written = toWrite
+        var rows: [SubjectRow] = []
+        try written.forEachChunk { rows += $0 }
+        return HandlerSubjects(full: written.full, rows: rows)
+    }
+}
+
 /// A state read back from a checkpoint's JSON and the stored rows.
 func restored<S: Decodable>(_ type: S.Type, _ json: Data, _ rows: [SubjectRow]) throws -> S {
     let decoder = JSONDecoder()
@@ -297,6 +307,47 @@ final class CheckpointLog: Sendable {
             ])
         #expect(next["H"]?.count == 7 && next["H"]?["|"] == "changed" && next["H"]?["m.n|a\u{0}b"] == nil)
         #expect(next["K"] == ["x|3": "three"])
+    }
+
+    struct Rooms: Codable, Equatable, Sendable {
+        var rooms = SubjectMap<Int64>()
+    }
+
+    /// A checkpoint's subjects are encoded and written a chunk at a time (a few thousand rows),
+    /// in each store: every one of 10,000 comes back, then the changes and removals of the
+    /// next checkpoints — many (the map kept whole), then a few (values taken one by one).
+    @Test(arguments: JournalBackend.available)
+    func manySubjectsAreWrittenAChunkAtATimeAndAllReadBack(backend: JournalBackend) throws {
+        let dir = TemporaryDirectory()
+        let journal = try JournalStore.open(try backend.makeJournal(in: dir), role: .writer)
+        defer { journal.close() }
+        var coding = SubjectCoding()
+        var state = Rooms()
+        var position: Int64 = 0
+        func saveAndLoad() throws -> (stored: Rooms, written: HandlerSubjects) {
+            let (json, subjects) = try coding.encode(state)
+            let written = try #require(subjects).toWrite
+            position += 1
+            try journal.saveCheckpoint(JournalCheckpoint(position: position, seq: position, states: ["R": json], subjects: ["R": written]))
+            let loaded = try journal.loadCheckpoint()
+            return (try SubjectCoding.decode(Rooms.self, from: try #require(loaded.states["R"]), subjects: loaded.subjects["R"]), written)
+        }
+        let count = HandlerSubjects.chunkSize * 2 + 1808
+        for i in 0..<count { state.rooms["r\(i)"] = Int64(i) }
+        let (first, all) = try saveAndLoad()
+        #expect(first == state && first.rooms.count == count)
+        #expect(all.count == count && all.bytes == state.rooms.reduce(0) { $0 + $1.key.utf8.count + String($1.value).utf8.count })
+
+        for i in stride(from: 0, to: count, by: 2) { state.rooms.removeValue(forKey: "r\(i)") }
+        for i in stride(from: 1, to: 400, by: 2) { state.rooms["r\(i)"] = -Int64(i) }
+        let (second, many) = try saveAndLoad()
+        #expect(second == state && second.rooms.count == count / 2)
+        #expect(!many.full && many.count == count / 2 + 200)
+
+        for i in [1, 4001, 9999] { state.rooms["r\(i)"] = 7 }
+        state.rooms.removeValue(forKey: "r3")
+        let (third, few) = try saveAndLoad()
+        #expect(third == state && few.count == 4)
     }
 
     /// With compaction under way throughout (a retention of 1 ms), so that the rows kept

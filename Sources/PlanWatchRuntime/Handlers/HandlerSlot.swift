@@ -67,7 +67,7 @@ private final class TypedSlot<H: Handler>: HandlerSlot {
         // map by map, at the pipeline's next change. What grows is in maps, written as the
         // rows that changed; the rest is small.
         let (data, subjects) = try coding.encode(state)
-        return { (data, try subjects?.encoded()) }
+        return { (data, subjects?.toWrite) }
     }
 
     override func rewriteSubjects() { coding.checkpointFailed() }

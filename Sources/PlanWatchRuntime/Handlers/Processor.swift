@@ -148,7 +148,7 @@ final class Processor {
             var states: [String: Data] = [:]
             var subjects: [String: HandlerSubjects] = [:]
             for (name, encode) in encoders { (states[name], subjects[name]) = try encode() }
-            (states[Self.deskKey], subjects[Self.deskKey]) = (desk.state, try desk.subjects?.encoded())
+            (states[Self.deskKey], subjects[Self.deskKey]) = (desk.state, desk.subjects?.toWrite)
             return JournalCheckpoint(position: position, seq: seq, watermark: watermark, states: states, subjects: subjects, origin: .live)
         }
     }

@@ -112,14 +112,42 @@ struct JournalCheckpoint: Sendable {
     }
 }
 
-/// A handler's subjects in a checkpoint (see ``JournalCheckpoint/subjects``).
+/// A handler's subjects in a checkpoint (see ``JournalCheckpoint/subjects``): the rows read
+/// back from a journal, or, in a checkpoint being written, the subjects taken, encoded a
+/// chunk at a time as the journal writes them.
 struct HandlerSubjects: Sendable {
     /// True: these are every subject the handler has (the stored ones are replaced).
     var full: Bool
+    /// The rows read back (empty in a checkpoint being written: see ``forEachChunk(_:)``).
     var rows: [SubjectRow]
+    private var taken: SubjectSink?
 
-    /// The bytes of their keys and values.
-    var bytes: Int { rows.reduce(0) { $0 + $1.key.utf8.count + ($1.value?.count ?? 0) } }
+    /// How many rows a journal writes at a time: a few MB of JSON, one statement on PostgreSQL.
+    static let chunkSize = 4096
+
+    init(full: Bool, rows: [SubjectRow]) {
+        (self.full, self.rows, taken) = (full, rows, nil)
+    }
+
+    /// The subjects a checkpoint took, to be encoded as they are written.
+    init(taken: SubjectSink) {
+        (full, rows, self.taken) = (taken.full, [], taken)
+    }
+
+    /// Calls `body` with the rows in the order a journal stores them, ``chunkSize`` at a time.
+    func forEachChunk(_ body: ([SubjectRow]) throws -> Void) throws {
+        if let taken { return try taken.forEachChunk(of: Self.chunkSize, body) }
+        let sorted = rows.sorted(by: SubjectRow.storedOrder)
+        for start in stride(from: 0, to: sorted.count, by: Self.chunkSize) {
+            try body(Array(sorted[start..<min(start + Self.chunkSize, sorted.count)]))
+        }
+    }
+
+    /// How many subjects: taken, or read back.
+    var count: Int { taken?.count ?? rows.count }
+
+    /// The bytes of their keys and values (of those taken: encoded so far).
+    var bytes: Int { taken?.bytes ?? rows.reduce(0) { $0 + $1.key.utf8.count + ($1.value?.count ?? 0) } }
 }
 
 /// A checkpoint kept besides the live one: `candidate` (waiting to age past the retention)
@@ -184,13 +212,4 @@ struct JournalError: Error, CustomStringConvertible {
     var fatal = false
     /// Opening was given up because the daemon is stopping (a standby told to stop).
     var stopped = false
-}
-
-extension SubjectRow {
-    /// The order a journal stores subject rows in (its primary key after the handler): path,
-    /// then the key's UTF-8 bytes. Written in this order, a checkpoint of many rows fills or
-    /// visits each index page once.
-    static func storedOrder(_ a: SubjectRow, _ b: SubjectRow) -> Bool {
-        a.path != b.path ? a.path.utf8.lexicographicallyPrecedes(b.path.utf8) : a.key.utf8.lexicographicallyPrecedes(b.key.utf8)
-    }
 }

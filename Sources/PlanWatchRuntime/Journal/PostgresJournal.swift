@@ -430,28 +430,34 @@ final class PostgresJournal: Journal, Sendable {
     private func applySubjects(_ c: PostgresConnection, _ all: [String: HandlerSubjects]) throws {
         for (handler, subjects) in all.sorted(by: { $0.key < $1.key }) {
             if subjects.full { try run("DELETE FROM checkpoint_subject WHERE handler = \(handler)", on: c) }
-            let set = subjects.rows.filter { $0.value != nil }
-            let removed = subjects.full ? [] : subjects.rows.filter { $0.value == nil }
-            if !set.isEmpty {
-                let paths = set.map(\.path)
-                let keys = set.map { ByteBuffer(bytes: Array($0.key.utf8)) }
-                let values = set.map { ByteBuffer(bytes: Array($0.value ?? Data())) }
-                try run(
-                    """
-                    INSERT INTO checkpoint_subject(handler, path, key, value)
-                    SELECT \(handler), p, k, v FROM unnest(\(paths)::TEXT[], \(keys)::BYTEA[], \(values)::BYTEA[]) AS u(p, k, v)
-                    ON CONFLICT (handler, path, key) DO UPDATE SET value = excluded.value
-                    """, on: c)
-            }
-            if !removed.isEmpty {
-                let paths = removed.map(\.path)
-                let keys = removed.map { ByteBuffer(bytes: Array($0.key.utf8)) }
-                try run(
-                    """
-                    DELETE FROM checkpoint_subject WHERE handler = \(handler)
-                    AND (path, key) IN (SELECT p, k FROM unnest(\(paths)::TEXT[], \(keys)::BYTEA[]) AS u(p, k))
-                    """, on: c)
-            }
+            // A chunk at a time: one statement of a few MB each, not one holding every row (a
+            // parameter of PostgreSQL cannot exceed 1 GB: a city's million classes come near).
+            try subjects.forEachChunk { chunk in try applyChunk(c, handler: handler, full: subjects.full, chunk) }
+        }
+    }
+
+    private func applyChunk(_ c: PostgresConnection, handler: String, full: Bool, _ rows: [SubjectRow]) throws {
+        let set = rows.filter { $0.value != nil }
+        let removed = full ? [] : rows.filter { $0.value == nil }
+        if !set.isEmpty {
+            let paths = set.map(\.path)
+            let keys = set.map { ByteBuffer(bytes: Array($0.key.utf8)) }
+            let values = set.map { ByteBuffer(bytes: Array($0.value ?? Data())) }
+            try run(
+                """
+                INSERT INTO checkpoint_subject(handler, path, key, value)
+                SELECT \(handler), p, k, v FROM unnest(\(paths)::TEXT[], \(keys)::BYTEA[], \(values)::BYTEA[]) AS u(p, k, v)
+                ON CONFLICT (handler, path, key) DO UPDATE SET value = excluded.value
+                """, on: c)
+        }
+        if !removed.isEmpty {
+            let paths = removed.map(\.path)
+            let keys = removed.map { ByteBuffer(bytes: Array($0.key.utf8)) }
+            try run(
+                """
+                DELETE FROM checkpoint_subject WHERE handler = \(handler)
+                AND (path, key) IN (SELECT p, k FROM unnest(\(paths)::TEXT[], \(keys)::BYTEA[]) AS u(p, k))
+                """, on: c)
         }
     }
 

@@ -170,12 +170,14 @@ final class SQLiteJournal: Journal {
             for (handler, subjects) in checkpoint.subjects.sorted(by: { $0.key < $1.key }) {
                 if subjects.full { try db.execute(sql: "DELETE FROM checkpoint_subject WHERE handler = ?", arguments: [handler]) }
                 // In key order: each B-tree page is written once, not once per row that lands on it.
-                for row in subjects.rows.sorted(by: SubjectRow.storedOrder) {
-                    let key = Data(row.key.utf8)
-                    if let value = row.value {
-                        try upsert.execute(arguments: [handler, row.path, key, value])
-                    } else if !subjects.full {
-                        try delete.execute(arguments: [handler, row.path, key])
+                try subjects.forEachChunk { chunk in
+                    for row in chunk {
+                        let key = Data(row.key.utf8)
+                        if let value = row.value {
+                            try upsert.execute(arguments: [handler, row.path, key, value])
+                        } else if !subjects.full {
+                            try delete.execute(arguments: [handler, row.path, key])
+                        }
                     }
                 }
             }

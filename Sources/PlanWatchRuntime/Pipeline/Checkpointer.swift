@@ -63,10 +63,12 @@ final class Checkpointer {
                     "bytes": "\(checkpoint.bytes.values.reduce(0, +))",
                     // What makes it large: the three largest parts (a handler, _desk, _outputs).
                     "largest": "\(checkpoint.bytes.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key) \($0.value)" }.joined(separator: ", "))",
-                    "subjects.written": "\(checkpoint.subjects.values.reduce(0) { $0 + $1.rows.count })",
+                    "subjects.written": "\(checkpoint.subjects.values.reduce(0) { $0 + $1.count })",
                     "ms": "\((ended - started) / 1_000_000)",
-                    // The part of it spent writing (with PostgreSQL, on the journal's connection:
-                    // appends wait meanwhile; SQLite writes checkpoints to a file of their own).
+                    // The part of it spent in the store's transaction, which encodes the subjects'
+                    // rows as it writes them, a chunk at a time (with PostgreSQL, on the journal's
+                    // connection: appends wait meanwhile; SQLite writes checkpoints to a file of
+                    // their own).
                     "write.ms": "\((ended - encoded) / 1_000_000)",
                 ])
             let compacted = try Self.compactIfDue(checkpoint, journal: journal, retention: retention, logger: logger)

@@ -281,7 +281,7 @@ final class Pipeline {
                 return {
                     var checkpoint = try states()
                     (checkpoint.states[OutputStore.checkpointKey], checkpoint.subjects[OutputStore.checkpointKey]) =
-                        (outputs.state, try outputs.subjects?.encoded())
+                        (outputs.state, outputs.subjects?.toWrite)
                     return checkpoint
                 }
             }

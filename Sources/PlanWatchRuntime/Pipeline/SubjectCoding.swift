@@ -24,11 +24,11 @@ struct SubjectCoding {
         return (data, Subjects(sink: sink))
     }
 
-    /// The subjects a checkpoint took, to be encoded (``encoded()``) off the pipeline thread.
+    /// The subjects a checkpoint took, encoded off the pipeline thread as the journal writes them.
     struct Subjects: Sendable {
         fileprivate let sink: SubjectSink
         var count: Int { sink.count }
-        func encoded() throws -> HandlerSubjects { HandlerSubjects(full: sink.full, rows: try sink.rows()) }
+        var toWrite: HandlerSubjects { HandlerSubjects(taken: sink) }
     }
 
     /// The subjects taken were not saved: the next checkpoint writes every one again.
