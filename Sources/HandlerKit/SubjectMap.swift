@@ -86,8 +86,10 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
                 // Many subjects: keep this map as it is now (a copy that shares its storage)
                 // instead of copying each value. The thread that changes it copies a shard when
                 // it first changes one, 1/64 of the map at a time, meanwhile.
+                // Every key is listed on the writer, not here.
                 let snapshot = self
-                sink.capture(path: path, keys: sink.full ? keys : changed) { snapshot[$0] }
+                let listed: [String]? = sink.full ? nil : changed
+                sink.capture(path: path, count: listed?.count ?? count, keys: { listed ?? snapshot.keys }, value: { snapshot[$0] })
             } else {
                 for key in changed { sink.take(path: path, key: key, value: self[key]) }
             }
@@ -181,52 +183,50 @@ package final class SubjectSink: @unchecked Sendable {
     /// How many maps the state had.
     package var maps = 0
     private var taken: [(path: String, key: String, value: (any Encodable & Sendable)?)] = []
-    /// Maps kept whole (as they were when taken): their path, the keys to write, each key's value.
-    private var captured: [(path: String, keys: [String], value: @Sendable (String) -> (any Encodable & Sendable)?)] = []
+    /// Maps kept whole (as they were when taken): their path, how many keys to write, the keys,
+    /// each key's value.
+    private var captured:
+        [(path: String, count: Int, keys: @Sendable () -> [String], value: @Sendable (String) -> (any Encodable & Sendable)?)] = []
     /// The bytes of the keys and values encoded so far.
     package private(set) var bytes = 0
 
     package init(full: Bool) { self.full = full }
 
     /// How many subjects were taken.
-    package var count: Int { taken.count + captured.reduce(0) { $0 + $1.keys.count } }
+    package var count: Int { taken.count + captured.reduce(0) { $0 + $1.count } }
 
     func take<Value: Encodable & Sendable>(path: String, key: String, value: Value?) { taken.append((path, key, value)) }
 
-    func capture(path: String, keys: [String], value: @escaping @Sendable (String) -> (any Encodable & Sendable)?) {
-        captured.append((path, keys, value))
+    func capture(
+        path: String, count: Int, keys: @escaping @Sendable () -> [String], value: @escaping @Sendable (String) -> (any Encodable & Sendable)?
+    ) {
+        captured.append((path, count, keys, value))
     }
 
     /// Calls `body` with the subjects taken, `size` rows at a time, in the order a journal
     /// stores them (``SubjectRow/storedOrder(_:_:)``), each chunk's values encoded just before.
     package func forEachChunk(of size: Int, _ body: ([SubjectRow]) throws -> Void) throws {
-        // Where each row comes from: -1 - i for taken[i], else (map << 32 | index of its key).
+        // Where each row comes from: -1 - i for taken[i], else the index of its map.
         var order: [(path: String, key: String, origin: Int)] = []
         order.reserveCapacity(count)
         for (i, row) in taken.enumerated() { order.append((row.path, row.key, -1 - i)) }
         for (m, map) in captured.enumerated() {
-            for (k, key) in map.keys.enumerated() { order.append((map.path, key, m << 32 | k)) }
+            for key in map.keys() { order.append((map.path, key, m)) }
         }
+        bytes = 0
         order.sort { SubjectRow.storedOrder(path: $0.path, key: $0.key, before: $1.path, $1.key) }
         var chunk: [SubjectRow] = []
         chunk.reserveCapacity(min(size, order.count))
         for start in stride(from: 0, to: order.count, by: max(size, 1)) {
             chunk.removeAll(keepingCapacity: true)
             for (path, key, origin) in order[start..<min(start + max(size, 1), order.count)] {
-                let value: (any Encodable & Sendable)? = origin < 0 ? taken[-1 - origin].value : captured[origin >> 32].value(key)
+                let value: (any Encodable & Sendable)? = origin < 0 ? taken[-1 - origin].value : captured[origin].value(key)
                 let row = SubjectRow(path: path, key: key, value: try value.map(Self.encode))
                 bytes += key.utf8.count + (row.value?.count ?? 0)
                 chunk.append(row)
             }
             try body(chunk)
         }
-    }
-
-    /// Every subject taken, its value as JSON (nil: removed), in stored order.
-    package func rows() throws -> [SubjectRow] {
-        var rows: [SubjectRow] = []
-        try forEachChunk(of: 4096) { rows += $0 }
-        return rows
     }
 
     /// A subject's value as a row holds it: JSON, written by ``JSONWriter`` (a subject's

@@ -171,7 +171,8 @@ import Testing
     struct Money: Codable, Equatable { var amount = Decimal(string: "12.345")! }
 
     @Test func whatItDoesNotWriteItselfComesOutAsJSONEncoderWritesIt() throws {
-        #expect(Data(try JSONWriter.encode(Interleaved())) == (try JSONEncoder().encode(Interleaved())))
+        // (JSONEncoder's member order is not fixed: compared as documents.)
+        #expect(try sameDocument(try JSONWriter.encode(Interleaved()), try JSONEncoder().encode(Interleaved())))
         let derived = try JSONWriter.encode(Derived())
         #expect(try sameDocument(derived, try JSONEncoder().encode(Derived())))
         #expect(String(decoding: derived, as: UTF8.self).contains("super"))

@@ -14,7 +14,10 @@ func checkpointed<S: Encodable>(_ state: S, full: Bool = false) throws -> (json:
     let sink = SubjectSink(full: full)
     let encoder = JSONEncoder()
     encoder.userInfo[.planwatchSubjects] = sink
-    return (try encoder.encode(state), try sink.rows())
+    let json = try encoder.encode(state)
+    var rows: [SubjectRow] = []
+    try HandlerSubjects(taken: sink).forEachChunk { rows += $0 }
+    return (json, rows)
 }
 
 extension SubjectCoding.Subjects {
