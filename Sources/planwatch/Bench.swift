@@ -18,7 +18,9 @@ struct Bench: ParsableCommand {
             receiver only counting; (b) a Python pyzmq subscriber that json-decodes each event and
             updates a dict; (c) planwatchd end to end with all built-in handlers and the journal on
             (synchronous NORMAL), over the fire-and-forget and the acknowledged paths; then the
-            latency from publish to alert at half of (c)'s rate, and planwatchd's peak RSS.
+            latency from publish to alert at half of (c)'s rate, and planwatchd's peak RSS; then
+            the flat cost (events/s with few and with many classes tracked), and the time the
+            daemon with many classes takes to be ready again after a SIGKILL.
             Build with -c release for figures worth writing down.
             """)
 
@@ -88,10 +90,13 @@ struct Bench: ParsableCommand {
         if flatSmall > 0 {
             let small = try Self.flatCost(daemon: daemonPath, classes: flatSmall, cases: 0, events: flatEvents)
             row("flat cost: enrolment changes with \(flatSmall) classes", Self.rate(small.rate))
-            let large = try Self.flatCost(daemon: daemonPath, classes: flatLarge, cases: flatCases, events: flatEvents)
+            let large = try Self.flatCost(daemon: daemonPath, classes: flatLarge, cases: flatCases, events: flatEvents, recover: true)
             row("flat cost: enrolment changes with \(flatLarge) classes, \(flatCases) open cases", Self.rate(large.rate))
             row("flat cost ratio (large / small)", String(format: "%.2f", large.rate / small.rate))
             row("planwatchd peak RSS with \(flatLarge) classes", "\(large.rssKilobytes / 1024) MiB")
+            if let seconds = large.recoverySeconds {
+                row("recovery after SIGKILL with \(flatLarge) classes (start to ready)", String(format: "%.1f s", seconds))
+            }
         }
         if let markdown {
             let table = "| measure | value |\n|---|---|\n" + rows.map { "| \($0.0) | \($0.1) |" }.joined(separator: "\n") + "\n"
@@ -104,7 +109,9 @@ struct Bench: ParsableCommand {
     /// Events/s of enrolment changes to random classes, with `classes` classes (50 per
     /// school, Zhangdian's code) and `cases` open drop-out cases tracked: per-event cost must
     /// not grow with what is tracked. A fresh daemon each time.
-    static func flatCost(daemon path: String, classes: Int, cases: Int, events: Int) throws -> (rate: Double, rssKilobytes: Int) {
+    static func flatCost(daemon path: String, classes: Int, cases: Int, events: Int, recover: Bool = false) throws
+        -> (rate: Double, rssKilobytes: Int, recoverySeconds: Double?)
+    {
         let d = try BenchDaemon(path: path)
         defer { d.stop() }
         let schools = max(1, classes / 50)
@@ -141,7 +148,8 @@ struct Bench: ParsableCommand {
                 "{\"schoolId\":\"370303-S\(school)\",\"level\":\"primary\",\"ownership\":\"public\",\"classId\":\"\(generator.next() % 50)\",\"change\":\"\(kind)\",\"count\":1}")
         }
         let rate = try d.pour(changes, type: "enrolment.change")
-        return (rate, d.peakRSSKilobytes())
+        let rss = d.peakRSSKilobytes()
+        return (rate, rss, recover ? try d.killAndRecover() : nil)
     }
 
     static func percentiles(_ values: [Double]) -> String {
@@ -227,7 +235,8 @@ struct Bench: ParsableCommand {
 
 /// planwatchd started for a benchmark, on free ports, with a throwaway journal.
 final class BenchDaemon {
-    let process = Process()
+    private(set) var process = Process()
+    let path: String
     let directory: String
     let ports: [Int]
     var ingest: String { "tcp://127.0.0.1:\(ports[0])" }
@@ -242,10 +251,22 @@ final class BenchDaemon {
     static let logFile = ProcessInfo.processInfo.environment["PLANWATCH_BENCH_LOG"]
 
     init(path: String) throws {
+        self.path = path
         directory = NSTemporaryDirectory() + "planwatch-bench-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         ports = (0..<5).map { _ in BenchDaemon.freePort() }
         try (ProcessInfo.processInfo.environment["PLANWATCH_BENCH_CONFIG"] ?? "storage:\n  synchronous: normal\n").write(toFile: directory + "/bench.yaml", atomically: true, encoding: .utf8)
+        try launch()
+        let deadline = Date().addingTimeInterval(60)
+        while (try? received()) == nil {
+            guard Date() < deadline, process.isRunning else { throw CLIError("planwatchd did not start (\(path))") }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    /// Starts planwatchd on this directory's journal and ports.
+    private func launch() throws {
+        process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = [
             "--config", directory + "/bench.yaml", "--journal", directory + "/journal.sqlite",
@@ -262,11 +283,21 @@ final class BenchDaemon {
             process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         }
         try process.run()
-        let deadline = Date().addingTimeInterval(60)
-        while (try? received()) == nil {
-            guard Date() < deadline, process.isRunning else { throw CLIError("planwatchd did not start (\(path))") }
+    }
+
+    /// Kills planwatchd (SIGKILL: no last checkpoint), starts it again on the same journal and
+    /// returns the seconds until it is ready (`/readyz`: journal recovered, sockets bound).
+    func killAndRecover() throws -> Double {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let started = Date()
+        try launch()
+        let deadline = started.addingTimeInterval(600)
+        while (try? String(contentsOf: URL(string: http + "/readyz")!, encoding: .utf8)) != "ready\n" {
+            guard Date() < deadline, process.isRunning else { throw CLIError("planwatchd did not recover its journal (\(path))") }
             Thread.sleep(forTimeInterval: 0.05)
         }
+        return Date().timeIntervalSince(started)
     }
 
     func stop() {
