@@ -106,7 +106,14 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
             guard let source = decoder.userInfo[.planwatchSubjects] as? SubjectSource else {
                 throw DecodingError.dataCorruptedError(in: container, debugDescription: "a checkpoint's subjects without their rows")
             }
-            self.init(try source.values(at: SubjectSink.path(decoder.codingPath), as: Value.self))
+            // Straight into the shards: a dictionary of every subject first, then the shards,
+            // built a million entries twice at each start.
+            self.init()
+            let rows = source.count(at: SubjectSink.path(decoder.codingPath))
+            if rows > 0 { for i in shards.indices { shards[i].reserveCapacity(rows / Self.shardCount + rows / (4 * Self.shardCount) + 8) } }
+            try source.forEach(at: SubjectSink.path(decoder.codingPath), as: Value.self) { key, value in
+                shards[SubjectChanges.shard(key)][key] = value
+            }
         } else {
             self.init(try container.decode([String: Value].self))
             // Read from the state's own JSON (written before subjects were rows, or when the
@@ -265,11 +272,11 @@ package final class SubjectSource: @unchecked Sendable {
         }
     }
 
-    func values<Value: Decodable>(at path: String, as type: Value.Type) throws -> [String: Value] {
-        var result: [String: Value] = [:]
-        let rows = byPath[path] ?? []
-        result.reserveCapacity(rows.count)
-        for (key, value) in rows { result[key] = try decoder.decode(Value.self, from: value) }
-        return result
+    /// How many subjects are stored for the map at `path`.
+    func count(at path: String) -> Int { byPath[path]?.count ?? 0 }
+
+    /// Decodes each subject stored for the map at `path`.
+    func forEach<Value: Decodable>(at path: String, as type: Value.Type, _ body: (String, Value) -> Void) throws {
+        for (key, value) in byPath[path] ?? [] { body(key, try decoder.decode(Value.self, from: value)) }
     }
 }

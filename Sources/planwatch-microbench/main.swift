@@ -135,6 +135,10 @@ let encoding = BenchmarkSuite(name: "encode") { suite in
         suite.benchmark("alert as a checkpoint row") { _ = try JSONWriter.encode(rows.take()) }
         let foundation = JSONEncoder()
         suite.benchmark("alert as a checkpoint row, JSONEncoder") { _ = try foundation.encode(rows.take()) }
+        var stored = Cycle(items: alerts.map { Data(try! JSONWriter.encode($0)) })
+        let reader = JSONDecoder()
+        suite.benchmark("PROBE alert row read, JSONDecoder") { _ = try reader.decode(Alert.self, from: stored.take()) }
+        suite.benchmark("PROBE alert row parsed, JSONParser") { _ = try JSONParser.parse(Array(stored.take())) }
     }
     if !updates.isEmpty {
         var items = Cycle(items: updates)

@@ -20,7 +20,7 @@ struct Bench: ParsableCommand {
             (synchronous NORMAL), over the fire-and-forget and the acknowledged paths; then the
             latency from publish to alert at half of (c)'s rate, and planwatchd's peak RSS; then
             the flat cost (events/s with few and with many classes tracked), and the time the
-            daemon with many classes takes to be ready again after a SIGKILL.
+            daemon with many classes takes to be ready again after a SIGKILL, then a SIGTERM.
             Build with -c release for figures worth writing down.
             """)
 
@@ -95,7 +95,8 @@ struct Bench: ParsableCommand {
             row("flat cost ratio (large / small)", String(format: "%.2f", large.rate / small.rate))
             row("planwatchd peak RSS with \(flatLarge) classes", "\(large.rssKilobytes / 1024) MiB")
             if let seconds = large.recoverySeconds {
-                row("recovery after SIGKILL with \(flatLarge) classes (start to ready)", String(format: "%.1f s", seconds))
+                row("recovery after SIGKILL with \(flatLarge) classes (start to ready)", String(format: "%.1f s", seconds.kill))
+                row("restart after SIGTERM with \(flatLarge) classes (from its checkpoint)", String(format: "%.1f s", seconds.term))
             }
         }
         if let markdown {
@@ -110,7 +111,7 @@ struct Bench: ParsableCommand {
     /// school, Zhangdian's code) and `cases` open drop-out cases tracked: per-event cost must
     /// not grow with what is tracked. A fresh daemon each time.
     static func flatCost(daemon path: String, classes: Int, cases: Int, events: Int, recover: Bool = false) throws
-        -> (rate: Double, rssKilobytes: Int, recoverySeconds: Double?)
+        -> (rate: Double, rssKilobytes: Int, recoverySeconds: (kill: Double, term: Double)?)
     {
         let d = try BenchDaemon(path: path)
         defer { d.stop() }
@@ -149,7 +150,7 @@ struct Bench: ParsableCommand {
         }
         let rate = try d.pour(changes, type: "enrolment.change")
         let rss = d.peakRSSKilobytes()
-        return (rate, rss, recover ? try d.killAndRecover() : nil)
+        return (rate, rss, recover ? (try d.restart(after: SIGKILL), try d.restart(after: SIGTERM)) : nil)
     }
 
     static func percentiles(_ values: [Double]) -> String {
@@ -285,10 +286,12 @@ final class BenchDaemon {
         try process.run()
     }
 
-    /// Kills planwatchd (SIGKILL: no last checkpoint), starts it again on the same journal and
-    /// returns the seconds until it is ready (`/readyz`: journal recovered, sockets bound).
-    func killAndRecover() throws -> Double {
-        kill(process.processIdentifier, SIGKILL)
+    /// Stops planwatchd with `signal` — SIGKILL: it recovers from its last checkpoint saved,
+    /// replaying the journal after it; SIGTERM: it saves a checkpoint as it stops, and reads
+    /// just that — starts it again on the same journal and returns the seconds until it is
+    /// ready (`/readyz`: journal recovered, sockets bound).
+    func restart(after signal: Int32) throws -> Double {
+        kill(process.processIdentifier, signal)
         process.waitUntilExit()
         let started = Date()
         try launch()

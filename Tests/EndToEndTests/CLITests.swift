@@ -162,7 +162,8 @@ import ZeroMQ
             timeout: 600)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         for measure in ["(a) raw libzmq", "(b) pyzmq", "(c) planwatchd, fire-and-forget", "(c) planwatchd, acknowledged", "p99.9",
-            "peak RSS", "every event a new alert", "flat cost ratio", "with 5000 classes", "recovery after SIGKILL with 5000 classes"]
+            "peak RSS", "every event a new alert", "flat cost ratio", "with 5000 classes", "recovery after SIGKILL with 5000 classes",
+            "restart after SIGTERM with 5000 classes"]
         {
             #expect(result.stdout.contains(measure), "\(measure) missing")
         }
