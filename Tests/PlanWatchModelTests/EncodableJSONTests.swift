@@ -5,13 +5,13 @@ import Testing
 /// `JSONWriter.encode` writes a checkpoint's subjects instead of Foundation's `JSONEncoder`:
 /// what it writes must read back, with `JSONDecoder`, exactly as `JSONEncoder`'s output does.
 @Suite struct EncodableJSONTests {
-    enum Stage: Codable, Equatable {
+    enum Stage: Codable, Equatable, Sendable {
         case open(since: Int64, note: String?)
         case closed
         case escalated(Int, [String])
     }
 
-    struct Inner: Codable, Equatable {
+    struct Inner: Codable, Equatable, Sendable {
         var name: String
         var counts: [Int64]
         var stage: Stage
@@ -170,6 +170,26 @@ import Testing
 
     struct Money: Codable, Equatable { var amount = Decimal(string: "12.345")! }
 
+    /// Writes one key twice: JSONEncoder keeps the last value, JSON text would hold both.
+    struct Twice: Encodable {
+        enum Keys: String, CodingKey { case a }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: Keys.self)
+            try c.encode(1, forKey: .a)
+            try c.encode(2, forKey: .a)
+        }
+    }
+
+    /// Goes on after a member failed to encode: its key is written already.
+    struct Forgiving: Encodable {
+        enum Keys: String, CodingKey { case bad, good }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: Keys.self)
+            try? c.encode([Double.nan], forKey: .bad)
+            try c.encode(2, forKey: .good)
+        }
+    }
+
     @Test func whatItDoesNotWriteItselfComesOutAsJSONEncoderWritesIt() throws {
         // (JSONEncoder's member order is not fixed: compared as documents.)
         #expect(try sameDocument(try JSONWriter.encode(Interleaved()), try JSONEncoder().encode(Interleaved())))
@@ -177,6 +197,9 @@ import Testing
         #expect(try sameDocument(derived, try JSONEncoder().encode(Derived())))
         #expect(String(decoding: derived, as: UTF8.self).contains("super"))
         #expect(try JSONDecoder().decode(Money.self, from: Data(try JSONWriter.encode(Money()))) == Money())
+        #expect(try sameDocument(try JSONWriter.encode(Twice()), try JSONEncoder().encode(Twice())))
+        #expect(String(decoding: try JSONWriter.encode(Twice()), as: UTF8.self).filter { $0 == "a" }.count == 1)
+        #expect(try sameDocument(try JSONWriter.encode(Forgiving()), try JSONEncoder().encode(Forgiving())))
     }
 
     @Test func aNumberJSONCannotHoldIsRefusedAsJSONEncoderRefusesIt() throws {

@@ -54,6 +54,8 @@ private final class StreamingJSONEncoder: Encoder {
     /// A container opened with `nestedContainer`, open until this one writes on or ends.
     private var openChild: StreamingJSONEncoder?
     private var closed = false
+    /// The keys written, when keyed.
+    private var keys = Set<String>()
 
     init(buffer: Buffer, path: PathNode?) { (self.buffer, self.path) = (buffer, path) }
 
@@ -138,12 +140,16 @@ private final class StreamingJSONEncoder: Encoder {
 
     func member(_ key: some CodingKey) throws {
         try next(.keyed)
-        JSONWriter.writeString(key.stringValue, into: &buffer.bytes)
+        let name = key.stringValue
+        // A key written twice (the same container asked for twice, a subclass and its super
+        // sharing it, a nested container asked for again): JSONEncoder keeps one value.
+        guard keys.insert(name).inserted else { throw refuse() }
+        JSONWriter.writeString(name, into: &buffer.bytes)
         buffer.bytes.append(UInt8(ascii: ":"))
     }
 
     /// The key of the element just begun.
-    var elementKey: any CodingKey { IndexKey(intValue: count - 1) }
+    var elementKey: any CodingKey { JSONIndexKey(intValue: count - 1) }
 
     /// Writes `value` as this encoder's whole value.
     func encodeValue<T: Encodable>(_ value: T) throws {
@@ -154,10 +160,17 @@ private final class StreamingJSONEncoder: Encoder {
 
     /// Writes `value` as the member, element or single value just begun, at `key`.
     func encodeChild<T: Encodable>(_ value: T, key: (any CodingKey)?) throws {
-        if try writeScalar(value) { return }
-        let child = StreamingJSONEncoder(buffer: buffer, path: key.map { PathNode(key: $0, parent: path) } ?? path)
-        try value.encode(to: child)
-        try child.finish()
+        do {
+            if try writeScalar(value) { return }
+            let child = StreamingJSONEncoder(buffer: buffer, path: key.map { PathNode(key: $0, parent: path) } ?? path)
+            try value.encode(to: child)
+            try child.finish()
+        } catch {
+            // Its key (and comma) are written: a caller that goes on after this error would
+            // leave JSON that JSONEncoder would not have written.
+            buffer.refused = true
+            throw error
+        }
     }
 
     /// Opens a nested container as the member or element just begun; on a misuse, one whose
@@ -182,11 +195,9 @@ private final class StreamingJSONEncoder: Encoder {
 
     /// The types JSON writes as they are, and those `JSONEncoder` writes its own way. Every
     /// type whose `encode(to:)` encodes itself in a single value container is here: the
-    /// container's generic `encode` comes back to this. Told apart by their metatypes (a
-    /// pointer each): a dynamic cast per type tried cost more than the rest of the writing.
+    /// container's generic `encode` comes back to this.
     private func writeScalar<T: Encodable>(_ value: T) throws -> Bool {
-        let type = ObjectIdentifier(T.self)
-        guard let scalar = Self.scalars[type] else { return false }
+        guard let scalar = CodableScalar.of(T.self) else { return false }
         switch scalar {
         case .string: write(unsafeBitCast(value, to: String.self))
         case .int: write(unsafeBitCast(value, to: Int.self))
@@ -212,16 +223,6 @@ private final class StreamingJSONEncoder: Encoder {
         return true
     }
 
-    private enum Scalar { case string, int, bool, double, int64, int32, int16, int8, uint, uint64, uint32, uint16, uint8, float, data, url, decimal }
-
-    private static let scalars: [ObjectIdentifier: Scalar] = [
-        ObjectIdentifier(String.self): .string, ObjectIdentifier(Int.self): .int, ObjectIdentifier(Bool.self): .bool,
-        ObjectIdentifier(Double.self): .double, ObjectIdentifier(Int64.self): .int64, ObjectIdentifier(Int32.self): .int32,
-        ObjectIdentifier(Int16.self): .int16, ObjectIdentifier(Int8.self): .int8, ObjectIdentifier(UInt.self): .uint,
-        ObjectIdentifier(UInt64.self): .uint64, ObjectIdentifier(UInt32.self): .uint32, ObjectIdentifier(UInt16.self): .uint16,
-        ObjectIdentifier(UInt8.self): .uint8, ObjectIdentifier(Float.self): .float, ObjectIdentifier(Data.self): .data,
-        ObjectIdentifier(URL.self): .url, ObjectIdentifier(Decimal.self): .decimal,
-    ]
 
     func write(_ s: String) { JSONWriter.writeString(s, into: &buffer.bytes) }
     func write(_ b: Bool) { buffer.bytes.append(contentsOf: (b ? "true" : "false").utf8) }
@@ -323,13 +324,13 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
         let encoder = self.encoder
-        let child = encoder.nested(key: IndexKey(intValue: encoder.count), kind: .keyed) { try encoder.next(.unkeyed) }
+        let child = encoder.nested(key: JSONIndexKey(intValue: encoder.count), kind: .keyed) { try encoder.next(.unkeyed) }
         return KeyedEncodingContainer(KeyedContainer<NestedKey>(encoder: child))
     }
 
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
         let encoder = self.encoder
-        return UnkeyedContainer(encoder: encoder.nested(key: IndexKey(intValue: encoder.count), kind: .unkeyed) { try encoder.next(.unkeyed) })
+        return UnkeyedContainer(encoder: encoder.nested(key: JSONIndexKey(intValue: encoder.count), kind: .unkeyed) { try encoder.next(.unkeyed) })
     }
 
     mutating func superEncoder() -> any Encoder { encoder.superEncoder() }
@@ -369,9 +370,29 @@ private struct SingleContainer: SingleValueEncodingContainer {
     }
 }
 
-private struct IndexKey: CodingKey {
+/// An array element's coding key, as Foundation's coders name it.
+struct JSONIndexKey: CodingKey {
     let intValue: Int?
     var stringValue: String { "Index \(intValue ?? 0)" }
     init(intValue: Int) { self.intValue = intValue }
     init?(stringValue: String) { nil }
+}
+
+/// The types a JSON coder writes and reads itself rather than through their own `Codable`:
+/// JSON's own (strings, numbers, booleans) and those `JSONEncoder` and `JSONDecoder` treat
+/// their own way (`Data`, `URL`, `Decimal`). Told apart by their metatypes (a pointer each):
+/// a dynamic cast per type tried cost more than the rest of the coding.
+enum CodableScalar {
+    case string, int, bool, double, int64, int32, int16, int8, uint, uint64, uint32, uint16, uint8, float, data, url, decimal
+
+    static func of(_ type: Any.Type) -> CodableScalar? { table[ObjectIdentifier(type)] }
+
+    private static let table: [ObjectIdentifier: CodableScalar] = [
+        ObjectIdentifier(String.self): .string, ObjectIdentifier(Int.self): .int, ObjectIdentifier(Bool.self): .bool,
+        ObjectIdentifier(Double.self): .double, ObjectIdentifier(Int64.self): .int64, ObjectIdentifier(Int32.self): .int32,
+        ObjectIdentifier(Int16.self): .int16, ObjectIdentifier(Int8.self): .int8, ObjectIdentifier(UInt.self): .uint,
+        ObjectIdentifier(UInt64.self): .uint64, ObjectIdentifier(UInt32.self): .uint32, ObjectIdentifier(UInt16.self): .uint16,
+        ObjectIdentifier(UInt8.self): .uint8, ObjectIdentifier(Float.self): .float, ObjectIdentifier(Data.self): .data,
+        ObjectIdentifier(URL.self): .url, ObjectIdentifier(Decimal.self): .decimal,
+    ]
 }
