@@ -264,8 +264,14 @@ package final class SubjectSource: @unchecked Sendable {
     /// must write every subject (and drop the rows stored before).
     package internal(set) var readInline = false
     private let decoder = JSONDecoder()
+    /// Parses a row's JSON for ``JSONValue/decode(_:)``; without it, or where that does not
+    /// read a value, `JSONDecoder` reads the row.
+    private let parse: (@Sendable (Data) throws -> JSONValue)?
+    /// How many rows `JSONDecoder` read (the fast reader refused them, or there was none).
+    package private(set) var readByJSONDecoder = 0
 
-    package init(_ rows: [SubjectRow]) {
+    package init(_ rows: [SubjectRow], parse: (@Sendable (Data) throws -> JSONValue)? = nil) {
+        self.parse = parse
         for row in rows {
             guard let value = row.value else { continue }
             byPath[row.path, default: []].append((row.key, value))
@@ -277,6 +283,13 @@ package final class SubjectSource: @unchecked Sendable {
 
     /// Decodes each subject stored for the map at `path`.
     func forEach<Value: Decodable>(at path: String, as type: Value.Type, _ body: (String, Value) -> Void) throws {
-        for (key, value) in byPath[path] ?? [] { body(key, try decoder.decode(Value.self, from: value)) }
+        for (key, data) in byPath[path] ?? [] {
+            if let parse, let tree = try? parse(data), let value = try? tree.decode(Value.self) {
+                body(key, value)
+            } else {
+                readByJSONDecoder += 1
+                body(key, try decoder.decode(Value.self, from: data))
+            }
+        }
     }
 }

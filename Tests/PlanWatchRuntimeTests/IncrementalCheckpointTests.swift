@@ -30,11 +30,9 @@ extension SubjectCoding.Subjects {
     }
 }
 
-/// A state read back from a checkpoint's JSON and the stored rows.
+/// A state read back from a checkpoint's JSON and the stored rows, as a restart reads it.
 func restored<S: Decodable>(_ type: S.Type, _ json: Data, _ rows: [SubjectRow]) throws -> S {
-    let decoder = JSONDecoder()
-    decoder.userInfo[.planwatchSubjects] = SubjectSource(rows)
-    return try decoder.decode(S.self, from: json)
+    try SubjectCoding.decode(S.self, from: json, subjects: HandlerSubjects(full: true, rows: rows))
 }
 
 /// Checkpoints write a handler's subjects (``SubjectMap``) a subject at a time: only those
@@ -118,6 +116,35 @@ func restored<S: Decodable>(_ type: S.Type, _ json: Data, _ rows: [SubjectRow]) 
         #expect(
             Dictionary(uniqueKeysWithValues: rows.map { ($0.key, $0.value.map { String(decoding: $0, as: UTF8.self) }) })
                 == Dictionary(uniqueKeysWithValues: (1...changed).map { ("r\($0)", Optional("\(1000 + $0)")) }))
+    }
+
+    struct Share: Codable, Equatable, Sendable {
+        var ratio: Float
+        var amount: Decimal
+        var note: String
+    }
+
+    struct Shares: Codable, Equatable, Sendable {
+        var shares = SubjectMap<Share>()
+        var rooms = SubjectMap<Int64>()
+    }
+
+    /// A restart reads rows with a reader of its own, which refuses what it would not read
+    /// exactly as JSONDecoder does (a Float, a Decimal): those rows are read by JSONDecoder,
+    /// the others by the fast reader, in one state.
+    @Test func aSubjectTheFastReaderRefusesIsReadByJSONDecoder() throws {
+        var state = Shares()
+        state.shares["a"] = Share(ratio: 0.1, amount: Decimal(string: "12.345")!, note: "学校")
+        state.shares["b"] = Share(ratio: 1e-7, amount: 0, note: "")
+        for i in 0..<50 { state.rooms["r\(i)"] = Int64(i) * 1_000_000_007 }
+        let (json, rows) = try checkpointed(state, full: true)
+        #expect(rows.count == 52)
+        #expect(try restored(Shares.self, json, rows) == state)
+        let source = SubjectSource(rows, parse: { try JSONParser.parse(Array($0)) })
+        let decoder = JSONDecoder()
+        decoder.userInfo[.planwatchSubjects] = source
+        #expect(try decoder.decode(Shares.self, from: json) == state)
+        #expect(source.readByJSONDecoder == 2)  // the two shares; the 50 rooms by the fast reader
     }
 
     @Test func outsideACheckpointAMapIsAPlainObjectAndOldCheckpointsStillRead() throws {

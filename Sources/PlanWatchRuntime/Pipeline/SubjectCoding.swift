@@ -1,5 +1,6 @@
 import Foundation
 import HandlerKit
+import PlanWatchWire
 
 /// How a checkpoint encodes a state whose ``SubjectMap``s it writes a subject at a time — a
 /// handler's state, the alert desk's, the output store's: only the subjects changed since the
@@ -44,7 +45,7 @@ struct SubjectCoding {
         -> (state: State, fromRows: Bool)
     {
         let decoder = JSONDecoder()
-        let source = SubjectSource(subjects?.rows ?? [])
+        let source = SubjectSource(subjects?.rows ?? [], parse: { try JSONParser.parse(Array($0)) })
         decoder.userInfo[.planwatchSubjects] = source
         return (try decoder.decode(State.self, from: data), !source.readInline)
     }
