@@ -30,16 +30,10 @@ package struct JSONValueDecodingError: Error {}
 
 private final class ValueDecoder: Decoder {
     let value: JSONValue
-    let path: PathNode?
+    let path: CodingPathNode?
     let refusals: Refusals
 
-    final class PathNode {
-        let key: any CodingKey
-        let parent: PathNode?
-        init(key: any CodingKey, parent: PathNode?) { (self.key, self.parent) = (key, parent) }
-    }
-
-    init(value: JSONValue, path: PathNode?, refusals: Refusals) { (self.value, self.path, self.refusals) = (value, path, refusals) }
+    init(value: JSONValue, path: CodingPathNode?, refusals: Refusals) { (self.value, self.path, self.refusals) = (value, path, refusals) }
 
     /// Refuses the whole value.
     func refuse() -> JSONValueDecodingError {
@@ -47,15 +41,7 @@ private final class ValueDecoder: Decoder {
         return JSONValueDecodingError()
     }
 
-    var codingPath: [any CodingKey] {
-        var keys: [any CodingKey] = []
-        var node = path
-        while let n = node {
-            keys.append(n.key)
-            node = n.parent
-        }
-        return keys.reversed()
-    }
+    var codingPath: [any CodingKey] { CodingPathNode.path(to: path) }
 
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
@@ -72,7 +58,7 @@ private final class ValueDecoder: Decoder {
     func singleValueContainer() throws -> any SingleValueDecodingContainer { SingleReader(decoder: self) }
 
     func child(_ value: JSONValue, key: (any CodingKey)?) -> ValueDecoder {
-        ValueDecoder(value: value, path: key.map { PathNode(key: $0, parent: path) } ?? path, refusals: refusals)
+        ValueDecoder(value: value, path: key.map { CodingPathNode(key: $0, parent: path) } ?? path, refusals: refusals)
     }
 
     /// `value` as a `T`: a scalar read here, anything else by its own `init(from:)`.
@@ -138,25 +124,10 @@ private struct KeyedReader<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func contains(_ key: Key) -> Bool { member(key) != nil }
     func decodeNil(forKey key: Key) throws -> Bool { try required(key) == .null }
 
-    private func read<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+    // The standard library's overloads for String, Int, … call this one.
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         try decoder.read(try required(key), as: type, key: key)
     }
-
-    func decode(_ type: String.Type, forKey key: Key) throws -> String { try read(type, forKey: key) }
-    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try read(type, forKey: key) }
-    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try read(type, forKey: key) }
-    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try read(type, forKey: key) }
-    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try read(type, forKey: key) }
-    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try read(type, forKey: key) }
-    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try read(type, forKey: key) }
-    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try read(type, forKey: key) }
-    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try read(type, forKey: key) }
-    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try read(type, forKey: key) }
-    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try read(type, forKey: key) }
-    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try read(type, forKey: key) }
-    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try read(type, forKey: key) }
-    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try read(type, forKey: key) }
-    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try read(type, forKey: key) }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
         try decoder.child(try required(key), key: key).container(keyedBy: type)
@@ -194,28 +165,10 @@ private struct UnkeyedReader: UnkeyedDecodingContainer {
         return true
     }
 
-    private mutating func read<T: Decodable>(_ type: T.Type) throws -> T {
-        guard !isAtEnd else { throw decoder.refuse() }
-        let value = try decoder.read(elements[currentIndex], as: type, key: JSONIndexKey(intValue: currentIndex))
-        currentIndex += 1
-        return value
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        let (value, key) = try next()
+        return try decoder.read(value, as: type, key: key)
     }
-
-    mutating func decode(_ type: String.Type) throws -> String { try read(type) }
-    mutating func decode(_ type: Bool.Type) throws -> Bool { try read(type) }
-    mutating func decode(_ type: Int.Type) throws -> Int { try read(type) }
-    mutating func decode(_ type: Int64.Type) throws -> Int64 { try read(type) }
-    mutating func decode(_ type: Int32.Type) throws -> Int32 { try read(type) }
-    mutating func decode(_ type: Int16.Type) throws -> Int16 { try read(type) }
-    mutating func decode(_ type: Int8.Type) throws -> Int8 { try read(type) }
-    mutating func decode(_ type: UInt.Type) throws -> UInt { try read(type) }
-    mutating func decode(_ type: UInt64.Type) throws -> UInt64 { try read(type) }
-    mutating func decode(_ type: UInt32.Type) throws -> UInt32 { try read(type) }
-    mutating func decode(_ type: UInt16.Type) throws -> UInt16 { try read(type) }
-    mutating func decode(_ type: UInt8.Type) throws -> UInt8 { try read(type) }
-    mutating func decode(_ type: Double.Type) throws -> Double { try read(type) }
-    mutating func decode(_ type: Float.Type) throws -> Float { try read(type) }
-    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try read(type) }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
         let (value, key) = try next()
@@ -235,19 +188,5 @@ private struct SingleReader: SingleValueDecodingContainer {
     var codingPath: [any CodingKey] { decoder.codingPath }
 
     func decodeNil() -> Bool { decoder.value == .null }
-    func decode(_ type: String.Type) throws -> String { try decoder.read(decoder.value, as: type) }
-    func decode(_ type: Bool.Type) throws -> Bool { try decoder.read(decoder.value, as: type) }
-    func decode(_ type: Int.Type) throws -> Int { try decoder.read(decoder.value, as: type) }
-    func decode(_ type: Int64.Type) throws -> Int64 { try decoder.read(decoder.value, as: type) }
-    func decode(_ type: Int32.Type) throws -> Int32 { try decoder.read(decoder.value, as: type) }
-    func decode(_ type: Int16.Type) throws -> Int16 { try decoder.read(decoder.value, as: type) }
-    func decode(_ type: Int8.Type) throws -> Int8 { try decoder.read(decoder.value, as: type) }
-    func decode(_ type: UInt.Type) throws -> UInt { try decoder.read(decoder.value, as: type) }
-    func decode(_ type: UInt64.Type) throws -> UInt64 { try decoder.read(decoder.value, as: type) }
-    func decode(_ type: UInt32.Type) throws -> UInt32 { try decoder.read(decoder.value, as: type) }
-    func decode(_ type: UInt16.Type) throws -> UInt16 { try decoder.read(decoder.value, as: type) }
-    func decode(_ type: UInt8.Type) throws -> UInt8 { try decoder.read(decoder.value, as: type) }
-    func decode(_ type: Double.Type) throws -> Double { try decoder.read(decoder.value, as: type) }
-    func decode(_ type: Float.Type) throws -> Float { try decoder.read(decoder.value, as: type) }
     func decode<T: Decodable>(_ type: T.Type) throws -> T { try decoder.read(decoder.value, as: type) }
 }

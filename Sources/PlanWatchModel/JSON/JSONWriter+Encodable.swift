@@ -37,17 +37,10 @@ private final class StreamingJSONEncoder: Encoder {
     /// Thrown where this encoder cannot go on (``Buffer/refused`` is set then).
     struct Unsupported: Error {}
 
-    /// A coding path as a list from the leaf, turned into an array only when asked for.
-    final class PathNode {
-        let key: any CodingKey
-        let parent: PathNode?
-        init(key: any CodingKey, parent: PathNode?) { (self.key, self.parent) = (key, parent) }
-    }
-
     enum Kind { case none, keyed, unkeyed, single }
 
     let buffer: Buffer
-    let path: PathNode?
+    let path: CodingPathNode?
     private var opened = Kind.none
     /// Members or elements written so far (for the commas), or 1 once a single value is.
     private(set) var count = 0
@@ -57,18 +50,9 @@ private final class StreamingJSONEncoder: Encoder {
     /// The keys written, when keyed.
     private var keys = Set<String>()
 
-    init(buffer: Buffer, path: PathNode?) { (self.buffer, self.path) = (buffer, path) }
+    init(buffer: Buffer, path: CodingPathNode?) { (self.buffer, self.path) = (buffer, path) }
 
-    var codingPath: [any CodingKey] {
-        var keys: [any CodingKey] = []
-        var node = path
-        while let n = node {
-            keys.append(n.key)
-            node = n.parent
-        }
-        return keys.reversed()
-    }
-
+    var codingPath: [any CodingKey] { CodingPathNode.path(to: path) }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
@@ -162,7 +146,7 @@ private final class StreamingJSONEncoder: Encoder {
     func encodeChild<T: Encodable>(_ value: T, key: (any CodingKey)?) throws {
         do {
             if try writeScalar(value) { return }
-            let child = StreamingJSONEncoder(buffer: buffer, path: key.map { PathNode(key: $0, parent: path) } ?? path)
+            let child = StreamingJSONEncoder(buffer: buffer, path: key.map { CodingPathNode(key: $0, parent: path) } ?? path)
             try value.encode(to: child)
             try child.finish()
         } catch {
@@ -181,7 +165,7 @@ private final class StreamingJSONEncoder: Encoder {
         } catch {
             return StreamingJSONEncoder(buffer: Buffer(), path: nil)
         }
-        let child = StreamingJSONEncoder(buffer: buffer, path: PathNode(key: key, parent: path))
+        let child = StreamingJSONEncoder(buffer: buffer, path: CodingPathNode(key: key, parent: path))
         child.open(kind)
         openChild = child
         return child
@@ -223,7 +207,6 @@ private final class StreamingJSONEncoder: Encoder {
         return true
     }
 
-
     func write(_ s: String) { JSONWriter.writeString(s, into: &buffer.bytes) }
     func write(_ b: Bool) { buffer.bytes.append(contentsOf: (b ? "true" : "false").utf8) }
     func write(_ i: Int) { buffer.bytes.append(contentsOf: String(i).utf8) }
@@ -235,8 +218,9 @@ private final class StreamingJSONEncoder: Encoder {
     func writeNil() { buffer.bytes.append(contentsOf: "null".utf8) }
 }
 
-// The containers. Synthesised `encode(to:)` calls the overloads for String, Int, Bool,
-// Double and Int64 directly; the generic one covers the rest.
+// The containers. Synthesised `encode(to:)` calls a keyed container's overloads for String,
+// Int, Bool, Double and Int64 directly; the generic `encode` covers the rest (the standard
+// library's default overloads call it), its scalars told apart in `writeScalar`.
 
 private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let encoder: StreamingJSONEncoder
@@ -297,26 +281,6 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
         try encoder.next(.unkeyed)
         encoder.writeNil()
     }
-    mutating func encode(_ value: String) throws {
-        try encoder.next(.unkeyed)
-        encoder.write(value)
-    }
-    mutating func encode(_ value: Int) throws {
-        try encoder.next(.unkeyed)
-        encoder.write(value)
-    }
-    mutating func encode(_ value: Int64) throws {
-        try encoder.next(.unkeyed)
-        encoder.write(value)
-    }
-    mutating func encode(_ value: Bool) throws {
-        try encoder.next(.unkeyed)
-        encoder.write(value)
-    }
-    mutating func encode(_ value: Double) throws {
-        try encoder.next(.unkeyed)
-        try encoder.write(value)
-    }
     mutating func encode<T: Encodable>(_ value: T) throws {
         try encoder.next(.unkeyed)
         try encoder.encodeChild(value, key: encoder.elementKey)
@@ -343,26 +307,6 @@ private struct SingleContainer: SingleValueEncodingContainer {
     mutating func encodeNil() throws {
         try encoder.next(.single)
         encoder.writeNil()
-    }
-    mutating func encode(_ value: String) throws {
-        try encoder.next(.single)
-        encoder.write(value)
-    }
-    mutating func encode(_ value: Int) throws {
-        try encoder.next(.single)
-        encoder.write(value)
-    }
-    mutating func encode(_ value: Int64) throws {
-        try encoder.next(.single)
-        encoder.write(value)
-    }
-    mutating func encode(_ value: Bool) throws {
-        try encoder.next(.single)
-        encoder.write(value)
-    }
-    mutating func encode(_ value: Double) throws {
-        try encoder.next(.single)
-        try encoder.write(value)
     }
     mutating func encode<T: Encodable>(_ value: T) throws {
         try encoder.next(.single)
@@ -395,4 +339,22 @@ enum CodableScalar {
         ObjectIdentifier(UInt8.self): .uint8, ObjectIdentifier(Float.self): .float, ObjectIdentifier(Data.self): .data,
         ObjectIdentifier(URL.self): .url, ObjectIdentifier(Decimal.self): .decimal,
     ]
+}
+
+/// A coding path as a list from the leaf, turned into an array only when one is asked for.
+final class CodingPathNode {
+    let key: any CodingKey
+    let parent: CodingPathNode?
+    init(key: any CodingKey, parent: CodingPathNode?) { (self.key, self.parent) = (key, parent) }
+
+    /// The path from the root to `node`.
+    static func path(to node: CodingPathNode?) -> [any CodingKey] {
+        var keys: [any CodingKey] = []
+        var node = node
+        while let n = node {
+            keys.append(n.key)
+            node = n.parent
+        }
+        return keys.reversed()
+    }
 }
