@@ -109,9 +109,10 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
             // Straight into the shards: a dictionary of every subject first, then the shards,
             // built a million entries twice at each start.
             self.init()
-            let rows = source.count(at: SubjectSink.path(decoder.codingPath))
+            let path = SubjectSink.path(decoder.codingPath)
+            let rows = source.count(at: path)
             if rows > 0 { for i in shards.indices { shards[i].reserveCapacity(rows / Self.shardCount + rows / (4 * Self.shardCount) + 8) } }
-            try source.forEach(at: SubjectSink.path(decoder.codingPath), as: Value.self) { key, value in
+            try source.forEach(at: path, as: Value.self) { key, value in
                 shards[SubjectChanges.shard(key)][key] = value
             }
         } else {
@@ -212,7 +213,8 @@ package final class SubjectSink: @unchecked Sendable {
 
     /// Calls `body` with the subjects taken, `size` rows at a time, in the order a journal
     /// stores them (``SubjectRow/storedOrder(_:_:)``), each chunk's values encoded just before.
-    package func forEachChunk(of size: Int, _ body: ([SubjectRow]) throws -> Void) throws {
+    package func forEachChunk(of requested: Int, _ body: ([SubjectRow]) throws -> Void) throws {
+        let size = max(requested, 1)
         // Where each row comes from: -1 - i for taken[i], else the index of its map.
         var order: [(path: String, key: String, origin: Int)] = []
         order.reserveCapacity(count)
@@ -224,9 +226,9 @@ package final class SubjectSink: @unchecked Sendable {
         order.sort { SubjectRow.storedOrder(path: $0.path, key: $0.key, before: $1.path, $1.key) }
         var chunk: [SubjectRow] = []
         chunk.reserveCapacity(min(size, order.count))
-        for start in stride(from: 0, to: order.count, by: max(size, 1)) {
+        for start in stride(from: 0, to: order.count, by: size) {
             chunk.removeAll(keepingCapacity: true)
-            for (path, key, origin) in order[start..<min(start + max(size, 1), order.count)] {
+            for (path, key, origin) in order[start..<min(start + size, order.count)] {
                 let value: (any Encodable & Sendable)? = origin < 0 ? taken[-1 - origin].value : captured[origin].value(key)
                 let row = SubjectRow(path: path, key: key, value: try value.map(Self.encode))
                 bytes += key.utf8.count + (row.value?.count ?? 0)
@@ -264,13 +266,13 @@ package final class SubjectSource: @unchecked Sendable {
     /// must write every subject (and drop the rows stored before).
     package internal(set) var readInline = false
     private let decoder = JSONDecoder()
-    /// Parses a row's JSON for ``JSONValue/decode(_:)``; without it, or where that does not
-    /// read a value, `JSONDecoder` reads the row.
-    private let parse: (@Sendable (Data) throws -> JSONValue)?
-    /// How many rows `JSONDecoder` read (the fast reader refused them, or there was none).
+    /// Parses a row's JSON for ``JSONValue/decode(_:)`` (the host's parser: HandlerKit has
+    /// none); where that does not read a value, `JSONDecoder` reads the row.
+    private let parse: @Sendable (Data) throws -> JSONValue
+    /// How many rows `JSONDecoder` read (the fast reader refused them).
     package private(set) var readByJSONDecoder = 0
 
-    package init(_ rows: [SubjectRow], parse: (@Sendable (Data) throws -> JSONValue)? = nil) {
+    package init(_ rows: [SubjectRow], parse: @escaping @Sendable (Data) throws -> JSONValue) {
         self.parse = parse
         for row in rows {
             guard let value = row.value else { continue }
@@ -284,7 +286,7 @@ package final class SubjectSource: @unchecked Sendable {
     /// Decodes each subject stored for the map at `path`.
     func forEach<Value: Decodable>(at path: String, as type: Value.Type, _ body: (String, Value) -> Void) throws {
         for (key, data) in byPath[path] ?? [] {
-            if let parse, let tree = try? parse(data), let value = try? tree.decode(Value.self) {
+            if let tree = try? parse(data), let value = try? tree.decode(Value.self) {
                 body(key, value)
             } else {
                 readByJSONDecoder += 1

@@ -14,20 +14,20 @@ func checkpointed<S: Encodable>(_ state: S, full: Bool = false) throws -> (json:
     let sink = SubjectSink(full: full)
     let encoder = JSONEncoder()
     encoder.userInfo[.planwatchSubjects] = sink
-    let json = try encoder.encode(state)
-    var rows: [SubjectRow] = []
-    try HandlerSubjects(taken: sink).forEachChunk { rows += $0 }
-    return (json, rows)
+    return (try encoder.encode(state), try HandlerSubjects(taken: sink).encoded().rows)
+}
+
+extension HandlerSubjects {
+    /// The rows a journal is given for these subjects, encoded all at once.
+    func encoded() throws -> HandlerSubjects {
+        var rows: [SubjectRow] = []
+        try forEachChunk { rows += $0 }
+        return HandlerSubjects(full: full, rows: rows)
+    }
 }
 
 extension SubjectCoding.Subjects {
-    /// The rows a journal is given for these subjects, encoded all at once.
-    func encoded() throws -> HandlerSubjects {
-        let written = toWrite
-        var rows: [SubjectRow] = []
-        try written.forEachChunk { rows += $0 }
-        return HandlerSubjects(full: written.full, rows: rows)
-    }
+    func encoded() throws -> HandlerSubjects { try toWrite.encoded() }
 }
 
 /// A state read back from a checkpoint's JSON and the stored rows, as a restart reads it.
@@ -139,11 +139,8 @@ func restored<S: Decodable>(_ type: S.Type, _ json: Data, _ rows: [SubjectRow]) 
         for i in 0..<50 { state.rooms["r\(i)"] = Int64(i) * 1_000_000_007 }
         let (json, rows) = try checkpointed(state, full: true)
         #expect(rows.count == 52)
-        #expect(try restored(Shares.self, json, rows) == state)
-        let source = SubjectSource(rows, parse: { try JSONParser.parse(Array($0)) })
-        let decoder = JSONDecoder()
-        decoder.userInfo[.planwatchSubjects] = source
-        #expect(try decoder.decode(Shares.self, from: json) == state)
+        let (back, source) = try SubjectCoding.read(Shares.self, from: json, subjects: HandlerSubjects(full: true, rows: rows))
+        #expect(back == state)
         #expect(source.readByJSONDecoder == 2)  // the two shares; the 50 rooms by the fast reader
     }
 

@@ -40,14 +40,16 @@ struct SubjectCoding {
         try read(type, from: data, subjects: subjects).state
     }
 
-    /// The state, and whether every map in it came from the rows.
-    private static func read<State: Decodable>(_ type: State.Type, from data: Data, subjects: HandlerSubjects?) throws
-        -> (state: State, fromRows: Bool)
+    /// Reads a state back as a restart does, with the source of its rows: whether every map
+    /// came from the rows (not ``SubjectSource/readInline``), and how many rows the fast reader
+    /// left to `JSONDecoder`.
+    static func read<State: Decodable>(_ type: State.Type, from data: Data, subjects: HandlerSubjects?) throws
+        -> (state: State, source: SubjectSource)
     {
         let decoder = JSONDecoder()
         let source = SubjectSource(subjects?.rows ?? [], parse: { try JSONParser.parse(Array($0)) })
         decoder.userInfo[.planwatchSubjects] = source
-        return (try decoder.decode(State.self, from: data), !source.readInline)
+        return (try decoder.decode(State.self, from: data), source)
     }
 
     /// Reads a state back, or nil when there is none stored. Only a state whose maps were all
@@ -57,8 +59,8 @@ struct SubjectCoding {
     mutating func restore<State: Decodable>(_ type: State.Type, from data: Data?, subjects: HandlerSubjects?) throws -> State? {
         rewrite = true
         guard let data else { return nil }
-        let (state, fromRows) = try Self.read(type, from: data, subjects: subjects)
-        rewrite = !fromRows
+        let (state, source) = try Self.read(type, from: data, subjects: subjects)
+        rewrite = source.readInline
         return state
     }
 }
