@@ -258,11 +258,7 @@ final class BenchDaemon {
         ports = (0..<5).map { _ in BenchDaemon.freePort() }
         try (ProcessInfo.processInfo.environment["PLANWATCH_BENCH_CONFIG"] ?? "storage:\n  synchronous: normal\n").write(toFile: directory + "/bench.yaml", atomically: true, encoding: .utf8)
         try launch()
-        let deadline = Date().addingTimeInterval(60)
-        while (try? received()) == nil {
-            guard Date() < deadline, process.isRunning else { throw CLIError("planwatchd did not start (\(path))") }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
+        try waitUntilReady(seconds: 60, else: "planwatchd did not start (\(path))")
     }
 
     /// Starts planwatchd on this directory's journal and ports.
@@ -295,12 +291,17 @@ final class BenchDaemon {
         process.waitUntilExit()
         let started = Date()
         try launch()
-        let deadline = started.addingTimeInterval(600)
+        try waitUntilReady(seconds: 600, else: "planwatchd did not recover its journal (\(path))")
+        return Date().timeIntervalSince(started)
+    }
+
+    /// Waits until `/readyz` says ready (journal recovered, sockets bound), or throws `failure`.
+    private func waitUntilReady(seconds: Double, else failure: String) throws {
+        let deadline = Date().addingTimeInterval(seconds)
         while (try? String(contentsOf: URL(string: http + "/readyz")!, encoding: .utf8)) != "ready\n" {
-            guard Date() < deadline, process.isRunning else { throw CLIError("planwatchd did not recover its journal (\(path))") }
+            guard Date() < deadline, process.isRunning else { throw CLIError(failure) }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        return Date().timeIntervalSince(started)
     }
 
     func stop() {
