@@ -35,6 +35,23 @@ import Testing
         #expect(try JSONParser.parse(bytes) == value)
     }
 
+    /// Objects past a few members check duplicate keys through a set: every key of a large
+    /// object is still kept in order, and a repeat is refused where it stands, whether it
+    /// repeats an early key or a late one.
+    @Test func aLargeObjectKeepsEveryKeyAndRefusesARepeatWhereItStands() throws {
+        let keys = (0..<2_000).map { "k\($0)" }
+        let text = "{" + keys.map { "\"\($0)\":1" }.joined(separator: ",") + "}"
+        guard case .object(let object) = try JSONParser.parse(Array(text.utf8)) else { Issue.record("not an object"); return }
+        #expect(object.members.map(\.key) == keys)
+        for repeated in ["k3", "k1999", "k16"] {
+            let bad = String(text.dropLast()) + ",\"\(repeated)\":2}"
+            let error = #expect(throws: JSONParseError.self) { try JSONParser.parse(Array(bad.utf8)) }
+            #expect(error?.description == "duplicate key \"\(repeated)\" at byte \(text.utf8.count)")
+        }
+        let early = "{" + keys.prefix(20).map { "\"\($0)\":1" }.joined(separator: ",") + ",\"k19\":3," + "\"k20\":1}"
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(Array(early.utf8)) }
+    }
+
     @Test func regionsKnowTheirCityAndProvince() throws {
         let zhangdian = try #require(RegionCode("370303"))
         #expect(zhangdian.city.code == "370300")
