@@ -46,7 +46,10 @@ let package = Package(
         // What the host does with bytes: the JSON parser, the event decoder, ROUTER envelopes.
         .target(name: "PlanWatchWire", dependencies: ["PlanWatchModel"], swiftSettings: strict),
         // The SDK a handler author imports: the Handler protocol, books, deadlines, the model.
-        .target(name: "HandlerKit", dependencies: ["PlanWatchModel"], swiftSettings: strict),
+        .target(
+            name: "HandlerKit",
+            dependencies: ["PlanWatchModel", .product(name: "HashTreeCollections", package: "swift-collections")],
+            swiftSettings: strict),
         // The C ABI a handler built as a dynamic plugin exports, and the daemon loads.
         .target(name: "HandlerPluginABI", dependencies: ["HandlerKit", "PlanWatchWire"], swiftSettings: strict),
         .target(name: "HandlerKitTesting", dependencies: ["HandlerKit", "PlanWatchWire"], swiftSettings: strict),
