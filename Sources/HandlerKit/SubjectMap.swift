@@ -41,12 +41,14 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
                 removeValue(forKey: key)
                 return
             }
-            if subjects.updateValue(newValue, forKey: key) != newValue { changes.mark(key) }
+            if subjects.updateValue(newValue, forKey: key) != newValue { changes.mark(key, of: subjects.count) }
         }
         // A change in place (`map[key]?.count += 1`) mutates the stored value without a copy
         // (a value that holds an array would be copied whole on every change otherwise).
         _modify {
-            changes.mark(key)
+            let whole = changes.mark(key, of: subjects.count)
+            // Marked whole, only removals are still named: an inout access may have removed it.
+            defer { if whole, subjects[key] == nil { changes.markRemoved(key) } }
             yield &subjects[key]
         }
     }
@@ -55,7 +57,7 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
         get { self[key] ?? value() }
         set { self[key] = newValue }
         _modify {
-            changes.mark(key)
+            changes.mark(key, of: subjects.count)
             yield &subjects[key, default: value()]
         }
     }
@@ -63,7 +65,7 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
     @discardableResult
     public mutating func removeValue(forKey key: String) -> Value? {
         let old = subjects.removeValue(forKey: key)
-        if old != nil { changes.mark(key) }
+        if old != nil { changes.markRemoved(key) }
         return old
     }
 
@@ -82,16 +84,25 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
             let path = SubjectSink.path(encoder.codingPath)
             sink.maps += 1
             let changed = changes.take()
-            if sink.full || changed.count >= count / 4 {
+            if sink.full || changed.whole || changed.keys.count >= count / 4 {
                 // Many subjects: keep this map as it is now (a copy that shares its storage)
                 // instead of copying each value. The thread that changes it meanwhile copies the
                 // nodes on the path to each subject it changes, no more.
                 // Every key is listed on the writer, not here.
                 let snapshot = self
-                let listed: [String]? = sink.full ? nil : changed
-                sink.capture(path: path, count: listed?.count ?? count, keys: { listed ?? snapshot.keys }, value: { snapshot[$0] })
+                let marked = changed.keys
+                if sink.full {
+                    sink.capture(path: path, count: count, keys: { snapshot.keys }, value: { snapshot[$0] })
+                } else if changed.whole {
+                    // Every subject, and the marked ones it no longer holds (written as removals).
+                    sink.capture(
+                        path: path, count: count, keys: { snapshot.keys + marked.filter { snapshot[$0] == nil } },
+                        value: { snapshot[$0] })
+                } else {
+                    sink.capture(path: path, count: marked.count, keys: { marked }, value: { snapshot[$0] })
+                }
             } else {
-                for key in changed { sink.take(path: path, key: key, value: self[key]) }
+                for key in changed.keys { sink.take(path: path, key: key, value: self[key]) }
             }
             var container = encoder.singleValueContainer()
             try container.encode(Self.placeholder)
@@ -134,18 +145,48 @@ extension SubjectMap: Sequence {
 /// Which keys of a ``SubjectMap`` changed since the host last took them — in 64 sets by hash:
 /// a set rehashes every key when it doubles, and a million changed keys in one would stall the
 /// pipeline for all of them at once.
+///
+/// Once more than half of the map's subjects (and at least ``wholeAfter``) are marked set, the map
+/// counts as changed whole: the next checkpoint writes every subject anyway, so setting one no
+/// longer costs a set insert (after a census of every class, or a replay from an early
+/// checkpoint, that was a tenth of the pipeline's time and a set as large as the map). Removals
+/// are still named: a removed subject's stored row must go.
 final class SubjectChanges: Sendable {
     static let shardCount = 64
-    private let keys = Mutex<[Set<String>]>(Array(repeating: [], count: shardCount))
+    /// The fewest marks that make a map changed whole.
+    static let wholeAfter = 1024
 
-    /// The shard of `key`: by its hash, which is this process's own (not stored anywhere).
-    static func shard(_ key: String) -> Int { key.hashValue & (shardCount - 1) }
+    private struct Marks {
+        var shards = Array(repeating: Set<String>(), count: SubjectChanges.shardCount)
+        /// Keys marked set (removals do not count: a map emptied is written as its removals).
+        var sets = 0
+        var whole = false
 
-    func mark(_ key: String) { _ = keys.withLock { $0[Self.shard(key)].insert(key) } }
-    func take() -> [String] {
-        keys.withLock { shards in
-            defer { for i in shards.indices { shards[i].removeAll() } }
-            return shards.flatMap { $0 }
+        mutating func insert(_ key: String) -> Bool { shards[key.hashValue & (SubjectChanges.shardCount - 1)].insert(key).inserted }
+    }
+
+    private let marks = Mutex(Marks())
+
+    /// Marks `key` set in a map of `subjects`; true when the map counts as changed whole.
+    @discardableResult
+    func mark(_ key: String, of subjects: Int) -> Bool {
+        marks.withLock { m in
+            guard !m.whole else { return true }
+            if m.insert(key) { m.sets += 1 }
+            if m.sets >= Self.wholeAfter, m.sets > subjects / 2 { m.whole = true }
+            return m.whole
+        }
+    }
+
+    /// Marks `key` removed: named at the next checkpoint whatever else changed.
+    func markRemoved(_ key: String) { _ = marks.withLock { $0.insert(key) } }
+
+    /// The keys marked (with `whole`, those marked before and the ones removed since), and
+    /// whether the map counts as changed whole; starts again with none.
+    func take() -> (keys: [String], whole: Bool) {
+        marks.withLock { m in
+            defer { m = Marks() }
+            return (m.shards.flatMap { $0 }, m.whole)
         }
     }
 }

@@ -70,6 +70,38 @@ func restored<S: Decodable>(_ type: S.Type, _ json: Data, _ rows: [SubjectRow]) 
         #expect(try checkpoint(state, full: true).rows.count == 99)
     }
 
+    /// Past half of a map's subjects changed, the map counts as changed whole and the
+    /// checkpoint writes every subject (marking each one cost a set insert per change): the
+    /// removed ones are still named, however they were removed, so the stored rows read back
+    /// as the state.
+    @Test func aMapMostlyChangedIsWrittenWholeWithItsRemovalsNamed() throws {
+        var state = State()
+        let size = 3000  // past 1,024 marks (SubjectChanges.wholeAfter) and half of them
+        for i in 0..<size { state.rooms["r\(i)"] = Int64(i) }
+        let first = try checkpoint(state)
+        #expect(first.rows.count == size)
+
+        state.rooms.removeValue(forKey: "r0")  // before the map counts as changed whole
+        for i in 1..<(size * 2 / 3) { state.rooms["r\(i)", default: 0] += 1 }
+        state.rooms.removeValue(forKey: "r\(size - 1)")  // after
+        func clear(_ value: inout Int64?) { value = nil }
+        clear(&state.rooms["r\(size - 2)"])  // in place
+        state.rooms["new"] = 7
+        state.rooms.removeValue(forKey: "new")  // never stored: a removal of nothing
+        let next = try checkpoint(state)
+        let written = Dictionary(uniqueKeysWithValues: next.rows.map { ($0.key, $0.value) })
+        #expect(written.count == size - 3 + 4, "every subject, and the four removed named")
+        for key in ["r0", "r\(size - 1)", "r\(size - 2)", "new"] { #expect(written[key] == .some(nil), "\(key) removed") }
+        #expect(written["r\(size - 3)"] == Data("\(size - 3)".utf8), "an unchanged subject is written as it is")
+
+        var stored = Dictionary(uniqueKeysWithValues: first.rows.map { ($0.key, $0) })
+        for row in next.rows { stored[row.key] = row.value == nil ? nil : row }
+        #expect(try restore(next.json, Array(stored.values)) == state)
+        // Taken, it starts again from nothing changed.
+        state.rooms["r5"] = -5
+        #expect(try checkpoint(state).rows.map(\.key) == ["r5"])
+    }
+
     /// A map read from the state's own JSON (a checkpoint from before its maps were rows, or
     /// one taken while the map was not yet in the state) has stored rows that are not its own:
     /// the next checkpoint writes every subject and replaces them.
