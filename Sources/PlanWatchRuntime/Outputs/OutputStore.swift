@@ -12,8 +12,19 @@ public final class OutputStore: Sendable {
     /// One published message.
     public struct Entry: Sendable, Codable, Equatable {
         public var topic: String
-        /// The body, JSON text.
-        public var body: String
+        /// The body, JSON text: for an alert or an indicator, its encoding, made when asked for
+        /// (a snapshot, the HTTP API) — the store does not keep the text of every firing alert
+        /// (about 600 bytes each), nor does a replay make the text of what it restores.
+        public var body: String {
+            if let text { return text }
+            switch typed {
+            case .alert(let alert)?: return JSONWriter.string(alert.body(seq: seq))
+            case .indicator(let update)?: return JSONWriter.string(update.body(seq: seq))
+            case nil: return ""
+            }
+        }
+        /// The body as written: a dead letter's, or an entry's read from a checkpoint that kept it.
+        private var text: String?
         public var seq: Int64
         /// For an alert: its level, domain and region, for filters and gauges without parsing.
         public var level: String?
@@ -37,17 +48,26 @@ public final class OutputStore: Sendable {
             case indicator(IndicatorUpdate)
         }
 
-        init(topic: String, body: String, seq: Int64) {
+        /// An entry of its body alone (a dead letter), or, with `body` nil, of the alert or
+        /// indicator set next.
+        init(topic: String, body: String?, seq: Int64) {
             self.topic = topic
-            self.body = body
+            self.text = body
             self.seq = seq
         }
 
-        /// An alert's entry: its level, domain and region are the alert's.
-        init(topic: String, body: String, seq: Int64, alert: Alert) {
+        /// An alert's entry: its level, domain and region are the alert's; its body is the
+        /// alert's encoding unless given.
+        init(topic: String, body: String? = nil, seq: Int64, alert: Alert) {
             self.init(topic: topic, body: body, seq: seq)
             self.alert = alert
             (level, domain, region) = (alert.level.rawValue, alert.domain, alert.region.code)
+        }
+
+        /// An indicator's entry; its body is the update's encoding.
+        init(topic: String, seq: Int64, indicator: IndicatorUpdate) {
+            self.init(topic: topic, body: nil, seq: seq)
+            self.indicator = indicator
         }
 
         enum CodingKeys: String, CodingKey { case topic, body, seq, level, domain, region, alert, indicator }
@@ -75,10 +95,10 @@ public final class OutputStore: Sendable {
             let (topic, seq) = (try c.decode(String.self, forKey: .topic), try c.decode(Int64.self, forKey: .seq))
             let written = try c.decodeIfPresent(String.self, forKey: .body)
             if let alert = try c.decodeIfPresent(Alert.self, forKey: .alert) {
-                self.init(topic: topic, body: written ?? JSONWriter.string(alert.body(seq: seq)), seq: seq, alert: alert)
+                self.init(topic: topic, body: written, seq: seq, alert: alert)
             } else if let indicator = try c.decodeIfPresent(IndicatorUpdate.self, forKey: .indicator) {
-                self.init(topic: topic, body: written ?? JSONWriter.string(indicator.body(seq: seq)), seq: seq)
-                self.indicator = indicator
+                self.init(topic: topic, seq: seq, indicator: indicator)
+                text = written
             } else if let written {
                 self.init(topic: topic, body: written, seq: seq)
                 (level, domain, region) =
@@ -133,11 +153,10 @@ public final class OutputStore: Sendable {
         var published: [Entry] = []
         state.withLock { s in
             for m in messages {
-                var entry = Entry(topic: m.topic, body: String(decoding: m.body, as: UTF8.self), seq: m.seq)
                 s.lastSeq = max(s.lastSeq, m.seq)
                 switch m.meta {
                 case .indicator(let update):
-                    entry.indicator = update
+                    let entry = Entry(topic: m.topic, seq: m.seq, indicator: update)
                     published.append(entry)
                     s.indicators[m.topic] = entry
                     s.history[m.topic, default: []].append(Point(asOf: update.asOf.description, value: update.value))  // in place
@@ -146,13 +165,13 @@ public final class OutputStore: Sendable {
                     }
                 case .alert(let alert):
                     let firing = alert.status == .firing
-                    entry = Entry(topic: m.topic, body: entry.body, seq: m.seq, alert: alert)
+                    let entry = Entry(topic: m.topic, seq: m.seq, alert: alert)
                     published.append(entry)
                     if let old = s.alerts[alert.fingerprint] { s.count(old, -1) }
                     if firing { s.count(entry, 1) }
                     s.alerts[alert.fingerprint] = firing ? entry : nil
                 case .deadLetter:
-                    published.append(entry)
+                    published.append(Entry(topic: m.topic, body: String(decoding: m.body, as: UTF8.self), seq: m.seq))
                 }
             }
         }
