@@ -12,11 +12,11 @@ import Testing
 
     /// A message as the processor publishes it: the body is the typed value's encoding.
     func published(_ alert: Alert, seq: Int64) -> OutboundMessage {
-        OutboundMessage(topic: alert.topic, body: JSONWriter.bytes(alert.body(seq: seq)), seq: seq, meta: .alert(alert))
+        OutboundMessage(topic: alert.topic, seq: seq, meta: .alert(alert))
     }
 
     func published(_ update: IndicatorUpdate, seq: Int64) -> OutboundMessage {
-        OutboundMessage(topic: update.topic, body: JSONWriter.bytes(update.body(seq: seq)), seq: seq, meta: .indicator(update))
+        OutboundMessage(topic: update.topic, seq: seq, meta: .indicator(update))
     }
 
     var alert: Alert {

@@ -3,13 +3,36 @@ import HandlerKit
 import Logging
 import PlanWatchWire
 
-/// A message ready for the PUB socket, with what the output store needs to know of it
-/// (so that nothing parses the body again).
+/// A message for the PUB socket: an alert or indicator as its typed value, for the store,
+/// Alertmanager and HTTP (nothing parses a body again), or a dead letter's body.
 struct OutboundMessage: Sendable, Equatable {
     var topic: String
-    var body: [UInt8]
     var seq: Int64
-    var meta: Meta = .deadLetter
+    var meta: Meta
+    /// A dead letter's body, encoded when it was made.
+    private var encoded: [UInt8]?
+
+    /// A dead letter.
+    init(topic: String, body: [UInt8], seq: Int64) {
+        (self.topic, self.seq, meta, encoded) = (topic, seq, .deadLetter, body)
+    }
+
+    /// An alert or an indicator update, encoded when its body is asked for.
+    init(topic: String, seq: Int64, meta: Meta) {
+        (self.topic, self.seq, self.meta, encoded) = (topic, seq, meta, nil)
+    }
+
+    /// The body as published. An alert's or indicator's is made here, when the publisher sends
+    /// it: a replay of outputs published before a crash makes none (their JSON was a twentieth
+    /// of a replay).
+    var body: [UInt8] {
+        if let encoded { return encoded }
+        switch meta {
+        case .alert(let alert): return JSONWriter.bytes(alert.body(seq: seq))
+        case .indicator(let update): return JSONWriter.bytes(update.body(seq: seq))
+        case .deadLetter: return []
+        }
+    }
 
     /// The output as a typed value, for the store, Alertmanager and HTTP: nothing downstream
     /// parses `body` again.
@@ -295,9 +318,10 @@ final class Processor {
         return seq
     }
 
-    private func emit(topic: String, _ body: JSONValue, meta: OutboundMessage.Meta = .deadLetter, into out: inout [OutboundMessage]) {
+    /// Publishes a dead letter.
+    private func emit(topic: String, _ body: JSONValue, into out: inout [OutboundMessage]) {
         guard case .object(let object) = body, case .integer(let s) = object["seq"] else { return }
-        out.append(OutboundMessage(topic: topic, body: JSONWriter.bytes(body), seq: s, meta: meta))
+        out.append(OutboundMessage(topic: topic, body: JSONWriter.bytes(body), seq: s))
     }
 
     private func append(_ outputs: [HandlerOutput], context: HandlerContext, into out: inout [OutboundMessage]) {
@@ -307,9 +331,7 @@ final class Processor {
                 let (routed, change) = desk.route(alert, context: context)
                 emit(routed, change: change, into: &out)
             case .indicator(let update):
-                emit(
-                    topic: update.topic, update.body(seq: nextSeq()), meta: .indicator(update),
-                    into: &out)
+                out.append(OutboundMessage(topic: update.topic, seq: nextSeq(), meta: .indicator(update)))
             }
         }
     }
@@ -317,7 +339,7 @@ final class Processor {
     /// Publishes an alert and records the change in the audit trail.
     private func emit(_ alert: Alert, change: AlertChange.Kind, by: String? = nil, note: String? = nil, into out: inout [OutboundMessage]) {
         let seq = nextSeq()
-        emit(topic: alert.topic, alert.body(seq: seq), meta: .alert(alert), into: &out)
+        out.append(OutboundMessage(topic: alert.topic, seq: seq, meta: .alert(alert)))
         history.append(
             AlertChange(
                 seq: seq, fingerprint: alert.fingerprint, change: change, at: alert.updatedAt, level: alert.level,
