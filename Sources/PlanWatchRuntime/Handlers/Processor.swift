@@ -25,21 +25,25 @@ struct OutboundMessage: Sendable, Equatable {
     /// The body as published. An alert's or indicator's is made here, when the publisher sends
     /// it: a replay of outputs published before a crash makes none (their JSON was a twentieth
     /// of a replay).
-    var body: [UInt8] {
-        if let encoded { return encoded }
-        switch meta {
-        case .alert(let alert): return JSONWriter.bytes(alert.body(seq: seq))
-        case .indicator(let update): return JSONWriter.bytes(update.body(seq: seq))
-        case .deadLetter: return []
-        }
-    }
+    var body: [UInt8] { encoded ?? meta.body(seq: seq).map(JSONWriter.bytes) ?? [] }
 
     /// The output as a typed value, for the store, Alertmanager and HTTP: nothing downstream
-    /// parses `body` again.
-    enum Meta: Sendable, Equatable {
+    /// parses `body` again. Boxed: the output store keeps it as it is, and an alert inline
+    /// would make each of its entries ~600 bytes, moved on every resize of its maps.
+    indirect enum Meta: Sendable, Equatable {
         case alert(Alert)
         case indicator(IndicatorUpdate)
         case deadLetter
+
+        /// The body an alert or indicator is published with, numbered `seq`; nil for a dead
+        /// letter (its body is made with it).
+        func body(seq: Int64) -> JSONValue? {
+            switch self {
+            case .alert(let alert): alert.body(seq: seq)
+            case .indicator(let update): update.body(seq: seq)
+            case .deadLetter: nil
+            }
+        }
     }
 }
 

@@ -15,14 +15,7 @@ public final class OutputStore: Sendable {
         /// The body, JSON text: for an alert or an indicator, its encoding, made when asked for
         /// (a snapshot, the HTTP API) — the store does not keep the text of every firing alert
         /// (about 600 bytes each), nor does a replay make the text of what it restores.
-        public var body: String {
-            if let text { return text }
-            switch typed {
-            case .alert(let alert)?: return JSONWriter.string(alert.body(seq: seq))
-            case .indicator(let update)?: return JSONWriter.string(update.body(seq: seq))
-            case nil: return ""
-            }
-        }
+        public var body: String { text ?? typed?.body(seq: seq).map(JSONWriter.string) ?? "" }
         /// The body as written: a dead letter's, or an entry's read from a checkpoint that kept it.
         private var text: String?
         public var seq: Int64
@@ -32,49 +25,42 @@ public final class OutputStore: Sendable {
         public var region: String?
         /// The output as the handler made it (the body is its encoding): Alertmanager and the
         /// metrics read these, never the body.
-        public var alert: Alert? {
-            get { if case .alert(let a)? = typed { a } else { nil } }
-            set { typed = newValue.map { .alert($0) } }
-        }
-        public var indicator: IndicatorUpdate? {
-            get { if case .indicator(let u)? = typed { u } else { nil } }
-            set { typed = newValue.map { .indicator($0) } }
-        }
-        /// Boxed: an alert or indicator inline would make each entry ~600 bytes, which the
-        /// store's dictionaries move on every resize and keep in every empty slot.
-        private var typed: Typed?
-        private indirect enum Typed: Sendable, Equatable {
-            case alert(Alert)
-            case indicator(IndicatorUpdate)
-        }
+        public var alert: Alert? { if case .alert(let a)? = typed { a } else { nil } }
+        public var indicator: IndicatorUpdate? { if case .indicator(let u)? = typed { u } else { nil } }
+        /// The processor's typed output (boxed), shared with the message it came in.
+        private var typed: OutboundMessage.Meta?
 
-        /// An entry of its body alone (a dead letter), or, with `body` nil, of the alert or
-        /// indicator set next.
+        /// An entry of its body alone (a dead letter, or one read from an old checkpoint); with
+        /// `body` nil, its typed value is set next.
         init(topic: String, body: String?, seq: Int64) {
             self.topic = topic
             self.text = body
             self.seq = seq
         }
 
-        /// An alert's entry: its level, domain and region are the alert's; its body is the
-        /// alert's encoding unless given.
-        init(topic: String, body: String? = nil, seq: Int64, alert: Alert) {
-            self.init(topic: topic, body: body, seq: seq)
-            self.alert = alert
-            (level, domain, region) = (alert.level.rawValue, alert.domain, alert.region.code)
+        /// The entry of a message published: an alert or indicator keeps the message's typed
+        /// value (its body is that value's encoding; an alert's level, domain and region are
+        /// its own), a dead letter its body.
+        init(_ message: OutboundMessage) {
+            if case .deadLetter = message.meta {
+                self.init(topic: message.topic, body: String(decoding: message.body, as: UTF8.self), seq: message.seq)
+                return
+            }
+            self.init(topic: message.topic, body: nil, seq: message.seq)
+            typed = message.meta
+            if let alert { (level, domain, region) = (alert.level.rawValue, alert.domain, alert.region.code) }
         }
 
-        /// An indicator's entry; its body is the update's encoding.
-        init(topic: String, seq: Int64, indicator: IndicatorUpdate) {
-            self.init(topic: topic, body: nil, seq: seq)
-            self.indicator = indicator
+        /// An alert's entry; its body is the alert's encoding unless given.
+        init(topic: String, body: String? = nil, seq: Int64, alert: Alert) {
+            self.init(OutboundMessage(topic: topic, seq: seq, meta: .alert(alert)))
+            text = body
         }
 
         enum CodingKeys: String, CodingKey { case topic, body, seq, level, domain, region, alert, indicator }
 
         /// A checkpoint keeps an alert or indicator as its typed value only: the body is its
-        /// encoding (``Alert/body(seq:)``, ``IndicatorUpdate/body(seq:)``), made again on
-        /// reading, and the alert's level, domain and region are its own. That is half of what
+        /// encoding (``Alert/body(seq:)``, ``IndicatorUpdate/body(seq:)``), made when asked for, and the alert's level, domain and region are its own. That is half of what
         /// each firing alert took. An entry written with its body (before) is read as written.
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -97,7 +83,7 @@ public final class OutputStore: Sendable {
             if let alert = try c.decodeIfPresent(Alert.self, forKey: .alert) {
                 self.init(topic: topic, body: written, seq: seq, alert: alert)
             } else if let indicator = try c.decodeIfPresent(IndicatorUpdate.self, forKey: .indicator) {
-                self.init(topic: topic, seq: seq, indicator: indicator)
+                self.init(OutboundMessage(topic: topic, seq: seq, meta: .indicator(indicator)))
                 text = written
             } else if let written {
                 self.init(topic: topic, body: written, seq: seq)
@@ -154,10 +140,10 @@ public final class OutputStore: Sendable {
         state.withLock { s in
             for m in messages {
                 s.lastSeq = max(s.lastSeq, m.seq)
+                let entry = Entry(m)
+                published.append(entry)
                 switch m.meta {
                 case .indicator(let update):
-                    let entry = Entry(topic: m.topic, seq: m.seq, indicator: update)
-                    published.append(entry)
                     s.indicators[m.topic] = entry
                     s.history[m.topic, default: []].append(Point(asOf: update.asOf.description, value: update.value))  // in place
                     if let count = s.history[m.topic]?.count, count > Self.historyLength {
@@ -165,13 +151,10 @@ public final class OutputStore: Sendable {
                     }
                 case .alert(let alert):
                     let firing = alert.status == .firing
-                    let entry = Entry(topic: m.topic, seq: m.seq, alert: alert)
-                    published.append(entry)
                     if let old = s.alerts[alert.fingerprint] { s.count(old, -1) }
                     if firing { s.count(entry, 1) }
                     s.alerts[alert.fingerprint] = firing ? entry : nil
-                case .deadLetter:
-                    published.append(Entry(topic: m.topic, body: String(decoding: m.body, as: UTF8.self), seq: m.seq))
+                case .deadLetter: break
                 }
             }
         }
