@@ -91,16 +91,17 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
                 // Every key is listed on the writer, not here.
                 let snapshot = self
                 let marked = changed.keys
+                let keys: @Sendable () -> [String]
                 if sink.full {
-                    sink.capture(path: path, count: count, keys: { snapshot.keys }, value: { snapshot[$0] })
+                    keys = { snapshot.keys }
                 } else if changed.whole {
                     // Every subject, and the marked ones it no longer holds (written as removals).
-                    sink.capture(
-                        path: path, count: count, keys: { snapshot.keys + marked.filter { snapshot[$0] == nil } },
-                        value: { snapshot[$0] })
+                    keys = { snapshot.keys + marked.filter { snapshot[$0] == nil } }
                 } else {
-                    sink.capture(path: path, count: marked.count, keys: { marked }, value: { snapshot[$0] })
+                    keys = { marked }
                 }
+                let listed = sink.full || changed.whole ? count : marked.count
+                sink.capture(path: path, count: listed, keys: keys, value: { snapshot[$0] })
             } else {
                 for key in changed.keys { sink.take(path: path, key: key, value: self[key]) }
             }
