@@ -5,7 +5,8 @@ import PlanWatchWire
 import Synchronization
 import ZeroMQ
 
-/// The host: ingest thread → bounded queue → pipeline thread (journal, handlers, publish).
+/// The host: ingest thread → bounded queue → pipeline thread (journal, handlers) → output
+/// thread (publish, output store, replies).
 ///
 /// ``start()`` opens the journal, replays it, binds every socket and returns once all are
 /// ready (or throws why not). ``stop()`` stops reading, drains and commits what was

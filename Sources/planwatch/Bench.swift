@@ -30,6 +30,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Events for the latency run (each raises an alert).")
     var latencyEvents = 20_000
 
+    @Option(help: "Events/s offered in the latency run (default: half of the every-event-a-new-alert maximum just measured), to compare two builds at the same load.")
+    var latencyRate: Double?
+
     @Option(help: "planwatchd to start (default: the one next to this planwatch).")
     var daemon: String?
 
@@ -82,9 +85,9 @@ struct Bench: ParsableCommand {
         // of 400 schools, so every event raises an alert (and moves six indicators).
         let alerting = try d.fireAndForget(events: max(latencyEvents, 1), newIncidents: true)
         row("(c) planwatchd, fire-and-forget, every event a new alert", Self.rate(alerting))
-        let offered = alerting / 2
+        let offered = latencyRate ?? alerting / 2
         let latencies = try d.latency(events: latencyEvents, rate: offered)
-        row("latency publish→alert at \(Int(offered)) events/s (half of that)", Self.percentiles(latencies))
+        row("latency publish→alert at \(Int(offered)) events/s (\(latencyRate == nil ? "half of that" : "as asked"))", Self.percentiles(latencies))
         row("planwatchd peak RSS", "\(d.peakRSSKilobytes() / 1024) MiB")
         d.stop()
         if flatSmall > 0 {

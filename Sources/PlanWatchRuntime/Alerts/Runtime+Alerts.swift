@@ -5,7 +5,8 @@ extension Runtime {
     /// Acknowledges a firing alert on behalf of operator `by`, an identity the caller has
     /// authenticated (an HTTP user of the web config, a CURVE key's name): an `operator.ack`
     /// event goes through the pipeline like any other (journaled first, so it survives restarts
-    /// and replays), and `completion` is called, on the pipeline thread, once it is applied.
+    /// and replays), and `completion` is called, on the output thread, once it is applied and
+    /// the alert as acknowledged is published and in the output store.
     public func acknowledge(
         fingerprint: String, by: String, note: String?, completion: @escaping @Sendable (AckOutcome) -> Void
     ) {

@@ -8,7 +8,7 @@ import ZeroMQ
 ///
 /// An XPUB (a PUB that also sees subscriptions) with `ZMQ_XPUB_NODROP`: a message some
 /// subscriber has no room for fails the send; it is then counted and sent again lossily, to
-/// every subscriber with room. Owned by the pipeline thread.
+/// every subscriber with room. Owned by the output thread (``OutputStage``).
 final class Publisher {
     private let socket: ZMQSocket
     private let logger: Logger

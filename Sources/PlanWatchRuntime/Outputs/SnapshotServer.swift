@@ -191,7 +191,7 @@ final class SnapshotServer {
             case .rejected(let why): (status, detail) = ("rejected", why)
             case .busy: (status, detail) = ("busy", "the daemon is busy or stopping; nothing was recorded; retry")
             }
-            // Called on the pipeline thread (or here): hand the answer to the snapshot thread.
+            // Called on the output thread (or here): hand the answer to the snapshot thread.
             guard let push = try? ZMQSocket(context: context, type: .push) else { return }
             try? push.set(.linger(milliseconds: 1_000))
             try? push.connect(endpoint)

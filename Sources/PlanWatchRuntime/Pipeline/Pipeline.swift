@@ -4,28 +4,29 @@ import Logging
 import Synchronization
 import ZeroMQ
 
-/// The pipeline thread: dedupe → journal (one transaction per batch) → handlers →
-/// publish and answer after the commit. Owns the PUB socket and the reply PUSH.
+/// The pipeline thread: dedupe → journal (one transaction per batch) → handlers → the
+/// audit trail, then hands each batch's outputs and answers to the ``OutputStage`` (publish,
+/// output store, replies) on a thread of its own, and goes on with the next batch.
 final class Pipeline {
     private let config: RuntimeConfig
     private let journal: any Journal
     private let processor: Processor
     private let queue: BoundedQueue<IngestItem>
     private let logger: Logger
-    private let publisher: Publisher
-    private let replies: ZMQSocket
+    private let outputs: OutputStage
     private let store: OutputStore
     private let stats: RuntimeStats
     private let checkpointer: Checkpointer
     private var dedupe = DedupeWindow()
     private var pendingHistory: [AlertChange] = []
-    private var publishedThrough: Int64 = 0
+    /// The journal position the handlers' states are at (the output stage may be behind).
+    private var processedThrough: Int64 = 0
     private var nextTick: Date
     private var slowBatches = SlowBatchLog()
-    private let metrics = RuntimeMetrics()
+    private let metrics: RuntimeMetrics
     /// Set when the journal cannot be written any more (another daemon took it over).
     private(set) var fatal: (any Error)?
-    var boundPublish: [String] { publisher.bound }
+    let boundPublish: [String]
 
     init(
         config: RuntimeConfig, journal: any Journal, context: ZMQContext, handlers: [any Handler], plugins: [PluginLibrary],
@@ -38,8 +39,9 @@ final class Pipeline {
         self.logger = logger
         self.journal = journal
         processor = Processor(handlers: handlers, plugins: plugins, journal: journal, config: config, logger: logger)
-        publisher = try Publisher(config: config, context: context, logger: logger)
-        replies = try ZMQSocket(context: context, type: .push)
+        let publisher = try Publisher(config: config, context: context, logger: logger)
+        boundPublish = publisher.bound
+        let replies = try ZMQSocket(context: context, type: .push)
         try replies.set(.sendHighWaterMark(0))
         try replies.connect(replyEndpoint)
         nextTick = Date()
@@ -49,16 +51,21 @@ final class Pipeline {
         let guardFile = try CrashGuard(path: config.crashGuardPath)
         try Recovery.quarantineCrashSpot(guardFile, processor: processor, journal: journal, logger: logger)
         processor.crashGuard = guardFile
-        try recover(from: checkpoint)
+        let metrics = RuntimeMetrics()
+        self.metrics = metrics
+        outputs = OutputStage(publisher: publisher, replies: replies, store: store, published: metrics.published, logger: logger)
+        try recover(from: checkpoint, publisher: publisher)
         processor.metrics = metrics
         metrics.prepare(
             types: processor.decoder.knownTypes,
             handlers: handlers.map(\.name) + plugins.map(\.name))
+        outputs.start(publishedThrough: processedThrough)
     }
 
     /// Restores the checkpoint and replays what follows it; outputs that were never
     /// published before the last stop are published now (with their original `seq`).
-    private func recover(from checkpoint: JournalCheckpoint) throws {
+    /// Runs before the output stage starts, and so publishes on its socket itself.
+    private func recover(from checkpoint: JournalCheckpoint, publisher: Publisher) throws {
         let started = Date()
         store.restore(checkpoint.states[OutputStore.checkpointKey], subjects: checkpoint.subjects[OutputStore.checkpointKey])
         let published = try journal.publishedThrough
@@ -75,7 +82,7 @@ final class Pipeline {
             replayed += 1
             last = entry.position
         }
-        publishedThrough = last
+        processedThrough = last
         if replayed > 0 { try journal.setPublishedThrough(last) }
         // The audit trail of what was replayed: rows already written are kept as they were.
         try journal.appendHistory(processor.takeHistory())
@@ -102,28 +109,25 @@ final class Pipeline {
                 checkpointer.drain()
                 absorbCheckpoint()
                 try saveCheckpoint(wait: true)
-                try journal.setPublishedThrough(publishedThrough)
+                try journal.setPublishedThrough(processedThrough)
             } catch {
                 logger.error("final checkpoint failed; the next start replays more", metadata: ["error": "\(error)"])
             }
         } else {
             // Whatever is still queued was not recorded: say so to whoever waits.
-            while let items = queue.pop(max: config.maxBatch, until: Date()), !items.isEmpty { refuse(items) }
+            while let items = queue.pop(max: config.maxBatch, until: Date()), !items.isEmpty { outputs.submit(.init(replies: refusals(items))) }
         }
-        _ = try? replies.send([[]])  // tells the ingest thread that every reply has been sent
-        publisher.close()
-        replies.close()
-        logger.info("pipeline stopped", metadata: ["seq": "\(processor.seq)", "journal.position": "\(publishedThrough)"])
+        outputs.finish()  // the last outputs and replies, then the end of replies; closes the sockets
+        logger.info("pipeline stopped", metadata: ["seq": "\(processor.seq)", "journal.position": "\(outputs.publishedThrough)"])
     }
 
     private func processBatch(_ items: [IngestItem]) {
-        publisher.drainSubscriptions()
         var entries: [JournalEntry] = []
         var decoded: [Event?] = []
         var reserved: [EventKey] = []
         /// Each entry's item, to answer once the batch is recorded.
         var answers: [IngestItem?] = []
-        var duplicateReplies: [[[UInt8]]] = []
+        var duplicateReplies: [OutputStage.Reply] = []
         for item in items {
             switch item.content {
             case .event(let event):
@@ -131,7 +135,7 @@ final class Pipeline {
                 guard dedupe.reserve(key) else {
                     metrics.duplicates.increment()
                     if case .router(let envelope, let id)? = item.reply {
-                        duplicateReplies.append(ackMessage(to: envelope, status: .duplicate, id: id, detail: "already recorded"))
+                        duplicateReplies.append(.frames(ackMessage(to: envelope, status: .duplicate, id: id, detail: "already recorded")))
                     }
                     continue
                 }
@@ -156,14 +160,14 @@ final class Pipeline {
         guard !entries.isEmpty else {
             // Idle: nothing waits, so nothing lags (the last busy moment's figure would stay).
             if items.isEmpty { metrics.lag.record(0) }
-            for reply in duplicateReplies { sendReply(reply) }
+            if !duplicateReplies.isEmpty { outputs.submit(.init(replies: duplicateReplies)) }
             return
         }
         let stored: [JournalEntry]
         metrics.batchSize.record(entries.count)
         let commitStarted = DispatchTime.now().uptimeNanoseconds
         do {
-            stored = try journal.append(entries, publishedThrough: publishedThrough)
+            stored = try journal.append(entries, publishedThrough: outputs.publishedThrough)
             stats.journalWrite(succeeded: true)
             metrics.commit.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - commitStarted))
             if let oldest = items.first {
@@ -176,8 +180,7 @@ final class Pipeline {
             // producers to retry. Fire-and-forget events of this batch are lost, and counted.
             dedupe.release(reserved)
             logger.error("journal write failed; batch not recorded", metadata: ["error": "\(error)", "entries": "\(entries.count)"])
-            refuse(answers.compactMap { $0 })
-            for reply in duplicateReplies { sendReply(reply) }
+            outputs.submit(.init(replies: refusals(answers.compactMap { $0 }) + duplicateReplies))
             if let error = error as? JournalError, error.fatal {
                 fatal = error
                 logger.critical("the journal cannot be written any more; stopping", metadata: ["error": "\(error)"])
@@ -186,15 +189,12 @@ final class Pipeline {
         }
         var phases = SlowBatchLog.Phases(started: commitStarted)
         phases.mark("journal")
-        var outputs: [OutboundMessage] = []
-        var outcomes: [AckOutcome?] = []
+        var batch = OutputStage.Batch(through: stored.last!.position)
         for (index, entry) in stored.enumerated() {
             let processed = processor.process(entry, event: decoded[index])
-            outputs += processed.messages
-            if case .operatorAck? = answers[index]?.reply {
-                outcomes.append(processed.acknowledged.map { .acknowledged(body: $0) } ?? .notFiring)
-            } else {
-                outcomes.append(nil)
+            batch.messages += processed.messages
+            if let item = answers[index], let reply = Self.answer(item, acknowledged: processed.acknowledged) {
+                batch.replies.append(reply)
             }
             if let key = entry.key, entry.kind == .event { dedupe.recorded(key, at: entry.position) }
         }
@@ -202,19 +202,12 @@ final class Pipeline {
         recordHistory()
         phases.mark("history")
         stats.setWatermark(processor.watermark)
-        for message in outputs { publisher.send(message) }
-        metrics.published.increment(by: outputs.count)
-        phases.mark("publish")
-        store.apply(outputs)
-        phases.mark("store")
-        publishedThrough = stored.last!.position
-        for (index, item) in answers.enumerated() {
-            guard let item else { continue }
-            answer(item, outcome: outcomes[index])
-        }
-        for reply in duplicateReplies { sendReply(reply) }
+        batch.replies += duplicateReplies
+        processedThrough = stored.last!.position
+        outputs.submit(batch)
+        phases.mark("handover")
         if checkpointer.isDue(
-            at: publishedThrough, every: config.checkpointEvery, intervalMilliseconds: config.checkpointIntervalMilliseconds)
+            at: processedThrough, every: config.checkpointEvery, intervalMilliseconds: config.checkpointIntervalMilliseconds)
         {
             do { try saveCheckpoint(wait: false) } catch {
                 logger.error("checkpoint failed; will retry", metadata: ["error": "\(error)"])
@@ -224,32 +217,33 @@ final class Pipeline {
         slowBatches.record(phases, entries: entries.count, logger: logger)
     }
 
-    /// Answers an item once it is recorded: `ok` or `rejected` on the ROUTER (`rejected` only
-    /// now, once its dead letter is journaled), the outcome to an operator's acknowledgement.
-    private func answer(_ item: IngestItem, outcome: AckOutcome?) {
+    /// The answer to an item once it is recorded: `ok` or `rejected` on the ROUTER (`rejected`
+    /// only now, once its dead letter is journaled), the outcome to an operator's
+    /// acknowledgement (the alert as published, if one was firing).
+    private static func answer(_ item: IngestItem, acknowledged: String?) -> OutputStage.Reply? {
         switch item.reply {
         case .router(let envelope, let id)?:
             switch item.content {
-            case .event: sendReply(ackMessage(to: envelope, status: .ok, id: id, detail: ""))
-            case .rejected(let rejection): sendReply(ackMessage(to: envelope, status: .rejected, id: id, detail: rejection.description))
+            case .event: return .frames(ackMessage(to: envelope, status: .ok, id: id, detail: ""))
+            case .rejected(let rejection): return .frames(ackMessage(to: envelope, status: .rejected, id: id, detail: rejection.description))
             }
         case .operatorAck(let completion)?:
-            completion(outcome ?? .notFiring)
+            return .operatorAck(completion, acknowledged.map { .acknowledged(body: $0) } ?? .notFiring)
         case nil:
-            break
+            return nil
         }
     }
 
-    /// Tells whoever waits on `items` that nothing was recorded.
-    private func refuse(_ items: [IngestItem]) {
-        for item in items {
+    /// What tells whoever waits on `items` that nothing was recorded.
+    private func refusals(_ items: [IngestItem]) -> [OutputStage.Reply] {
+        items.compactMap { item in
             switch item.reply {
             case .router(let envelope, let id)?:
-                sendReply(ackMessage(to: envelope, status: .busy, id: id, detail: "journal write failed; retry"))
+                return .frames(ackMessage(to: envelope, status: .busy, id: id, detail: "journal write failed; retry"))
             case .operatorAck(let completion)?:
-                completion(.busy)
+                return .operatorAck(completion, .busy)
             case nil:
-                break
+                return nil
             }
         }
     }
@@ -268,15 +262,18 @@ final class Pipeline {
         }
     }
 
-    /// Takes a checkpoint of the state as of `publishedThrough` (see ``Checkpointer``). The
-    /// audit trail is written first: a checkpoint never gets ahead of it.
+    /// Takes a checkpoint of the state as of `processedThrough` (see ``Checkpointer``). The
+    /// audit trail is written first: a checkpoint never gets ahead of it; and the output
+    /// stage catches up first, so that the store is taken at the handlers' position.
     private func saveCheckpoint(wait: Bool) throws {
         absorbCheckpoint()
         recordHistory()
         guard pendingHistory.isEmpty else { throw JournalError(description: "alert history not written; checkpoint postponed") }
+        outputs.waitUntilPublished(through: processedThrough)
+        let position = processedThrough
         do {
-            try checkpointer.save(at: publishedThrough, wait: wait) {
-                let states = try processor.checkpointSnapshot(position: publishedThrough)
+            try checkpointer.save(at: position, wait: wait) {
+                let states = try processor.checkpointSnapshot(position: position)
                 let outputs = try store.checkpointState()
                 return {
                     var checkpoint = try states()
@@ -310,16 +307,10 @@ final class Pipeline {
         processor.checkpointFailed()
         store.checkpointFailed()
     }
-
-    private func sendReply(_ frames: [[UInt8]]) {
-        do { try replies.send(frames) } catch {
-            logger.error("reply hand-off failed", metadata: ["error": "\(error)"])
-        }
-    }
 }
 
-/// Says where the time of a slow batch went (journal, handlers, history, publish, store,
-/// checkpoint), at most once per 10 s: what stalls the pipeline, for an operator or a bench.
+/// Says where the time of a slow batch went (journal, handlers, history, handing over to the
+/// output stage — waiting for it when it is behind —, checkpoint), at most once per 10 s: what stalls the pipeline, for an operator or a bench.
 struct SlowBatchLog {
     /// A batch slower than this is counted and reported.
     static let threshold: UInt64 = 100_000_000

@@ -3,7 +3,8 @@ import Foundation
 
 /// A bounded FIFO between one producer thread and one consumer thread. The producer checks
 /// ``freeSpace`` before it reads more from its sockets, so memory stays bounded and the
-/// sockets' high-water marks push back on peers. A popped element is released at once.
+/// sockets' high-water marks push back on peers, or waits for room in ``put(_:)``. A popped
+/// element is released at once.
 final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
     private var items = Deque<Element>()
@@ -39,6 +40,19 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         return true
     }
 
+    /// Appends `element`, waiting while the queue is full; false if it is closed. For a
+    /// producer that must not drop what it hands over (the pipeline, to the output thread).
+    @discardableResult
+    func put(_ element: Element) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.count >= capacity && !closed { condition.wait() }
+        guard !closed else { return false }
+        items.append(element)
+        condition.signal()
+        return true
+    }
+
     /// No more elements will come; wakes the consumer.
     func close() {
         condition.lock()
@@ -59,6 +73,7 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         let count = min(items.count, max)
         let batch = Array(items.prefix(count))
         items.removeFirst(count)
+        condition.signal()  // a producer waiting in `put` (only one side ever waits at a time)
         return batch
     }
 }

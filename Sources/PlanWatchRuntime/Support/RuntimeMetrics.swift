@@ -4,7 +4,7 @@ import PlanWatchModel
 
 /// The runtime's metrics (swift-metrics; the daemon bootstraps Prometheus). Metric objects
 /// are made once per fixed set of dimensions — types, reasons and handlers are bounded
-/// sets — never per event. Used by the pipeline thread.
+/// sets — never per event. Used by the pipeline thread (`published` by the output thread).
 final class RuntimeMetrics {
     let batchSize = Recorder(label: "planwatch_batch_size", aggregate: true)
     let commit = Timer(label: "planwatch_journal_commit_seconds")
