@@ -47,6 +47,29 @@ import ZeroMQ
         #expect(viaDealer.seq > viaPub.seq)
     }
 
+    /// An `ok` is sent once what the event caused can be seen: the output thread publishes a
+    /// batch, applies it to the output store and only then answers, while the pipeline goes on
+    /// with the next batch. A producer that reads the store (a snapshot, the HTTP API) right
+    /// after its `ok` finds its alert — with hundreds in flight, so that batches overlap.
+    @Test func anOkComesOnceItsAlertIsInTheStore() throws {
+        let h = try Harness()
+        defer { h.stop() }
+        let dealer = try h.dealer()
+        let count = 400
+        for i in 0..<count {
+            let m = Fixtures.incident(id: "seen-\(i)", incidentId: "INC-SEEN-\(i)", category: "fire")
+            try dealer.send([m.topic, m.body])
+        }
+        var notYetInTheStore: [String] = []
+        for _ in 0..<count {
+            let reply = try #require(try dealer.receive(within: 30)).map { String(decoding: $0, as: UTF8.self) }
+            try #require(reply.count == 3 && reply[0] == "ok", "\(reply)")
+            let n = reply[1].dropFirst("seen-".count)
+            if h.runtime.outputs.firingAlert("safety.incident/INC-SEEN-\(n)") == nil { notYetInTheStore.append(reply[1]) }
+        }
+        #expect(notYetInTheStore.isEmpty, "answered ok before its alert was in the store")
+    }
+
     @Test func reqSocketsAreServedWithTheirEnvelope() throws {
         let h = try Harness()
         defer { h.stop() }
