@@ -11,7 +11,7 @@ import ZeroMQ
 /// second core.
 ///
 /// It owns the output PUB and the reply PUSH from ``start()`` on. The pipeline waits for it
-/// (``waitUntilPublished(through:)``) before a checkpoint takes the store, so that the store
+/// (``waitUntilHandled(through:)``) before a checkpoint takes the store, so that the store
 /// and the handlers' states are taken at the same journal position.
 final class OutputStage: @unchecked Sendable {
     /// One batch's outputs and answers, and the journal position it ends at (nil for answers alone).
@@ -36,9 +36,19 @@ final class OutputStage: @unchecked Sendable {
     private let logger: Logger
     private let queue: BoundedQueue<Batch>
     private let progress = NSCondition()
-    /// The journal position through which outputs are published; guarded by `progress`.
-    private var through: Int64 = 0
+    /// The journal positions through which batches are handled (published, in the store,
+    /// answered), and through which their outputs were sent; guarded by `progress`. They
+    /// differ once the PUB socket failed (the context ended): from then on `sent` stays where
+    /// it was, so that the journal never records as published what was not sent, and a
+    /// restart publishes it.
+    private var handled: Int64 = 0
+    private var sent: Int64 = 0
     private let done = DispatchSemaphore(value: 0)
+    /// The output thread's.
+    private var publishFailed = false
+    // The pipeline thread's: whether the output thread was started, and finished.
+    private var started = false
+    private var finished = false
 
     init(publisher: Publisher, replies: ZMQSocket, store: OutputStore, published: Counter, logger: Logger) {
         (self.publisher, self.replies, self.store, self.published, self.logger) = (publisher, replies, store, published, logger)
@@ -50,13 +60,14 @@ final class OutputStage: @unchecked Sendable {
 
     /// Starts the output thread, with everything through `position` published (by the recovery).
     func start(publishedThrough position: Int64) {
-        through = position
+        (handled, sent) = (position, position)
+        started = true
         let thread = Thread { [self] in
             while let batches = queue.pop(max: Self.capacity, until: Date().addingTimeInterval(0.1)) {
                 publisher.drainSubscriptions()
                 for batch in batches { run(batch) }
             }
-            _ = try? replies.send([[]])  // tells the ingest thread that every reply has been sent
+            send([[]])  // tells the ingest thread that every reply has been sent
             publisher.close()
             replies.close()
             done.signal()
@@ -65,48 +76,70 @@ final class OutputStage: @unchecked Sendable {
         thread.start()
     }
 
-    /// Hands a batch over, waiting while ``capacity`` batches are not yet published.
-    func submit(_ batch: Batch) { queue.put(batch) }
+    /// Hands a batch over, waiting while ``capacity`` batches are not yet published. After
+    /// ``finish()`` nothing is published any more: an operator waiting on the batch is told
+    /// `busy` (nothing else can come then; this is for safety).
+    func submit(_ batch: Batch) {
+        guard !queue.put(batch) else { return }
+        for case .operatorAck(let completion, _) in batch.replies { completion(.busy) }
+    }
 
-    /// The journal position through which every output is published.
+    /// The journal position through which every output was sent.
     var publishedThrough: Int64 {
         progress.lock()
         defer { progress.unlock() }
-        return through
+        return sent
     }
 
-    /// Waits until every output through `position` is published and in the store.
-    func waitUntilPublished(through position: Int64) {
+    /// Waits until every batch through `position` is handled: its outputs published (or, once
+    /// the socket failed, not) and in the store, its replies sent.
+    func waitUntilHandled(through position: Int64) {
         progress.lock()
-        while through < position { progress.wait() }
+        while handled < position { progress.wait() }
         progress.unlock()
     }
 
     /// Publishes what was handed over, sends the last replies and the end-of-replies mark,
     /// closes the sockets. Blocks until done.
     func finish() {
+        guard !finished else { return }
+        finished = true
         queue.close()
-        done.wait()
+        if started {
+            done.wait()
+        } else {
+            publisher.close()
+            replies.close()
+        }
     }
 
     private func run(_ batch: Batch) {
-        for message in batch.messages { publisher.send(message) }
+        for message in batch.messages where !publishFailed {
+            if !publisher.send(message) { publishFailed = true }
+        }
         published.increment(by: batch.messages.count)
         store.apply(batch.messages)
         for reply in batch.replies {
             switch reply {
-            case .frames(let frames):
-                do { try replies.send(frames) } catch {
-                    logger.error("reply hand-off failed", metadata: ["error": "\(error)"])
-                }
-            case .operatorAck(let completion, let outcome):
-                completion(outcome)
+            case .frames(let frames): send(frames)
+            case .operatorAck(let completion, let outcome): completion(outcome)
             }
         }
         guard let position = batch.through else { return }
         progress.lock()
-        through = position
+        handled = position
+        if !publishFailed { sent = position }
         progress.broadcast()
         progress.unlock()
+    }
+
+    /// A reply for the ingest thread, never waiting: with no limit on the PUSH it fails only
+    /// if the ingest thread is gone (stopping on an error), and a stop must not hang on it.
+    private func send(_ frames: [[UInt8]]) {
+        do {
+            if try !replies.send(frames, wait: false) { logger.warning("reply dropped: the ingest thread is gone") }
+        } catch {
+            logger.error("reply hand-off failed", metadata: ["error": "\(error)"])
+        }
     }
 }

@@ -6,8 +6,8 @@ import Synchronization
 
 /// The daemon's current outputs: each indicator's latest value and each firing alert, with
 /// the `seq` they were published with, a short history per indicator, and live followers.
-/// The pipeline writes it after every batch; the snapshot socket, the HTTP APIs and the
-/// console read it. Kept in the checkpoint, so it survives restarts.
+/// The output thread writes it after publishing each batch; the snapshot socket, the HTTP APIs
+/// and the console read it. Kept in the checkpoint, so it survives restarts.
 public final class OutputStore: Sendable {
     /// One published message.
     public struct Entry: Sendable, Codable, Equatable {
@@ -208,8 +208,9 @@ public final class OutputStore: Sendable {
         for continuation in current { continuation.finish() }
     }
 
-    /// The store for a checkpoint: the subjects changed since the last one, taken now, on the
-    /// pipeline thread (the store's one writer), without copying the maps.
+    /// The store for a checkpoint: the subjects changed since the last one, taken now, without
+    /// copying the maps — on the pipeline thread, once the output thread (the store's one
+    /// writer) has applied everything through the checkpoint's position.
     func checkpointState() throws -> (state: Data, subjects: SubjectCoding.Subjects?) {
         try state.withLock { s in
             var coding = s.coding

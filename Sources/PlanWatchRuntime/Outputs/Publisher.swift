@@ -27,7 +27,10 @@ final class Publisher {
         bound = socket.boundEndpoints
     }
 
-    func send(_ message: OutboundMessage) {
+    /// Hands `message` to ZeroMQ; false if the socket failed (the context ended): it was not sent.
+    /// A subscriber that has no room missing it is not a failure (it is counted, as above).
+    @discardableResult
+    func send(_ message: OutboundMessage) -> Bool {
         let frames = [Array(message.topic.utf8), message.body]
         do {
             if try !socket.send(frames, wait: false) {
@@ -39,7 +42,9 @@ final class Publisher {
             }
         } catch {
             logger.error("publish failed", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
+            return false
         }
+        return true
     }
 
     /// Reads the subscriptions subscribers sent (an XPUB queues them), so that they do not pile up.

@@ -105,11 +105,13 @@ final class Pipeline {
         }
         if fatal == nil {
             processBatch([])
+            outputs.waitUntilHandled(through: processedThrough)
             do {
                 checkpointer.drain()
                 absorbCheckpoint()
                 try saveCheckpoint(wait: true)
-                try journal.setPublishedThrough(processedThrough)
+                // What the output thread sent: short of the last batch if its socket failed.
+                try journal.setPublishedThrough(outputs.publishedThrough)
             } catch {
                 logger.error("final checkpoint failed; the next start replays more", metadata: ["error": "\(error)"])
             }
@@ -269,10 +271,15 @@ final class Pipeline {
         absorbCheckpoint()
         recordHistory()
         guard pendingHistory.isEmpty else { throw JournalError(description: "alert history not written; checkpoint postponed") }
-        outputs.waitUntilPublished(through: processedThrough)
         let position = processedThrough
         do {
             try checkpointer.save(at: position, wait: wait) {
+                // Only when a checkpoint starts (not while one is being written, nor when none is due).
+                outputs.waitUntilHandled(through: position)
+                // A checkpoint past what was sent would keep a restart from publishing it.
+                guard outputs.publishedThrough >= position else {
+                    throw JournalError(description: "outputs not sent (the output socket failed); no checkpoint past them")
+                }
                 let states = try processor.checkpointSnapshot(position: position)
                 let outputs = try store.checkpointState()
                 return {

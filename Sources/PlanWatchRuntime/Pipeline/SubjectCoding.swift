@@ -11,7 +11,8 @@ struct SubjectCoding {
     /// The next checkpoint writes every subject.
     private var rewrite = true
 
-    /// Encodes `state` now, on the thread that changes it, but for its changed subjects: those
+    /// Encodes `state` now, while nothing changes it (on the thread that changes it, or, for the
+    /// output store, under its lock once the output thread has caught up), but for its changed subjects: those
     /// are taken as they are at this moment (taking them from a copy later would take changes
     /// made meanwhile with the copy's older values), and `subjects` encodes them — on the
     /// checkpoint writer. `subjects` is nil for a state without maps.

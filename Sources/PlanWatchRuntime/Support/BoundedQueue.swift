@@ -1,10 +1,10 @@
 import DequeModule
 import Foundation
 
-/// A bounded FIFO between one producer thread and one consumer thread. The producer checks
+/// A bounded FIFO between producer threads and one consumer thread. The producer checks
 /// ``freeSpace`` before it reads more from its sockets, so memory stays bounded and the
-/// sockets' high-water marks push back on peers, or waits for room in ``put(_:)``. A popped
-/// element is released at once.
+/// sockets' high-water marks push back on peers, or waits for room in ``put(_:)``; an
+/// occasional second producer uses ``tryPush(_:)``. A popped element is released at once.
 final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
     private var items = Deque<Element>()
@@ -49,7 +49,7 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         while items.count >= capacity && !closed { condition.wait() }
         guard !closed else { return false }
         items.append(element)
-        condition.signal()
+        condition.broadcast()
         return true
     }
 
@@ -73,7 +73,7 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         let count = min(items.count, max)
         let batch = Array(items.prefix(count))
         items.removeFirst(count)
-        condition.signal()  // a producer waiting in `put` (only one side ever waits at a time)
+        condition.broadcast()  // a producer waiting in `put`
         return batch
     }
 }
