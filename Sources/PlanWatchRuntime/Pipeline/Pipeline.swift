@@ -39,11 +39,6 @@ final class Pipeline {
         self.logger = logger
         self.journal = journal
         processor = Processor(handlers: handlers, plugins: plugins, journal: journal, config: config, logger: logger)
-        let publisher = try Publisher(config: config, context: context, logger: logger)
-        boundPublish = publisher.bound
-        let replies = try ZMQSocket(context: context, type: .push)
-        try replies.set(.sendHighWaterMark(0))
-        try replies.connect(replyEndpoint)
         nextTick = Date()
         let checkpoint = try journal.loadCheckpoint()
         checkpointer = Checkpointer(
@@ -53,19 +48,27 @@ final class Pipeline {
         processor.crashGuard = guardFile
         let metrics = RuntimeMetrics()
         self.metrics = metrics
-        outputs = OutputStage(publisher: publisher, replies: replies, store: store, published: metrics.published, logger: logger)
-        try recover(from: checkpoint, publisher: publisher)
+        outputs = try OutputStage(
+            config: config, context: context, replyEndpoint: replyEndpoint, store: store, published: metrics.published,
+            through: checkpoint.position, logger: logger)
+        boundPublish = outputs.bound
+        do {
+            try recover(from: checkpoint)
+        } catch {
+            outputs.finish()
+            throw error
+        }
         processor.metrics = metrics
         metrics.prepare(
             types: processor.decoder.knownTypes,
             handlers: handlers.map(\.name) + plugins.map(\.name))
-        outputs.start(publishedThrough: processedThrough)
     }
 
     /// Restores the checkpoint and replays what follows it; outputs that were never
-    /// published before the last stop are published now (with their original `seq`).
-    /// Runs before the output stage starts, and so publishes on its socket itself.
-    private func recover(from checkpoint: JournalCheckpoint, publisher: Publisher) throws {
+    /// published before the last stop are published now (with their original `seq`). The
+    /// output thread puts the replayed outputs in the store (and publishes those) while this
+    /// thread replays the next entries.
+    private func recover(from checkpoint: JournalCheckpoint) throws {
         let started = Date()
         store.restore(checkpoint.states[OutputStore.checkpointKey], subjects: checkpoint.subjects[OutputStore.checkpointKey])
         let published = try journal.publishedThrough
@@ -73,17 +76,27 @@ final class Pipeline {
         var replayed = 0
         var republished = 0
         var last = checkpoint.position
+        var batch = OutputStage.Batch()
+        func handOver() {
+            if batch.through != nil { outputs.submit(batch) }
+            batch = OutputStage.Batch()
+        }
         try Recovery.replay(processor, journal: journal, from: checkpoint) { entry, processed in
-            store.apply(processed.messages)
-            if entry.position > published {
-                for message in processed.messages { publisher.send(message) }
-                republished += processed.messages.count
+            let publish = entry.position > published
+            if publish != batch.publish || batch.messages.count >= Self.recoveryBatchMessages {
+                handOver()
+                batch.publish = publish
             }
+            batch.messages += processed.messages
+            batch.through = entry.position
+            if publish { republished += processed.messages.count }
             replayed += 1
             last = entry.position
         }
+        handOver()
+        outputs.waitUntilHandled(through: last)
         processedThrough = last
-        if replayed > 0 { try journal.setPublishedThrough(last) }
+        if replayed > 0 { try journal.setPublishedThrough(outputs.publishedThrough) }
         // The audit trail of what was replayed: rows already written are kept as they were.
         try journal.appendHistory(processor.takeHistory())
         logger.info(
@@ -94,6 +107,9 @@ final class Pipeline {
                 "events.known": "\(dedupe.count)", "ms": "\(Int(Date().timeIntervalSince(started) * 1000))",
             ])
     }
+
+    /// Outputs handed to the output thread at once during a recovery, at most.
+    static let recoveryBatchMessages = 1_000
 
     /// Runs until the queue is closed and drained (or the journal is lost for good), then
     /// checkpoints and closes its sockets.
