@@ -57,6 +57,13 @@ struct Bench: ParsableCommand {
     @Flag(help: "Each measure as a JSON object {\"measure\", \"value\"} per line.")
     var json = false
 
+    func validate() throws {
+        // The rate paces the sender and is printed as a whole number: infinity or NaN would trap there.
+        if let latencyRate, !(1...10_000_000).contains(latencyRate) {
+            throw ValidationError("--latency-rate must be between 1 and 10,000,000 events/s, not \(latencyRate)")
+        }
+    }
+
     func run() throws {
         let body = Self.body(0, incident: "INC-0")
         var rows: [(String, String)] = []

@@ -170,6 +170,16 @@ import ZeroMQ
         #expect(try String(contentsOfFile: table, encoding: .utf8).hasPrefix("| measure | value |"))
     }
 
+    /// A latency rate the bench cannot pace or print is refused before anything starts, with
+    /// the option named, instead of trapping when it turns it into a number of events/s.
+    @Test func benchRefusesALatencyRateItCannotUse() throws {
+        for rate in ["inf", "nan", "0", "-5", "1e300"] {
+            let result = try run(Products.path("planwatch"), ["bench", "--latency-rate=\(rate)", "--python", "none"], timeout: 60)
+            #expect(result.status == 64, "\(rate): \(result.status) \(result.stderr)")
+            #expect(result.stderr.contains("--latency-rate must be between 1 and 10,000,000"), "\(rate): \(result.stderr)")
+        }
+    }
+
     /// The microbenchmarks run, each a few iterations (as CI runs them): every stage the
     /// daemon has is measured — each event type decoded, each built-in handler on its own
     /// events, both outputs encoded, the journal's append — and none is silently skipped.
