@@ -60,7 +60,8 @@ public final class OutputStore: Sendable {
         enum CodingKeys: String, CodingKey { case topic, body, seq, level, domain, region, alert, indicator }
 
         /// A checkpoint keeps an alert or indicator as its typed value only: the body is its
-        /// encoding (``Alert/body(seq:)``, ``IndicatorUpdate/body(seq:)``), made when asked for, and the alert's level, domain and region are its own. That is half of what
+        /// encoding (``Alert/body(seq:)``, ``IndicatorUpdate/body(seq:)``), made when asked
+        /// for, and the alert's level, domain and region are its own. That is half of what
         /// each firing alert took. An entry written with its body (before) is read as written.
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)

@@ -133,7 +133,9 @@ final class Pipeline {
             }
         } else {
             // Whatever is still queued was not recorded: say so to whoever waits.
-            while let items = queue.pop(max: config.maxBatch, until: Date()), !items.isEmpty { outputs.submit(.init(replies: refusals(items))) }
+            while let items = queue.pop(max: config.maxBatch, until: Date()), !items.isEmpty {
+                outputs.submit(.init(replies: Self.refusals(items)))
+            }
         }
         outputs.finish()  // the last outputs and replies, then the end of replies; closes the sockets
         logger.info("pipeline stopped", metadata: ["seq": "\(processor.seq)", "journal.position": "\(outputs.publishedThrough)"])
@@ -198,7 +200,7 @@ final class Pipeline {
             // producers to retry. Fire-and-forget events of this batch are lost, and counted.
             dedupe.release(reserved)
             logger.error("journal write failed; batch not recorded", metadata: ["error": "\(error)", "entries": "\(entries.count)"])
-            outputs.submit(.init(replies: refusals(answers.compactMap { $0 }) + duplicateReplies))
+            outputs.submit(.init(replies: Self.refusals(answers.compactMap { $0 }) + duplicateReplies))
             if let error = error as? JournalError, error.fatal {
                 fatal = error
                 logger.critical("the journal cannot be written any more; stopping", metadata: ["error": "\(error)"])
@@ -253,7 +255,7 @@ final class Pipeline {
     }
 
     /// What tells whoever waits on `items` that nothing was recorded.
-    private func refusals(_ items: [IngestItem]) -> [OutputStage.Reply] {
+    private static func refusals(_ items: [IngestItem]) -> [OutputStage.Reply] {
         items.compactMap { item in
             switch item.reply {
             case .router(let envelope, let id)?:
@@ -332,8 +334,9 @@ final class Pipeline {
     }
 }
 
-/// Says where the time of a slow batch went (journal, handlers, history, handing over to the
-/// output stage — waiting for it when it is behind —, checkpoint), at most once per 10 s: what stalls the pipeline, for an operator or a bench.
+/// Says where the time of a slow batch went (journal, handlers, history, the hand-over to the
+/// output thread — which waits when that thread is behind —, checkpoint), at most once per
+/// 10 s: what stalls the pipeline, for an operator or a bench.
 struct SlowBatchLog {
     /// A batch slower than this is counted and reported.
     static let threshold: UInt64 = 100_000_000

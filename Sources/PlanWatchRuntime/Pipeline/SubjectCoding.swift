@@ -12,10 +12,10 @@ struct SubjectCoding {
     private var rewrite = true
 
     /// Encodes `state` now, while nothing changes it (on the thread that changes it, or, for the
-    /// output store, under its lock once the output thread has caught up), but for its changed subjects: those
-    /// are taken as they are at this moment (taking them from a copy later would take changes
-    /// made meanwhile with the copy's older values), and `subjects` encodes them — on the
-    /// checkpoint writer. `subjects` is nil for a state without maps.
+    /// output store, under its lock once the output thread has caught up), but for its changed
+    /// subjects: those are taken as they are at this moment (taking them from a copy later
+    /// would take changes made meanwhile with the copy's older values), and `subjects` encodes
+    /// them — on the checkpoint writer. `subjects` is nil for a state without maps.
     mutating func encode<State: Encodable>(_ state: State) throws -> (state: Data, subjects: Subjects?) {
         let sink = SubjectSink(full: rewrite)
         let encoder = JSONEncoder()
