@@ -100,103 +100,75 @@ public final class Runtime: Sendable {
         }
         let queue = BoundedQueue<IngestItem>(capacity: config.queueCapacity)
         let replyEndpoint = "inproc://planwatch-replies-\(UUID().uuidString)"
-        let pipelineReady = StartupSignal<[String]>()
-        let ingestReady = StartupSignal<([String], [String])>()
         let (config, handlers, plugins, logger, context, store, stats) = (
             self.config, self.handlers, self.plugins, self.logger, self.context, self.outputs, self.stats
         )
         let decoder = Self.decoder(for: handlers, plugins: plugins, config: config)
         acks.withLock { $0 = (queue, decoder) }
 
-        // Ingest binds the reply channel first, so the pipeline's PUSH connects to a bound endpoint.
-        finished.enter()
-        let ingestThread = Thread { [finished] in
-            defer { finished.leave() }
-            let ingest: Ingest
-            do {
-                ingest = try Ingest(
-                    config: config, context: context, decoder: decoder, queue: queue, replyEndpoint: replyEndpoint,
-                    stopFlag: stopFlag, logger: logger)
-            } catch {
-                queue.close()
-                ingestReady.fail(error)
-                return
-            }
-            ingestReady.succeed((ingest.boundIngest, ingest.boundAck))
-            do { try ingest.run() } catch {
-                // Nothing reads the bus any more: the pipeline drains what was accepted, and the
-                // runtime fails, so that the daemon exits and its supervisor restarts it.
-                queue.close()
-                if !stopFlag.isSet { self.failed(RuntimeError(description: "the ingest stopped: \(error)")) }
-            }
-            queue.close()
-        }
-        ingestThread.name = "planwatch-ingest"
-        ingestThread.start()
+        // Ingest binds the reply channel first, so the output thread's PUSH connects to a bound endpoint.
         let (ingest, ack): ([String], [String])
         do {
-            (ingest, ack) = try ingestReady.wait()
+            (ingest, ack) = try PartThread.start(
+                "planwatch-ingest", group: finished,
+                make: {
+                    try Ingest(
+                        config: config, context: context, decoder: decoder, queue: queue, replyEndpoint: replyEndpoint,
+                        stopFlag: stopFlag, logger: logger)
+                },
+                ready: { ($0.boundIngest, $0.boundAck) },
+                run: { ingest in
+                    do { try ingest.run() } catch {
+                        // Nothing reads the bus any more: the pipeline drains what was accepted, and
+                        // the runtime fails, so that the daemon exits and its supervisor restarts it.
+                        queue.close()
+                        if !stopFlag.isSet { self.failed(RuntimeError(description: "the ingest stopped: \(error)")) }
+                    }
+                    queue.close()
+                })
         } catch {
+            queue.close()  // an operator's acknowledgement handed over meanwhile is answered busy
             finished.wait()
             stopZAP()
             journal.close()
             throw error
         }
 
-        finished.enter()
-        let pipelineThread = Thread { [finished] in
-            defer { finished.leave() }
-            let pipeline: Pipeline
-            do {
-                pipeline = try Pipeline(
-                    config: config, journal: journal, context: context, handlers: handlers, plugins: plugins, queue: queue,
-                    replyEndpoint: replyEndpoint, store: store, stats: stats, logger: logger)
-            } catch {
-                journal.close()
-                pipelineReady.fail(error)
-                return
-            }
-            pipelineReady.succeed(pipeline.boundPublish)
-            pipeline.run()
-            journal.close()
-            if let error = pipeline.fatal { self.failed(error) }
-        }
-        pipelineThread.name = "planwatch-pipeline"
-        pipelineThread.start()
         let publish: [String]
         do {
-            publish = try pipelineReady.wait()
+            publish = try PartThread.start(
+                "planwatch-pipeline", group: finished,
+                make: {
+                    try Pipeline(
+                        config: config, journal: journal, context: context, handlers: handlers, plugins: plugins, queue: queue,
+                        replyEndpoint: replyEndpoint, store: store, stats: stats, logger: logger)
+                },
+                ready: { $0.boundPublish },
+                run: { pipeline in
+                    pipeline.run()
+                    journal.close()
+                    if let error = pipeline.fatal { self.failed(error) }
+                })
         } catch {
             stopFlag.set()
             context.shutdown()  // wakes the ingest thread, which has no pipeline to wait for
             finished.wait()
+            journal.close()
             stopZAP()
             throw error
         }
-        let snapshotReady = StartupSignal<[String]>()
-        finished.enter()
-        let snapshotThread = Thread { [finished] in
-            defer { finished.leave() }
-            let server: SnapshotServer
-            do {
-                server = try SnapshotServer(
-                    config: config, context: context, store: store, runtime: self, stopFlag: stopFlag, logger: logger)
-                snapshotReady.succeed(server.bound)
-            } catch {
-                snapshotReady.fail(error)
-                return
-            }
-            do {
-                try server.run()
-            } catch {
-                if !stopFlag.isSet { self.failed(RuntimeError(description: "the snapshot server stopped: \(error)")) }
-            }
-        }
-        snapshotThread.name = "planwatch-snapshot"
-        snapshotThread.start()
+
         let snapshot: [String]
         do {
-            snapshot = try snapshotReady.wait()
+            snapshot = try PartThread.start(
+                "planwatch-snapshot", group: finished,
+                make: { try SnapshotServer(config: config, context: context, store: store, runtime: self, stopFlag: stopFlag, logger: logger) },
+                ready: { $0.bound },
+                run: { server in
+                    do { try server.run() } catch {
+                        if !stopFlag.isSet { self.failed(RuntimeError(description: "the snapshot server stopped: \(error)")) }
+                    }
+                })
         } catch {
             stopFlag.set()
             finished.wait()

@@ -81,18 +81,21 @@ import ZeroMQ
         #expect(try daemon.terminate() == 0)
     }
 
-    @Test func endpointInUseFailsTheStartWithTheEndpointNamed() throws {
+    /// Each part binds on its own thread (ingest: ingest and ack; the output thread: publish;
+    /// the snapshot server): a taken endpoint fails the start with it named, and the parts
+    /// already started stop, so that the daemon exits.
+    @Test(arguments: ["--ingest-bind", "--ack-bind", "--publish-bind", "--snapshot-bind"])
+    func endpointInUseFailsTheStartWithTheEndpointNamed(_ flag: String) throws {
         let dir = TemporaryDirectory()
         let context = ZMQContext()
         let blocker = try ZMQSocket(context: context, type: .pub)
         try blocker.bind("tcp://127.0.0.1:*")
         let taken = blocker.lastEndpoint
-        let result = try run(
-            Products.path("planwatchd"),
-            [
-                "--journal", dir.path + "/j.sqlite", "--publish-bind", taken, "--ingest-bind", "tcp://127.0.0.1:*", "--ack-bind",
-                "tcp://127.0.0.1:*", "--snapshot-bind", "tcp://127.0.0.1:*", "--http-bind", "off",
-            ])
+        var arguments = ["--journal", dir.path + "/j.sqlite", "--http-bind", "off"]
+        for endpoint in ["--ingest-bind", "--ack-bind", "--publish-bind", "--snapshot-bind"] {
+            arguments += [endpoint, endpoint == flag ? taken : "tcp://127.0.0.1:*"]
+        }
+        let result = try run(Products.path("planwatchd"), arguments)
         #expect(result.status != 0)
         #expect(result.stderr.contains("bind \(taken)"), "\(result.stderr)")
     }

@@ -37,7 +37,7 @@ final class OutputStage: @unchecked Sendable {
 
     private let queue: BoundedQueue<Batch>
     private let progress: Progress
-    private let done: DispatchSemaphore
+    private let done: DispatchGroup
     /// The pipeline thread's.
     private var finished = false
     /// The endpoints the PUB is bound to.
@@ -50,26 +50,17 @@ final class OutputStage: @unchecked Sendable {
         config: RuntimeConfig, context: ZMQContext, replyEndpoint: String, store: OutputStore, published: Counter, through position: Int64,
         logger: Logger
     ) throws {
-        let (queue, progress, done) = (BoundedQueue<Batch>(capacity: Self.capacity), Progress(position), DispatchSemaphore(value: 0))
+        let (queue, progress, done) = (BoundedQueue<Batch>(capacity: Self.capacity), Progress(position), DispatchGroup())
         (self.queue, self.progress, self.done) = (queue, progress, done)
-        let ready = StartupSignal<[String]>()
-        let thread = Thread {
-            defer { done.signal() }
-            let worker: Worker
-            do {
-                worker = try Worker(
-                    config: config, context: context, replyEndpoint: replyEndpoint, store: store, published: published, progress: progress,
-                    logger: logger)
-            } catch {
-                ready.fail(error)
-                return
-            }
-            ready.succeed(worker.publisher.bound)
-            worker.run(queue)
-        }
-        thread.name = "planwatch-output"
-        thread.start()
-        bound = try ready.wait()
+        bound = try PartThread.start(
+            "planwatch-output", group: done,
+            make: {
+                try Worker(
+                    config: config, context: context, replyEndpoint: replyEndpoint, store: store, published: published,
+                    progress: progress, logger: logger)
+            },
+            ready: { $0.publisher.bound },
+            run: { $0.run(queue) })
     }
 
     /// Hands a batch over, waiting while ``capacity`` batches are not yet published. After
