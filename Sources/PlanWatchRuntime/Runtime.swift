@@ -110,7 +110,7 @@ public final class Runtime: Sendable {
         let (ingest, ack): ([String], [String])
         do {
             (ingest, ack) = try PartThread.start(
-                "planwatch-ingest", group: finished,
+                "pw-ingest", group: finished,
                 make: {
                     try Ingest(
                         config: config, context: context, decoder: decoder, queue: queue, replyEndpoint: replyEndpoint,
@@ -137,7 +137,7 @@ public final class Runtime: Sendable {
         let publish: [String]
         do {
             publish = try PartThread.start(
-                "planwatch-pipeline", group: finished,
+                "pw-pipeline", group: finished,
                 make: {
                     try Pipeline(
                         config: config, journal: journal, context: context, handlers: handlers, plugins: plugins, queue: queue,
@@ -161,7 +161,7 @@ public final class Runtime: Sendable {
         let snapshot: [String]
         do {
             snapshot = try PartThread.start(
-                "planwatch-snapshot", group: finished,
+                "pw-snapshot", group: finished,
                 make: { try SnapshotServer(config: config, context: context, store: store, runtime: self, stopFlag: stopFlag, logger: logger) },
                 ready: { $0.bound },
                 run: { server in

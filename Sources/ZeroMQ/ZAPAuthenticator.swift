@@ -35,6 +35,7 @@ public final class ZAPAuthenticator: Sendable {
         let (context, decide, done) = (self.context, self.decide, self.done)
         let thread = Thread {
             defer { done.signal() }
+            Thread.current.name = "pw-zap"  // on the thread itself: see PartThread; at most 15 bytes
             let socket: ZMQSocket
             do {
                 socket = try ZMQSocket(context: context, type: .rep)
@@ -52,7 +53,6 @@ public final class ZAPAuthenticator: Sendable {
             }
             socket.close()
         }
-        thread.name = "planwatch-zap"
         thread.start()
         ready.wait()
         if let error = failure.error { throw error }

@@ -100,6 +100,20 @@ import ZeroMQ
         #expect(result.stderr.contains("bind \(taken)"), "\(result.stderr)")
     }
 
+    /// An operator's `top -H` or perf tells the parts apart (docs/operations.md): each names
+    /// its OS thread. They were all "oot.default-qos" (the pool thread that started them).
+    @Test func eachPartsThreadCarriesItsName() throws {
+        let dir = TemporaryDirectory()
+        let daemon = try DaemonProcess(journal: dir.path + "/j.sqlite", logPath: dir.path + "/d.log")
+        let tasks = "/proc/\(daemon.process.processIdentifier)/task"
+        let names = Set(
+            try FileManager.default.contentsOfDirectory(atPath: tasks).compactMap { task in
+                try? String(contentsOfFile: "\(tasks)/\(task)/comm", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            })
+        #expect(names.isSuperset(of: ["pw-ingest", "pw-pipeline", "pw-output", "pw-snapshot"]), "\(names.sorted())")
+        #expect(try daemon.terminate() == 0)
+    }
+
     @Test func rulesInTheConfigSetOwnersAndAreChecked() throws {
         let dir = TemporaryDirectory()
         let path = dir.path + "/planwatchd.yaml"

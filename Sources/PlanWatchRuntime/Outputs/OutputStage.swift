@@ -53,7 +53,7 @@ final class OutputStage: @unchecked Sendable {
         let (queue, progress, done) = (BoundedQueue<Batch>(capacity: Self.capacity), Progress(position), DispatchGroup())
         (self.queue, self.progress, self.done) = (queue, progress, done)
         bound = try PartThread.start(
-            "planwatch-output", group: done,
+            "pw-output", group: done,
             make: {
                 try Worker(
                     config: config, context: context, replyEndpoint: replyEndpoint, store: store, published: published,

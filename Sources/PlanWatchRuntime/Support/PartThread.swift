@@ -8,6 +8,10 @@ enum PartThread {
     /// Starts the thread `name`: it makes the part with `make`, reports what `ready` says of it
     /// (the endpoints it bound), then runs it with `run`, and leaves `group` when it ends,
     /// whichever way. Returns once the part is made; throws what `make` threw.
+    ///
+    /// The thread names itself, as `top -H`, `ps -L`, perf and gdb show it: Foundation on Linux
+    /// gives the name to the OS thread only when set on the current thread, and Linux keeps at
+    /// most 15 bytes of it (a longer name is refused whole).
     static func start<Part, Ready: Sendable>(
         _ name: String, group: DispatchGroup,
         make: @escaping @Sendable () throws -> Part,
@@ -18,6 +22,7 @@ enum PartThread {
         group.enter()
         let thread = Thread {
             defer { group.leave() }
+            Thread.current.name = name
             let part: Part
             do { part = try make() } catch {
                 signal.fail(error)
@@ -26,7 +31,6 @@ enum PartThread {
             signal.succeed(ready(part))
             run(part)
         }
-        thread.name = name
         thread.start()
         return try signal.wait()
     }
