@@ -35,7 +35,7 @@ public final class ZAPAuthenticator: Sendable {
         let (context, decide, done) = (self.context, self.decide, self.done)
         let thread = Thread {
             defer { done.signal() }
-            Thread.current.name = "pw-zap"  // on the thread itself: see PartThread; at most 15 bytes
+            nameThisThread("pw-zap")
             let socket: ZMQSocket
             do {
                 socket = try ZMQSocket(context: context, type: .rep)

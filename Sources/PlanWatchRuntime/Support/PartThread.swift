@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import ZeroMQ
 
 /// One part of the runtime on a thread of its own — ingest, pipeline, output, snapshot server:
 /// the thread makes the part (which binds or connects its sockets there: DESIGN.md, a socket
@@ -9,9 +10,8 @@ enum PartThread {
     /// (the endpoints it bound), then runs it with `run`, and leaves `group` when it ends,
     /// whichever way. Returns once the part is made; throws what `make` threw.
     ///
-    /// The thread names itself, as `top -H`, `ps -L`, perf and gdb show it: Foundation on Linux
-    /// gives the name to the OS thread only when set on the current thread, and Linux keeps at
-    /// most 15 bytes of it (a longer name is refused whole).
+    /// The thread names itself (``nameThisThread(_:)``), as `top -H`, `ps -L`, perf and gdb
+    /// show it.
     static func start<Part, Ready: Sendable>(
         _ name: String, group: DispatchGroup,
         make: @escaping @Sendable () throws -> Part,
@@ -22,7 +22,7 @@ enum PartThread {
         group.enter()
         let thread = Thread {
             defer { group.leave() }
-            Thread.current.name = name
+            nameThisThread(name)
             let part: Part
             do { part = try make() } catch {
                 signal.fail(error)
