@@ -1,16 +1,20 @@
 import Foundation
 import Logging
 import Synchronization
+import ZeroMQ
 
 /// Takes checkpoints of the handlers' states and compacts the journal, on a writer of its
 /// own so that the pipeline does not stop for them: the pipeline hands it a snapshot (values,
 /// copied cheaply) and goes on; the writer encodes and saves it, then compacts if due. One is
 /// in flight at a time; the pipeline takes in the result on its own thread (``absorb()``).
+///
+/// The writer is a thread at a lower priority (``Writer``): a checkpoint is work that may
+/// wait, events are not.
 final class Checkpointer {
     private let journal: any Journal
     private let retention: Int64
     private let logger: Logger
-    private let writer = DispatchQueue(label: "planwatch-checkpoint")
+    private let writer = Writer()
     private let outcome = Outcome()
     private var inFlight = false
     /// The position of the last checkpoint saved.
@@ -79,12 +83,14 @@ final class Checkpointer {
             outcome.set(Result { try write() })
         } else {
             let outcome = self.outcome
-            writer.async { outcome.set(Result { try write() }) }
+            writer.submit { outcome.set(Result { try write() }) }
         }
     }
 
     /// Waits for the checkpoint in flight, if any (at shutdown).
-    func drain() { writer.sync {} }
+    func drain() { writer.drain() }
+
+    deinit { writer.close() }
 
     /// The writer's last result, taken in on the pipeline thread: nil while none is new.
     func absorb() -> Result<Saved, any Error>? {
@@ -116,5 +122,73 @@ final class Checkpointer {
         logger.info("journal compacted", metadata: ["deleted": "\(deleted)", "base.position": "\(candidate.position)"])
         try journal.saveCandidate(checkpoint, createdAt: now)
         return candidate.position
+    }
+}
+
+extension Checkpointer {
+    /// The checkpoint writer's thread, `pw-checkpoint`, at nice +10 (Linux: a thread's own):
+    /// when the two cores are contended — the pipeline, ingest, the output thread and a
+    /// producer on the same host — the scheduler gives it about a tenth of a core and the rest
+    /// to the events, instead of half. A first checkpoint of a million classes is some twenty
+    /// seconds of encoding and writing, which otherwise halved the rate of events meanwhile
+    /// (BENCHMARKS.md, flat cost). When a core is idle it runs at full speed as before. A
+    /// thread of its own, not a dispatch queue's: raising a pool thread's priority back would
+    /// need CAP_SYS_NICE.
+    final class Writer: @unchecked Sendable {
+        static let niceness: Int32 = 10
+        private let condition = NSCondition()
+        private var job: (@Sendable () -> Void)?  // guarded by `condition`
+        private var busy = false  // guarded by `condition`
+        private var closed = false  // guarded by `condition`
+
+        init() {
+            let thread = Thread { [self] in
+                nameThisThread("pw-checkpoint")
+                #if os(Linux)
+                    // Who 0 is the calling thread on Linux (nice is per thread there).
+                    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.niceness)
+                #endif
+                run()
+            }
+            thread.start()
+        }
+
+        private func run() {
+            condition.lock()
+            while true {
+                while job == nil && !closed { condition.wait() }
+                guard let next = job else { break }
+                (job, busy) = (nil, true)
+                condition.unlock()
+                next()
+                condition.lock()
+                busy = false
+                condition.broadcast()
+            }
+            condition.unlock()
+        }
+
+        /// Runs `body` on the writer. One at a time: the checkpointer never submits while one is in flight.
+        func submit(_ body: @escaping @Sendable () -> Void) {
+            condition.lock()
+            job = body
+            condition.broadcast()
+            condition.unlock()
+        }
+
+        /// Waits until nothing is submitted or running.
+        func drain() {
+            condition.lock()
+            while job != nil || busy { condition.wait() }
+            condition.unlock()
+        }
+
+        /// Ends the thread once what was submitted has run.
+        func close() {
+            condition.lock()
+            closed = true
+            condition.broadcast()
+            condition.unlock()
+        }
     }
 }
