@@ -243,8 +243,9 @@ extension Runtime {
     /// The queue and decoder acknowledgements go through; nil once stopping.
     func ackRoute() -> (BoundedQueue<IngestItem>, EventDecoder)? { acks.withLock { $0 } }
 
+    /// Once: a stop after a failed start would otherwise wait for it a second time, for ever.
     private func stopZAP() {
-        guard let authenticator = zap.withLock({ $0 }) else { return }
+        guard let authenticator = zap.withLock({ z in defer { z = nil }; return z }) else { return }
         context.shutdown()
         authenticator.waitUntilStopped()
     }

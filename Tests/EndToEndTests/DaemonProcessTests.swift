@@ -102,7 +102,8 @@ import ZeroMQ
 
     /// An operator's `top -H` or perf tells the parts apart (docs/operations.md): each names
     /// its OS thread. They were all "oot.default-qos" (the pool thread that started them). The
-    /// checkpoint writer runs at nice 10, so that under load the events go first.
+    /// checkpoint writer runs 10 steps of nice below the rest, so that under load the events
+    /// go first (with SQLite, whose checkpoints do not hold what appends need).
     @Test func eachPartsThreadCarriesItsName() throws {
         let dir = TemporaryDirectory()
         let daemon = try DaemonProcess(journal: dir.path + "/j.sqlite", logPath: dir.path + "/d.log")
@@ -125,7 +126,9 @@ import ZeroMQ
         _ = Wait.until(seconds: 30) { Set(threads().keys).isSuperset(of: parts) }
         let nice = threads()
         #expect(Set(nice.keys).isSuperset(of: parts), "\(nice)")
-        #expect(nice["pw-pipeline"] == "0" && nice["pw-checkpoint"] == "10", "\(nice)")
+        // Relative: the suite may itself run under nice.
+        let pipeline = try #require(nice["pw-pipeline"].flatMap { Int($0) }, "\(nice)")
+        #expect(nice["pw-checkpoint"] == String(min(pipeline + 10, 19)), "\(nice)")
         #expect(try daemon.terminate() == 0)
     }
 

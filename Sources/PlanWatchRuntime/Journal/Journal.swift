@@ -36,6 +36,10 @@ protocol Journal: AnyObject, Sendable {
     func loadCheckpoint(only handler: String?) throws -> JournalCheckpoint
     /// Saves the states, applies the subjects' changes, moves the checkpoint's position.
     func saveCheckpoint(_ checkpoint: JournalCheckpoint) throws
+    /// True when saving a checkpoint holds what an append needs (PostgreSQL: the one connection,
+    /// for the whole transaction): the pipeline waits for the writer, which must then not run
+    /// at a lower priority than it.
+    var checkpointsBlockAppends: Bool { get }
     /// A checkpoint kept for compaction, with when it was made (ms since 1970); with `only`,
     /// that handler's state and subjects alone.
     func loadRetained(_ kind: RetainedCheckpoint, only handler: String?) throws -> (checkpoint: JournalCheckpoint, createdAt: Int64)?

@@ -25,6 +25,8 @@ final class PostgresJournal: Journal, Sendable {
     static let writerLock: Int64 = 0x706c_616e_7761_7463
 
     let location: String
+    /// A checkpoint's transaction holds the connection appends use.
+    var checkpointsBlockAppends: Bool { true }
     private let configuration: PostgresConnection.Configuration
     private let role: JournalStore.Role
     /// PostgresNIO's own logging: errors only.

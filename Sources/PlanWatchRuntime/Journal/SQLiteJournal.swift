@@ -16,6 +16,8 @@ final class SQLiteJournal: Journal {
     private let checkpoints: DatabasePool
     let path: String
     var location: String { path }
+    /// Checkpoints are written to a file of their own.
+    var checkpointsBlockAppends: Bool { false }
 
     /// Where a journal's checkpoints are: `journal.sqlite` → `journal.sqlite.checkpoints`.
     static func checkpointsPath(_ path: String) -> String { path + ".checkpoints" }

@@ -14,7 +14,7 @@ final class Checkpointer {
     private let journal: any Journal
     private let retention: Int64
     private let logger: Logger
-    private let writer = Writer()
+    private let writer: Writer
     private let outcome = Outcome()
     private var inFlight = false
     /// The position of the last checkpoint saved.
@@ -39,6 +39,7 @@ final class Checkpointer {
         self.retention = retention
         self.lastPosition = lastPosition
         self.logger = logger
+        writer = Writer(lowerPriority: !journal.checkpointsBlockAppends, logger: logger)
     }
 
     /// True when a checkpoint is due at `position`: `every` entries or `interval` ms since the last.
@@ -126,14 +127,18 @@ final class Checkpointer {
 }
 
 extension Checkpointer {
-    /// The checkpoint writer's thread, `pw-checkpoint`, at nice +10 (Linux: a thread's own):
-    /// when the two cores are contended — the pipeline, ingest, the output thread and a
-    /// producer on the same host — the scheduler gives it about a tenth of a core and the rest
-    /// to the events, instead of half. A first checkpoint of a million classes is some twenty
-    /// seconds of encoding and writing, which otherwise halved the rate of events meanwhile
-    /// (BENCHMARKS.md, flat cost). When a core is idle it runs at full speed as before. A
-    /// thread of its own, not a dispatch queue's: raising a pool thread's priority back would
-    /// need CAP_SYS_NICE.
+    /// The checkpoint writer's thread, `pw-checkpoint`, 10 steps of nice below the daemon
+    /// (Linux: a thread's own): when the two cores are contended — the pipeline, ingest, the
+    /// output thread and a producer on the same host — the scheduler gives it about a tenth of
+    /// a core and the rest to the events, instead of half. A first checkpoint of a million
+    /// classes is some twenty seconds of encoding and writing, which otherwise took half the
+    /// events' rate meanwhile (BENCHMARKS.md, flat cost). With a core idle it runs at full
+    /// speed. Not with PostgreSQL, whose checkpoint holds the connection appends wait for (the
+    /// pipeline would wait on a thread the scheduler holds back). Compaction runs here too and
+    /// holds SQLite's journal lock while it deletes; while the pipeline waits on it, the
+    /// daemon's other threads are idle, so only other processes on the host compete with it.
+    /// A thread of its own, not a dispatch queue's: raising a pool thread's priority back
+    /// would need CAP_SYS_NICE; and nothing on its path makes threads (they would inherit it).
     final class Writer: @unchecked Sendable {
         static let niceness: Int32 = 10
         private let condition = NSCondition()
@@ -141,16 +146,27 @@ extension Checkpointer {
         private var busy = false  // guarded by `condition`
         private var closed = false  // guarded by `condition`
 
-        init() {
+        init(lowerPriority: Bool, logger: Logger) {
             let thread = Thread { [self] in
+                // Before the name: a thread seen named is at its priority already.
+                if lowerPriority { Self.lowerThisThreadsPriority(logger: logger) }
                 nameThisThread("pw-checkpoint")
-                #if os(Linux)
-                    // Who 0 is the calling thread on Linux (nice is per thread there).
-                    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.niceness)
-                #endif
                 run()
             }
             thread.start()
+        }
+
+        private static func lowerThisThreadsPriority(logger: Logger) {
+            #if os(Linux)
+                // Who 0 is the calling thread on Linux (nice is per thread there).
+                let which = __priority_which_t(PRIO_PROCESS.rawValue)
+                errno = 0
+                let current = getpriority(which, 0)
+                guard errno == 0, setpriority(which, 0, min(current + niceness, 19)) == 0 else {
+                    logger.notice("checkpoint writer left at the daemon's priority", metadata: ["errno": "\(errno)"])
+                    return
+                }
+            #endif
         }
 
         private func run() {
@@ -168,9 +184,11 @@ extension Checkpointer {
             condition.unlock()
         }
 
-        /// Runs `body` on the writer. One at a time: the checkpointer never submits while one is in flight.
+        /// Runs `body` on the writer. One at a time: the checkpointer never submits while one
+        /// is in flight.
         func submit(_ body: @escaping @Sendable () -> Void) {
             condition.lock()
+            assert(job == nil, "a checkpoint submitted while another waits")  // the checkpointer waits for its outcome first
             job = body
             condition.broadcast()
             condition.unlock()
