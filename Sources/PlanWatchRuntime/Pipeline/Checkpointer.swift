@@ -139,19 +139,20 @@ extension Checkpointer {
     /// daemon's other threads are idle, so only other processes on the host compete with it.
     /// A thread of its own, not a dispatch queue's: raising a pool thread's priority back
     /// would need CAP_SYS_NICE; and nothing on its path makes threads (they would inherit it).
-    final class Writer: @unchecked Sendable {
+    final class Writer: Sendable {
         static let niceness: Int32 = 10
-        private let condition = NSCondition()
-        private var job: (@Sendable () -> Void)?  // guarded by `condition`
-        private var busy = false  // guarded by `condition`
-        private var closed = false  // guarded by `condition`
+        /// One checkpoint at a time: the checkpointer never submits while one is in flight.
+        private let jobs = BoundedQueue<@Sendable () -> Void>(capacity: 1)
+        private let inFlight = DispatchGroup()
 
         init(lowerPriority: Bool, logger: Logger) {
-            let thread = Thread { [self] in
+            let jobs = self.jobs
+            let thread = Thread {
                 // Before the name: a thread seen named is at its priority already.
                 if lowerPriority { Self.lowerThisThreadsPriority(logger: logger) }
                 nameThisThread("pw-checkpoint")
-                run()
+                // A finite deadline: Foundation's NSCondition traps on `.distantFuture`.
+                while let next = jobs.pop(max: 1, until: Date().addingTimeInterval(60)) { next.forEach { $0() } }
             }
             thread.start()
         }
@@ -169,44 +170,17 @@ extension Checkpointer {
             #endif
         }
 
-        private func run() {
-            condition.lock()
-            while true {
-                while job == nil && !closed { condition.wait() }
-                guard let next = job else { break }
-                (job, busy) = (nil, true)
-                condition.unlock()
-                next()
-                condition.lock()
-                busy = false
-                condition.broadcast()
-            }
-            condition.unlock()
-        }
-
-        /// Runs `body` on the writer. One at a time: the checkpointer never submits while one
-        /// is in flight.
+        /// Runs `body` on the writer.
         func submit(_ body: @escaping @Sendable () -> Void) {
-            condition.lock()
-            assert(job == nil, "a checkpoint submitted while another waits")  // the checkpointer waits for its outcome first
-            job = body
-            condition.broadcast()
-            condition.unlock()
+            let inFlight = self.inFlight
+            inFlight.enter()
+            if !jobs.put({ body(); inFlight.leave() }) { inFlight.leave() }
         }
 
-        /// Waits until nothing is submitted or running.
-        func drain() {
-            condition.lock()
-            while job != nil || busy { condition.wait() }
-            condition.unlock()
-        }
+        /// Waits until what was submitted has run.
+        func drain() { inFlight.wait() }
 
         /// Ends the thread once what was submitted has run.
-        func close() {
-            condition.lock()
-            closed = true
-            condition.broadcast()
-            condition.unlock()
-        }
+        func close() { jobs.close() }
     }
 }
