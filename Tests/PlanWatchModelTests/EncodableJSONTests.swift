@@ -79,6 +79,24 @@ import Testing
         }
     }
 
+    /// Writes `members` keys, then the `again`th a second time: the names written are checked
+    /// in a list while few, in a set past that.
+    struct TwiceAmong: Encodable {
+        struct Key: CodingKey {
+            let stringValue: String
+            init(stringValue: String) { self.stringValue = stringValue }
+            var intValue: Int? { nil }
+            init?(intValue: Int) { nil }
+        }
+        let members: Int
+        let again: Int
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: Key.self)
+            for i in 0..<members { try c.encode(i, forKey: Key(stringValue: "k\(i)")) }
+            try c.encode(-1, forKey: Key(stringValue: "k\(again)"))
+        }
+    }
+
     /// Goes on after a member failed to encode: its key is written already.
     struct Forgiving: Encodable {
         enum Keys: String, CodingKey { case bad, good }
@@ -99,6 +117,11 @@ import Testing
         #expect(try sameDocument(try JSONWriter.encode(Twice()), try JSONEncoder().encode(Twice())))
         #expect(String(decoding: try JSONWriter.encode(Twice()), as: UTF8.self).filter { $0 == "a" }.count == 1)
         #expect(try sameDocument(try JSONWriter.encode(Forgiving()), try JSONEncoder().encode(Forgiving())))
+        for value in [TwiceAmong(members: 3, again: 1), TwiceAmong(members: 40, again: 2), TwiceAmong(members: 40, again: 33)] {
+            let written = try JSONWriter.encode(value)
+            #expect(try sameDocument(written, try JSONEncoder().encode(value)), "\(value)")
+            #expect(String(decoding: written, as: UTF8.self).components(separatedBy: "\"k\(value.again)\"").count == 2, "\(value)")
+        }
     }
 
     @Test func aNumberJSONCannotHoldIsRefusedAsJSONEncoderRefusesIt() throws {

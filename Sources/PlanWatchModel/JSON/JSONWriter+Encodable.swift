@@ -23,6 +23,24 @@ extension JSONWriter {
     }
 }
 
+/// The member names a keyed container has written, to find one written twice.
+private struct WrittenKeys {
+    /// Past this many names they go into a set: a dictionary encoded as an object may have
+    /// thousands, where a scan would be quadratic.
+    static let listed = 16
+    private var few: [String] = []
+    private var many: Set<String>?
+
+    /// Adds `name`; false if it was written already.
+    mutating func insert(_ name: String) -> Bool {
+        if many != nil { return many!.insert(name).inserted }
+        if few.contains(name) { return false }
+        few.append(name)
+        if few.count > Self.listed { many = Set(few) }
+        return true
+    }
+}
+
 /// The encoder behind ``JSONWriter/encode(_:)``. Every encoder of a value writes into one
 /// buffer: a value's container is opened when it asks for it and closed when its
 /// `encode(to:)` returns; a nested container, when its parent writes its next member or ends.
@@ -47,8 +65,9 @@ private final class StreamingJSONEncoder: Encoder {
     /// A container opened with `nestedContainer`, open until this one writes on or ends.
     private var openChild: StreamingJSONEncoder?
     private var closed = false
-    /// The keys written, when keyed.
-    private var keys = Set<String>()
+    /// The keys written, when keyed: a list while there are few (a struct's members: hashing
+    /// each name into a set was a fifth of a checkpoint row's encoding), a set past that.
+    private var keys = WrittenKeys()
 
     init(buffer: Buffer, path: CodingPathNode?) { (self.buffer, self.path) = (buffer, path) }
 
@@ -127,7 +146,7 @@ private final class StreamingJSONEncoder: Encoder {
         let name = key.stringValue
         // A key written twice (the same container asked for twice, a subclass and its super
         // sharing it, a nested container asked for again): JSONEncoder keeps one value.
-        guard keys.insert(name).inserted else { throw refuse() }
+        guard keys.insert(name) else { throw refuse() }
         JSONWriter.writeString(name, into: &buffer.bytes)
         buffer.bytes.append(UInt8(ascii: ":"))
     }
