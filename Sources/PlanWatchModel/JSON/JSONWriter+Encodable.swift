@@ -33,10 +33,13 @@ private struct WrittenKeys {
 
     /// Adds `name`; false if it was written already.
     mutating func insert(_ name: String) -> Bool {
-        if many != nil { return many!.insert(name).inserted }
+        if let inserted = many?.insert(name).inserted { return inserted }
         if few.contains(name) { return false }
         few.append(name)
-        if few.count > Self.listed { many = Set(few) }
+        if few.count > Self.listed {
+            many = Set(few)
+            few = []
+        }
         return true
     }
 }
