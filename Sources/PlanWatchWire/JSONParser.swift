@@ -88,7 +88,7 @@ public struct JSONParser {
         guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
         index += 1
         var members: [(key: String, value: JSONValue)] = []
-        var seen: Set<String> = []
+        var names = RepeatedNames()
         skipWhitespace()
         if index < bytes.count && bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -101,7 +101,7 @@ public struct JSONParser {
             }
             let keyOffset = index
             let key = try parseString()
-            if Self.isDuplicate(key, in: members, seen: &seen) {
+            if names.check(key, count: members.count, scan: { k in members.contains { $0.key == k } }, all: { members.map(\.key) }) {
                 throw JSONParseError(offset: keyOffset, message: "duplicate key \"\(key)\"")
             }
             skipWhitespace()
@@ -118,18 +118,6 @@ public struct JSONParser {
         }
         return .object(JSONObject(uncheckedMembers: members))
     }
-
-    /// Whether `key` is already a member. A scan for small objects (envelopes, payloads); past
-    /// `linearMembers` a set of the keys, built once: a scan of every member for every key made
-    /// an object of 6,000 keys — 59 KB, under the default body limit — cost the pipeline 100 ms
-    /// a message, and a larger limit far more.
-    private static func isDuplicate(_ key: String, in members: [(key: String, value: JSONValue)], seen: inout Set<String>) -> Bool {
-        if members.count < linearMembers { return members.contains { $0.key == key } }
-        if seen.isEmpty { seen = Set(members.lazy.map(\.key)) }
-        return !seen.insert(key).inserted
-    }
-
-    private static let linearMembers = 16
 
     private mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
         guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }

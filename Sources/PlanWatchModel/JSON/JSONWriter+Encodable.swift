@@ -23,27 +23,6 @@ extension JSONWriter {
     }
 }
 
-/// The member names a keyed container has written, to find one written twice.
-private struct WrittenKeys {
-    /// Past this many names they go into a set: a dictionary encoded as an object may have
-    /// thousands, where a scan would be quadratic.
-    static let listed = 16
-    private var few: [String] = []
-    private var many: Set<String>?
-
-    /// Adds `name`; false if it was written already.
-    mutating func insert(_ name: String) -> Bool {
-        if let inserted = many?.insert(name).inserted { return inserted }
-        if few.contains(name) { return false }
-        few.append(name)
-        if few.count > Self.listed {
-            many = Set(few)
-            few = []
-        }
-        return true
-    }
-}
-
 /// The encoder behind ``JSONWriter/encode(_:)``. Every encoder of a value writes into one
 /// buffer: a value's container is opened when it asks for it and closed when its
 /// `encode(to:)` returns; a nested container, when its parent writes its next member or ends.
@@ -68,9 +47,9 @@ private final class StreamingJSONEncoder: Encoder {
     /// A container opened with `nestedContainer`, open until this one writes on or ends.
     private var openChild: StreamingJSONEncoder?
     private var closed = false
-    /// The keys written, when keyed: a list while there are few (a struct's members: hashing
-    /// each name into a set was a fifth of a checkpoint row's encoding), a set past that.
-    private var keys = WrittenKeys()
+    /// The keys written, when keyed, and what finds one written twice.
+    private var keys: [String] = []
+    private var repeated = RepeatedNames()
 
     init(buffer: Buffer, path: CodingPathNode?) { (self.buffer, self.path) = (buffer, path) }
 
@@ -149,7 +128,8 @@ private final class StreamingJSONEncoder: Encoder {
         let name = key.stringValue
         // A key written twice (the same container asked for twice, a subclass and its super
         // sharing it, a nested container asked for again): JSONEncoder keeps one value.
-        guard keys.insert(name) else { throw refuse() }
+        guard !repeated.check(name, count: keys.count, scan: keys.contains, all: { keys }) else { throw refuse() }
+        keys.append(name)
         JSONWriter.writeString(name, into: &buffer.bytes)
         buffer.bytes.append(UInt8(ascii: ":"))
     }
