@@ -9,12 +9,18 @@ import PlanWatchWire
 import Synchronization
 import Testing
 
-/// A state encoded as a checkpoint encodes it: its JSON, and the subjects' rows it takes.
-func checkpointed<S: Encodable>(_ state: S, full: Bool = false) throws -> (json: Data, rows: [SubjectRow]) {
+/// A state encoded as a checkpoint encodes it: its JSON, and the sink that took its subjects.
+func taken<S: Encodable>(_ state: S, full: Bool = false) throws -> (json: Data, sink: SubjectSink) {
     let sink = SubjectSink(full: full)
     let encoder = JSONEncoder()
     encoder.userInfo[.planwatchSubjects] = sink
-    return (try encoder.encode(state), try HandlerSubjects(taken: sink).encoded().rows)
+    return (try encoder.encode(state), sink)
+}
+
+/// A state encoded as a checkpoint encodes it: its JSON, and the subjects' rows it takes.
+func checkpointed<S: Encodable>(_ state: S, full: Bool = false) throws -> (json: Data, rows: [SubjectRow]) {
+    let (json, sink) = try taken(state, full: full)
+    return (json, try HandlerSubjects(taken: sink).encoded().rows)
 }
 
 extension HandlerSubjects {
@@ -123,10 +129,7 @@ func restored<S: Decodable>(_ type: S.Type, _ json: Data, _ rows: [SubjectRow]) 
         for i in [31, 7, 19] { state.west["w\(i)"] = -Int64(i) }
         state.north.removeValue(forKey: "n4")
 
-        let sink = SubjectSink(full: full)
-        let encoder = JSONEncoder()
-        encoder.userInfo[.planwatchSubjects] = sink
-        _ = try encoder.encode(state)
+        let sink = try taken(state, full: full).sink
         var chunks: [[SubjectRow]] = []
         try sink.forEachChunk(of: 7) { chunks.append($0) }
         let rows = chunks.flatMap { $0 }
