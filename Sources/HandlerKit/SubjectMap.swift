@@ -76,6 +76,14 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
     /// Every value, in no particular order.
     public var values: [Value] { Array(subjects.values) }
 
+    /// The fewest changed subjects for which a checkpoint keeps the map as it is rather than
+    /// take them one by one on the thread that changes it. Taking a subject looks it up and
+    /// copies its value into a box, about 2 µs while events wait: in the alert workload (every
+    /// event a new incident, BENCHMARKS.md) a checkpoint took some 420,000 that way and held
+    /// the pipeline for 0.97 s. Below this, 2 ms at most, and the map is not shared with the
+    /// writer (the pipeline's next changes copy no nodes).
+    static var takenOneByOneBelow: Int { SubjectChanges.wholeAfter }
+
     /// What a checkpoint writes in the state's own JSON where a map's subjects were taken out.
     static var placeholder: String { "subjects in rows" }
 
@@ -84,23 +92,23 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
             let path = SubjectSink.path(encoder.codingPath)
             sink.maps += 1
             let changed = changes.take()
-            if sink.full || changed.whole || changed.keys.count >= count / 4 {
+            let marked = changed.count
+            if sink.full || changed.whole || marked >= Self.takenOneByOneBelow || marked >= count / 4 {
                 // Many subjects: keep this map as it is now (a copy that shares its storage)
                 // instead of copying each value. The thread that changes it meanwhile copies the
                 // nodes on the path to each subject it changes, no more.
-                // Every key is listed on the writer, not here.
+                // Every key is listed on the writer, not here (and the marks freed there).
                 let snapshot = self
-                let marked = changed.keys
                 let keys: @Sendable () -> [String]
                 if sink.full {
-                    keys = { snapshot.keys }
+                    keys = { withExtendedLifetime(changed) { snapshot.keys } }
                 } else if changed.whole {
                     // Every subject, and the marked ones it no longer holds (written as removals).
-                    keys = { snapshot.keys + marked.filter { snapshot[$0] == nil } }
+                    keys = { snapshot.keys + changed.keys.filter { snapshot[$0] == nil } }
                 } else {
-                    keys = { marked }
+                    keys = { changed.keys }
                 }
-                let listed = sink.full || changed.whole ? count : marked.count
+                let listed = sink.full || changed.whole ? count : marked
                 sink.capture(path: path, count: listed, keys: keys, value: { snapshot[$0] })
             } else {
                 for key in changed.keys { sink.take(path: path, key: key, value: self[key]) }
@@ -184,11 +192,22 @@ final class SubjectChanges: Sendable {
 
     /// The keys marked (with `whole`, those marked before and the ones removed since), and
     /// whether the map counts as changed whole; starts again with none.
-    func take() -> (keys: [String], whole: Bool) {
+    func take() -> Marked {
         marks.withLock { m in
-            defer { m = Marks() }
-            return (m.shards.flatMap { $0 }, m.whole)
+            var taken = Marks()
+            swap(&taken, &m)
+            return Marked(shards: taken.shards, whole: taken.whole)
         }
+    }
+
+    /// The keys marked, as they were collected. Listed — and freed — where they are used: for
+    /// a map kept whole, on the checkpoint writer. Listing 100,000 keys and freeing their sets
+    /// on the pipeline held it 60 ms per map in the alert workload.
+    struct Marked: Sendable {
+        fileprivate let shards: [Set<String>]
+        let whole: Bool
+        var count: Int { shards.reduce(0) { $0 + $1.count } }
+        var keys: [String] { shards.flatMap { $0 } }
     }
 }
 

@@ -179,21 +179,23 @@ func restored<S: Decodable>(_ type: S.Type, _ json: Data, _ rows: [SubjectRow]) 
     /// The pipeline goes on changing a state while the writer encodes what a checkpoint took:
     /// the rows are the subjects as they were when taken, whether the checkpoint took a few
     /// values, many of them or every one (a map kept whole).
-    @Test(arguments: [1, 60, 100])
-    func theRowsAreTheSubjectsAsTheyWereWhenTheCheckpointTookThem(changed: Int) throws {
+    /// Taken one by one (1 of 100), the map kept as it was (60 of 100: a quarter or more; 2,000
+    /// of 10,000: ``SubjectMap/takenOneByOneBelow`` or more), every subject (100 of 100).
+    @Test(arguments: [(100, 1), (100, 60), (100, 100), (10_000, 2_000)])
+    func theRowsAreTheSubjectsAsTheyWereWhenTheCheckpointTookThem(size: Int, changed: Int) throws {
         var state = State()
-        for i in 1...100 { state.rooms["r\(i)"] = Int64(i) }
+        for i in 1...size { state.rooms["r\(i)"] = Int64(i) }
         var coding = SubjectCoding()
         // The first checkpoint takes every subject (the map kept whole), changed before its rows are made.
         let first = try #require(try coding.encode(state).subjects)
         state.rooms["r1"] = -1
         let before = try first.encoded()
-        #expect(before.full && before.rows.count == 100 && before.rows.first { $0.key == "r1" }?.value == Data("1".utf8))
+        #expect(before.full && before.rows.count == size && before.rows.first { $0.key == "r1" }?.value == Data("1".utf8))
         state.rooms["r1"] = 1
         for i in 1...changed { state.rooms["r\(i)"] = Int64(1000 + i) }
         let taken = try #require(try coding.encode(state).subjects)
         // Changed after the checkpoint, before its rows are encoded.
-        for i in 1...100 { state.rooms["r\(i)"] = -1 }
+        for i in 1...size { state.rooms["r\(i)"] = -1 }
         state.rooms.removeValue(forKey: "r1")
         let rows = try taken.encoded().rows
         #expect(taken.count == changed && rows.count == changed)
