@@ -81,7 +81,8 @@ final class Checkpointer {
             // Its reference only: the states and the subjects taken are freed here, on the
             // writer. Handed to the pipeline, they were freed there, as it took the result in —
             // the maps kept as they were hold every node the pipeline has copied since, and
-            // freeing them held the pipeline 0.6–0.8 s in the alert workload (BENCHMARKS.md).
+            // freeing them held the pipeline hundreds of ms in the alert workload
+            // (BENCHMARKS.md, 2026-12-07).
             return Saved(checkpoint: checkpoint.reference, compactedThrough: compacted)
         }
         inFlight = true
