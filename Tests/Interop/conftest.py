@@ -24,30 +24,64 @@ def _free_port():
         return s.getsockname()[1]
 
 
+def _free_ports(n):
+    """n distinct ports free a moment ago (held together while picked, so none twice)."""
+    sockets = [socket.socket() for _ in range(n)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
 class Daemon:
     def __init__(self, directory, extra=()):
         self.directory = directory
-        self.ingest = f"tcp://127.0.0.1:{_free_port()}"
-        self.ack = f"tcp://127.0.0.1:{_free_port()}"
-        self.publish = f"tcp://127.0.0.1:{_free_port()}"
-        self.snapshot = f"tcp://127.0.0.1:{_free_port()}"
-        self.http_port = _free_port()
-        self.http = f"http://127.0.0.1:{self.http_port}"
         self.log_path = os.path.join(directory, "planwatchd.log")
+        journal = os.path.join(directory, "journal.sqlite")
+        fresh = not os.path.exists(journal)
+        # A port free when picked may be taken before the daemon binds it (another test's
+        # connection, say): the daemon then exits on "Address already in use", and starts
+        # again on other ports — on a fresh journal again if it was given none. Any other
+        # failure to start is the test's to see.
+        for _ in range(5):
+            if self._start(extra):
+                return
+            if "Address already in use" not in open(self.log_path).read():
+                break
+            if fresh:
+                for name in os.listdir(directory):
+                    if name.startswith("journal.sqlite"):
+                        os.remove(os.path.join(directory, name))
+        raise RuntimeError("planwatchd did not start:\n" + open(self.log_path).read())
+
+    def _start(self, extra):
+        ingest, ack, publish, snapshot, self.http_port = _free_ports(5)
+        self.ingest = f"tcp://127.0.0.1:{ingest}"
+        self.ack = f"tcp://127.0.0.1:{ack}"
+        self.publish = f"tcp://127.0.0.1:{publish}"
+        self.snapshot = f"tcp://127.0.0.1:{snapshot}"
+        self.http = f"http://127.0.0.1:{self.http_port}"
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            [os.path.join(_bin_dir(), "planwatchd"), "--journal", os.path.join(directory, "journal.sqlite"),
+            [os.path.join(_bin_dir(), "planwatchd"), "--journal", os.path.join(self.directory, "journal.sqlite"),
              "--ingest-bind", self.ingest, "--ack-bind", self.ack, "--publish-bind", self.publish,
              "--snapshot-bind", self.snapshot, "--http-bind", f"127.0.0.1:{self.http_port}", *extra],
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if "planwatchd ready" in open(self.log_path).read():
-                return
+                return True
             if self.process.poll() is not None:
                 break
             time.sleep(0.02)
-        raise RuntimeError("planwatchd did not start:\n" + open(self.log_path).read())
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self.log.close()
+        return False
 
     def stop(self):
         self.process.terminate()
