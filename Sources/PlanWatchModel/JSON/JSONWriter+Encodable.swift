@@ -47,9 +47,8 @@ private final class StreamingJSONEncoder: Encoder {
     /// A container opened with `nestedContainer`, open until this one writes on or ends.
     private var openChild: StreamingJSONEncoder?
     private var closed = false
-    /// The keys written, when keyed, and what finds one written twice.
-    private var keys: [String] = []
-    private var repeated = RepeatedNames()
+    /// The keys written, when keyed.
+    private var names = MemberNames()
 
     init(buffer: Buffer, path: CodingPathNode?) { (self.buffer, self.path) = (buffer, path) }
 
@@ -128,8 +127,7 @@ private final class StreamingJSONEncoder: Encoder {
         let name = key.stringValue
         // A key written twice (the same container asked for twice, a subclass and its super
         // sharing it, a nested container asked for again): JSONEncoder keeps one value.
-        guard !repeated.check(name, count: keys.count, scan: keys.contains, all: { keys }) else { throw refuse() }
-        keys.append(name)
+        guard names.add(name) else { throw refuse() }
         JSONWriter.writeString(name, into: &buffer.bytes)
         buffer.bytes.append(UInt8(ascii: ":"))
     }
@@ -218,6 +216,28 @@ private final class StreamingJSONEncoder: Encoder {
         buffer.bytes.append(contentsOf: d.description.utf8)
     }
     func writeNil() { buffer.bytes.append(contentsOf: "null".utf8) }
+}
+
+/// The member names a keyed container has written, and what finds one written twice: one
+/// stored property of the encoder, one access (and exclusivity check) per member where the
+/// list and ``RepeatedNames`` apart took four — the list read in the check's closures while
+/// the check was being modified. Microbenchmark `alert as a checkpoint row`: 5.9 → 5.7 µs.
+private struct MemberNames {
+    private var list: [String] = []
+    private var repeated = RepeatedNames()
+
+    /// Adds `name`; false when it was written already.
+    mutating func add(_ name: String) -> Bool {
+        let isRepeated: Bool
+        do {
+            // A copy that ends here, before the append (which would copy the list otherwise).
+            let written = list
+            isRepeated = repeated.check(name, count: written.count, scan: written.contains, all: { written })
+        }
+        guard !isRepeated else { return false }
+        list.append(name)
+        return true
+    }
 }
 
 // The containers. Synthesised `encode(to:)` calls a keyed container's overloads for String,
