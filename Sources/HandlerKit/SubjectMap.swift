@@ -82,7 +82,7 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
     /// event a new incident, BENCHMARKS.md) a checkpoint took some 420,000 that way and held
     /// the pipeline for 0.97 s. Below this (and under a quarter of the map), 2 ms at most, and
     /// the map is not shared with the writer (the pipeline's next changes copy no nodes).
-    static var takenOneByOneBelow: Int { SubjectChanges.wholeAfter }
+    static var takenOneByOneBelow: Int { 1024 }
 
     /// What a checkpoint writes in the state's own JSON where a map's subjects were taken out.
     static var placeholder: String { "subjects in rows" }
@@ -201,7 +201,7 @@ final class SubjectChanges: Sendable {
     }
 
     /// The keys marked, as they were collected. Listed — and freed — where they are used: for
-    /// a map kept whole, on the checkpoint writer. Listing 100,000 keys and freeing their sets
+    /// a map kept as it is, on the checkpoint writer. Listing 100,000 keys and freeing their sets
     /// on the pipeline held it 60 ms per map in the alert workload.
     struct Marked: Sendable {
         fileprivate let shards: [Set<String>]
