@@ -40,8 +40,8 @@ class Daemon:
     def __init__(self, directory, extra=()):
         self.directory = directory
         self.log_path = os.path.join(directory, "planwatchd.log")
-        journal = os.path.join(directory, "journal.sqlite")
-        fresh = not os.path.exists(journal)
+        self.journal = os.path.join(directory, "journal.sqlite")
+        fresh = not os.path.exists(self.journal)
         # A port free when picked may be taken before the daemon binds it (another test's
         # connection, say): the daemon then exits on "Address already in use", and starts
         # again on other ports — on a fresh journal again if it was given none. Any other
@@ -53,7 +53,7 @@ class Daemon:
                 break
             if fresh:
                 for name in os.listdir(directory):
-                    if name.startswith("journal.sqlite"):
+                    if name.startswith(os.path.basename(self.journal)):
                         os.remove(os.path.join(directory, name))
         raise RuntimeError("planwatchd did not start:\n" + open(self.log_path).read())
 
@@ -66,7 +66,7 @@ class Daemon:
         self.http = f"http://127.0.0.1:{self.http_port}"
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            [os.path.join(_bin_dir(), "planwatchd"), "--journal", os.path.join(self.directory, "journal.sqlite"),
+            [os.path.join(_bin_dir(), "planwatchd"), "--journal", self.journal,
              "--ingest-bind", self.ingest, "--ack-bind", self.ack, "--publish-bind", self.publish,
              "--snapshot-bind", self.snapshot, "--http-bind", f"127.0.0.1:{self.http_port}", *extra],
             stdout=self.log, stderr=subprocess.STDOUT)
