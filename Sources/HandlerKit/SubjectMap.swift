@@ -19,11 +19,17 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
     /// random changes, 129 MiB more against 49 MiB here. It never rehashes either (it grows a
     /// node at a time), and holds 1M classes in 102 MiB against 131. A lookup costs more
     /// (about 0.9 µs against 0.3 µs at 1M subjects, a few per event).
-    private var subjects = TreeDictionary<String, Value>()
+    ///
+    /// The map's lookups and changes are `@inlinable`, so that a handler's or the host's map of
+    /// a concrete value is compiled for that value, tree and all. Compiled once for any value
+    /// here, every call looked up the tree's type metadata for its value at run time (a locked
+    /// cache): 14 % of the output thread's time in the alert workload, which keeps every firing
+    /// alert in a map (BENCHMARKS.md, "2026-12-07, afternoon").
+    @usableFromInline var subjects = TreeDictionary<String, Value>()
     /// The keys set or removed since the host last took them. Shared by copies of this map, so
     /// it may name a few keys more than changed (a copy's changes, a call that threw): those
     /// are written again unchanged, which is harmless; it never names fewer.
-    private var changes = SubjectChanges()
+    @usableFromInline var changes = SubjectChanges()
 
     /// An empty map.
     public init() {}
@@ -34,7 +40,7 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
 
     /// Setting a subject to the value it has is no change (a census that repeats the classes
     /// as they were writes none of them).
-    public subscript(key: String) -> Value? {
+    @inlinable public subscript(key: String) -> Value? {
         get { subjects[key] }
         set {
             guard let newValue else {
@@ -53,7 +59,7 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
         }
     }
 
-    public subscript(key: String, default value: @autoclosure () -> Value) -> Value {
+    @inlinable public subscript(key: String, default value: @autoclosure () -> Value) -> Value {
         get { self[key] ?? value() }
         set { self[key] = newValue }
         _modify {
@@ -62,19 +68,19 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
         }
     }
 
-    @discardableResult
+    @discardableResult @inlinable
     public mutating func removeValue(forKey key: String) -> Value? {
         let old = subjects.removeValue(forKey: key)
         if old != nil { changes.markRemoved(key) }
         return old
     }
 
-    public var count: Int { subjects.count }
-    public var isEmpty: Bool { subjects.isEmpty }
+    @inlinable public var count: Int { subjects.count }
+    @inlinable public var isEmpty: Bool { subjects.isEmpty }
     /// Every key, in no particular order.
-    public var keys: [String] { Array(subjects.keys) }
+    @inlinable public var keys: [String] { Array(subjects.keys) }
     /// Every value, in no particular order.
-    public var values: [Value] { Array(subjects.values) }
+    @inlinable public var values: [Value] { Array(subjects.values) }
 
     /// The fewest changed subjects for which a checkpoint keeps the map as it is rather than
     /// take them one by one on the thread that changes it. Taking a subject looks it up and
@@ -142,12 +148,14 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
 
 extension SubjectMap: Sequence {
     public struct Iterator: IteratorProtocol {
-        var subjects: TreeDictionary<String, Value>.Iterator
+        @usableFromInline var subjects: TreeDictionary<String, Value>.Iterator
 
-        public mutating func next() -> (key: String, value: Value)? { subjects.next() }
+        @inlinable init(subjects: TreeDictionary<String, Value>.Iterator) { self.subjects = subjects }
+
+        @inlinable public mutating func next() -> (key: String, value: Value)? { subjects.next() }
     }
 
-    public func makeIterator() -> Iterator { Iterator(subjects: subjects.makeIterator()) }
+    @inlinable public func makeIterator() -> Iterator { Iterator(subjects: subjects.makeIterator()) }
     public var underestimatedCount: Int { count }
 }
 
@@ -160,7 +168,7 @@ extension SubjectMap: Sequence {
 /// longer costs a set insert (after a census of every class, or a replay from an early
 /// checkpoint, that was a tenth of the pipeline's time and a set as large as the map). Removals
 /// are still named: a removed subject's stored row must go.
-final class SubjectChanges: Sendable {
+@usableFromInline final class SubjectChanges: Sendable {
     static let shardCount = 64
     /// The fewest marks that make a map changed whole.
     static let wholeAfter = 1024
@@ -177,7 +185,7 @@ final class SubjectChanges: Sendable {
     private let marks = Mutex(Marks())
 
     /// Marks `key` set in a map of `subjects`; true when the map counts as changed whole.
-    @discardableResult
+    @discardableResult @usableFromInline
     func mark(_ key: String, of subjects: Int) -> Bool {
         marks.withLock { m in
             guard !m.whole else { return true }
@@ -188,7 +196,7 @@ final class SubjectChanges: Sendable {
     }
 
     /// Marks `key` removed: named at the next checkpoint whatever else changed.
-    func markRemoved(_ key: String) { _ = marks.withLock { $0.insert(key) } }
+    @usableFromInline func markRemoved(_ key: String) { _ = marks.withLock { $0.insert(key) } }
 
     /// The keys marked (with `whole`, those marked before and the ones removed since), and
     /// whether the map counts as changed whole; starts again with none.
