@@ -71,14 +71,21 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// RFC 3339 text in this instant's offset, with milliseconds only when non-zero.
     /// (Written digit by digit: every alert and indicator carries two or three of these.)
     public var description: String {
+        var b: [UInt8] = []
+        b.reserveCapacity(29)
+        write(into: &b)
+        return String(decoding: b, as: UTF8.self)
+    }
+
+    /// ``description``'s bytes, appended to `b`: a JSON body writes them in place, between
+    /// quotes (they never need an escape), without a string made for each.
+    func write(into b: inout [UInt8]) {
         let localMillis = epochMilliseconds + Int64(offsetMinutes) * 60_000
         let days = floorDiv(localMillis, 86_400_000)
         let msOfDay = Int(localMillis - days * 86_400_000)
         let date = LocalDate(dayNumber: Int(days))
         let seconds = msOfDay / 1000
         let ms = msOfDay % 1000
-        var b: [UInt8] = []
-        b.reserveCapacity(29)
         func digits(_ v: Int, _ count: Int) {
             var divisor = 1
             for _ in 1..<count { divisor *= 10 }
@@ -113,7 +120,6 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
             b.append(UInt8(ascii: ":"))
             digits(off % 60, 2)
         }
-        return String(decoding: b, as: UTF8.self)
     }
 
     /// This instant moved by a number of seconds.

@@ -74,28 +74,29 @@ public struct Alert: Sendable, Equatable, Codable {
     /// `alert.<domain>.<region>`.
     public var topic: String { "alert.\(domain).\(region.code)" }
 
-    /// The contract's body, with the output sequence number.
-    public func body(seq: Int64) -> JSONValue {
-        .object([
-            "fingerprint": .string(fingerprint),
-            "rule": .string(rule),
-            "status": .string(status.rawValue),
-            "level": .string(level.rawValue),
-            "previousLevel": .optional(previousLevel?.rawValue),
-            "region": .string(region.code),
-            "subject": .object(JSONObject(subject.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) })),
-            "summary": .string(summary),
-            "planRef": .optional(planRef),
-            "startsAt": .string(startsAt.description),
-            "updatedAt": .string(updatedAt.description),
-            "endsAt": .optional(endsAt?.description),
-            "causes": .array(causes.map { .string($0) }),
-            "owner": .optional(owner),
-            "ackedBy": .optional(ackedBy),
-            "ackedAt": .optional(ackedAt?.description),
-            "ackNote": .optional(ackNote),
-            "escalatedTo": .optional(escalatedTo),
-            "seq": .integer(seq),
-        ])
+    /// The contract's body, with the output sequence number: JSON, every member present (null
+    /// when unset), in this order.
+    public func body(seq: Int64) -> [UInt8] {
+        var o = JSONWriter.Object()
+        o.member("fingerprint", fingerprint)
+        o.member("rule", rule)
+        o.member("status", status.rawValue)
+        o.member("level", level.rawValue)
+        o.member("previousLevel", previousLevel?.rawValue)
+        o.member("region", region.code)
+        o.member("subject", sorted: subject)
+        o.member("summary", summary)
+        o.member("planRef", planRef)
+        o.member("startsAt", startsAt)
+        o.member("updatedAt", updatedAt)
+        o.member("endsAt", endsAt)
+        o.member("causes", causes)
+        o.member("owner", owner)
+        o.member("ackedBy", ackedBy)
+        o.member("ackedAt", ackedAt)
+        o.member("ackNote", ackNote)
+        o.member("escalatedTo", escalatedTo)
+        o.member("seq", seq)
+        return o.bytes()
     }
 }

@@ -20,14 +20,14 @@ public struct DeadLetter: Sendable, Equatable, Codable {
     public var outboundTopic: String { "deadletter.\(reason.rawValue)" }
 
     /// The contract's body, with the output sequence number.
-    public func body(seq: Int64) -> JSONValue {
-        .object([
-            "reason": .string(reason.rawValue),
-            "detail": .string(detail),
-            "topic": .string(topic),
-            "body": .string(body),
-            "receivedAt": .string(receivedAt.description),
-            "seq": .integer(seq),
-        ])
+    public func body(seq: Int64) -> [UInt8] {
+        var o = JSONWriter.Object(reservingCapacity: body.utf8.count + detail.utf8.count + 128)
+        o.member("reason", reason.rawValue)
+        o.member("detail", detail)
+        o.member("topic", topic)
+        o.member("body", body)
+        o.member("receivedAt", receivedAt)
+        o.member("seq", seq)
+        return o.bytes()
     }
 }

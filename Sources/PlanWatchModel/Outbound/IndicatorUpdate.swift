@@ -87,31 +87,33 @@ public struct IndicatorUpdate: Sendable, Equatable, Codable {
     /// `indicator.<id>.<region>`.
     public var topic: String { "indicator.\(indicator).\(region.code)" }
 
-    /// The contract's body, with the output sequence number.
-    public func body(seq: Int64) -> JSONValue {
-        .object([
-            "indicator": .string(indicator),
-            "scope": .string(scope.rawValue),
-            "region": .string(region.code),
-            "value": value.map { .double($0) } ?? .null,
-            "numerator": .optional(numerator),
-            "denominator": .optional(denominator),
-            "target": target?.json ?? .null,
-            "status": .optional(status?.rawValue),
-            "asOf": .string(asOf.description),
-            "definitionVersion": .integer(definitionVersion),
-            "changedBy": .array(changedBy.map { .string($0) }),
-            "revision": .integer(revision),
-            "plan": .optional(plan),
-            "period": period.map { .object(["start": .string($0.start.description), "end": .string($0.end.description)]) } ?? .null,
-            "baseline": baseline.map { .double($0) } ?? .null,
-            "final": .bool(final),
-            "measures": .optional(measures),
-            "filter": filter.map { f in
-                .object(JSONObject(f.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.array($0.value.map { .string($0) })) }))
-            } ?? .null,
-            "seq": .integer(seq),
-        ])
+    /// The contract's body, with the output sequence number: JSON, every member present (null
+    /// when unset), in this order.
+    public func body(seq: Int64) -> [UInt8] {
+        var o = JSONWriter.Object()
+        o.member("indicator", indicator)
+        o.member("scope", scope.rawValue)
+        o.member("region", region.code)
+        o.member("value", value)
+        o.member("numerator", numerator)
+        o.member("denominator", denominator)
+        o.member("target", target?.json ?? .null)
+        o.member("status", status?.rawValue)
+        o.member("asOf", asOf)
+        o.member("definitionVersion", definitionVersion)
+        o.member("changedBy", changedBy)
+        o.member("revision", revision)
+        o.member("plan", plan)
+        o.member("period", period.map { .object(["start": .string($0.start.description), "end": .string($0.end.description)]) } ?? .null)
+        o.member("baseline", baseline)
+        o.member("final", final)
+        o.member("measures", measures)
+        o.member(
+            "filter",
+            filter.map { f in .object(JSONObject(f.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.array($0.value.map { .string($0) })) })) }
+                ?? .null)
+        o.member("seq", seq)
+        return o.bytes()
     }
 }
 

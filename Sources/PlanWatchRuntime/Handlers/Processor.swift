@@ -25,7 +25,7 @@ struct OutboundMessage: Sendable, Equatable {
     /// The body as published. An alert's or indicator's is made here, when the publisher sends
     /// it: a replay of outputs published before a crash makes none (their JSON was a twentieth
     /// of a replay).
-    var body: [UInt8] { encoded ?? meta.body(seq: seq).map(JSONWriter.bytes) ?? [] }
+    var body: [UInt8] { encoded ?? meta.body(seq: seq) ?? [] }
 
     /// The output as a typed value, for the store, Alertmanager and HTTP: nothing downstream
     /// parses `body` again. Boxed: the output store keeps it as it is, and an alert inline
@@ -37,7 +37,7 @@ struct OutboundMessage: Sendable, Equatable {
 
         /// The body an alert or indicator is published with, numbered `seq`; nil for a dead
         /// letter (its body is made with it).
-        func body(seq: Int64) -> JSONValue? {
+        func body(seq: Int64) -> [UInt8]? {
             switch self {
             case .alert(let alert): alert.body(seq: seq)
             case .indicator(let update): update.body(seq: seq)
@@ -244,7 +244,7 @@ final class Processor {
                 reason: entry.reason ?? .schemaViolation, detail: entry.detail ?? "",
                 topic: String(decoding: entry.topic, as: UTF8.self), body: String(decoding: entry.body, as: UTF8.self),
                 receivedAt: context.now)
-            emit(topic: letter.outboundTopic, letter.body(seq: nextSeq()), into: &out.messages)
+            emit(letter, into: &out.messages)
         case .tick:
             if clock == .event && watermark == 0 { return }
             for index in slots.indices {
@@ -323,9 +323,9 @@ final class Processor {
     }
 
     /// Publishes a dead letter.
-    private func emit(topic: String, _ body: JSONValue, into out: inout [OutboundMessage]) {
-        guard case .object(let object) = body, case .integer(let s) = object["seq"] else { return }
-        out.append(OutboundMessage(topic: topic, body: JSONWriter.bytes(body), seq: s))
+    private func emit(_ letter: DeadLetter, into out: inout [OutboundMessage]) {
+        let seq = nextSeq()
+        out.append(OutboundMessage(topic: letter.outboundTopic, body: letter.body(seq: seq), seq: seq))
     }
 
     private func append(_ outputs: [HandlerOutput], context: HandlerContext, into out: inout [OutboundMessage]) {
@@ -367,7 +367,7 @@ final class Processor {
         let letter = DeadLetter(
             reason: .handlerFailed, detail: detail, topic: String(decoding: entry.topic, as: UTF8.self),
             body: String(decoding: entry.body, as: UTF8.self), receivedAt: entry.receivedAt.inChinaTime)
-        emit(topic: letter.outboundTopic, letter.body(seq: nextSeq()), into: &out)
+        emit(letter, into: &out)
     }
 
     /// An entry withheld from `handler` (quarantined): a dead letter and an alert for

@@ -15,7 +15,7 @@ public final class OutputStore: Sendable {
         /// The body, JSON text: for an alert or an indicator, its encoding, made when asked for
         /// (a snapshot, the HTTP API) — the store does not keep the text of every firing alert
         /// (about 600 bytes each), nor does a replay make the text of what it restores.
-        public var body: String { text ?? typed?.body(seq: seq).map(JSONWriter.string) ?? "" }
+        public var body: String { text ?? typed?.body(seq: seq).map { String(decoding: $0, as: UTF8.self) } ?? "" }
         /// The body as written: a dead letter's, or an entry's read from a checkpoint that kept it.
         private var text: String?
         public var seq: Int64
