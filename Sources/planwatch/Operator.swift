@@ -205,7 +205,7 @@ struct History: ParsableCommand {
     func run() throws {
         var rows: [[UInt8]] = []
         if let journal {
-            rows = try AlertHistory.changes(journalPath: journal, fingerprint: fingerprint).map { JSONWriter.bytes($0.json) }
+            rows = try AlertHistory.changes(journalPath: journal, fingerprint: fingerprint).map(\.body)
         } else {
             for reply in try OperatorRequest(endpoints: endpoints, snapshotEndpoint: snapshotEndpoint).send(["history", fingerprint], single: false) {
                 if reply.first == Array("error".utf8) { throw CLIError(String(decoding: reply.last ?? [], as: UTF8.self)) }

@@ -9,6 +9,18 @@ public enum JSONWriter {
         return out
     }
 
+    /// An array of values each encoded already (``Object``'s bytes, say).
+    public static func array(_ encoded: [[UInt8]]) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        out.reserveCapacity(encoded.reduce(2) { $0 + $1.count + 1 })
+        for (i, element) in encoded.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: element)
+        }
+        out.append(UInt8(ascii: "]"))
+        return out
+    }
+
     /// `value` as a string.
     public static func string(_ value: JSONValue) -> String {
         String(decoding: bytes(value), as: UTF8.self)

@@ -24,12 +24,20 @@ public struct AlertChange: Sendable, Equatable, Codable {
     public var note: String?
     public var summary: String
 
-    /// The change as a JSON object.
-    public var json: JSONValue {
-        .object([
-            "seq": .integer(seq), "fingerprint": .string(fingerprint), "change": .string(change.rawValue),
-            "at": .string(at.description), "level": .string(level.rawValue), "previousLevel": .optional(previousLevel?.rawValue),
-            "owner": .optional(owner), "by": .optional(by), "note": .optional(note), "summary": .string(summary),
-        ])
+    /// The change as a JSON object: the audit trail's row, a `history` reply. The pipeline
+    /// writes one for every alert it publishes, member by member (``JSONWriter/Object``).
+    public var body: [UInt8] {
+        var o = JSONWriter.Object(reservingCapacity: 256)
+        o.member("seq", seq)
+        o.member("fingerprint", fingerprint)
+        o.member("change", change.rawValue)
+        o.member("at", at)
+        o.member("level", level.rawValue)
+        o.member("previousLevel", previousLevel?.rawValue)
+        o.member("owner", owner)
+        o.member("by", by)
+        o.member("note", note)
+        o.member("summary", summary)
+        return o.bytes()
     }
 }

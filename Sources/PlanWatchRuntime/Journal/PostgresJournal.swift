@@ -550,7 +550,7 @@ final class PostgresJournal: Journal, Sendable {
             guard !changes.isEmpty else { return }
             let seqs = changes.map(\.seq)
             let fingerprints = changes.map { JournalSpec.text($0.fingerprint) }
-            let bodies = changes.map { ByteBuffer(bytes: JSONWriter.bytes($0.json)) }
+            let bodies = changes.map { ByteBuffer(bytes: $0.body) }
             try run(
                 """
                 INSERT INTO alert_history(seq, fingerprint, body)

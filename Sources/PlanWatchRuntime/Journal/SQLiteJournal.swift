@@ -381,7 +381,7 @@ final class SQLiteJournal: Journal {
         guard !changes.isEmpty else { return }
         try pool.write { db in
             let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO alert_history(seq, fingerprint, body) VALUES (?, ?, ?)")
-            for c in changes { try insert.execute(arguments: [c.seq, JournalSpec.text(c.fingerprint), Data(JSONWriter.bytes(c.json))]) }
+            for c in changes { try insert.execute(arguments: [c.seq, JournalSpec.text(c.fingerprint), Data(c.body)]) }
         }
     }
 

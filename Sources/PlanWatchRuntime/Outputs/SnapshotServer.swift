@@ -212,6 +212,6 @@ final class SnapshotServer {
             enqueue(envelope, [[Array("error".utf8), Array("\(error)".utf8)]])
             return
         }
-        reply(envelope, rows: changes.map { [Array("change".utf8), JSONWriter.bytes($0.json)] }, end: String(changes.count))
+        reply(envelope, rows: changes.map { [Array("change".utf8), $0.body] }, end: String(changes.count))
     }
 }

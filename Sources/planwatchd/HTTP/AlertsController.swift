@@ -40,7 +40,7 @@ struct AlertsController {
                 return text(.badRequest, "missing ?fingerprint=\n")
             }
             let changes = try runtime.history(fingerprint: fingerprint)
-            return json(JSONWriter.string(.array(changes.map(\.json))))
+            return json(String(decoding: JSONWriter.array(changes.map(\.body)), as: UTF8.self))
         }
     }
 
