@@ -1,0 +1,76 @@
+import Foundation
+import GRDB
+import PlanWatchTestSupport
+import Testing
+
+@testable import PlanWatchRuntime
+
+/// The pipeline writes each batch's alert changes to the audit trail before it hands them to
+/// be published. While the audit trail cannot be written (a full disk, a broken connection),
+/// alerts are still published and acknowledged, no checkpoint is taken past the changes not
+/// yet stored (a restart would not write them again), and they are stored with a later batch
+/// once it can be written: none is lost.
+@Suite struct AuditTrailTests {
+    @Test func changesTheAuditTrailRefusedAreStoredLaterAndNoCheckpointPassesThem() throws {
+        let log = CheckpointLog()
+        let h = try Harness(logger: log.logger) { config in
+            // A checkpoint is due after every batch (the 100 ms ticks make batches).
+            config.checkpointEvery = 1
+            config.checkpointIntervalMilliseconds = 1
+        }
+        defer { h.stop() }
+        let path = h.directory.path + "/journal.sqlite"
+        // A second connection to the journal's file, as another process would have.
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        let db = try DatabaseQueue(path: path, configuration: configuration)
+        let sub = try h.subscriber(["alert.safety"])
+        let dealer = try h.dealer()
+        func storedCheckpoint() -> Int64 {
+            guard let reader = try? JournalStore.open(path, role: .reader) else { return -1 }
+            defer { reader.close() }
+            return (try? reader.loadCheckpoint().position) ?? -1
+        }
+        func lastPosition() throws -> Int64 { try db.read { try Int64.fetchOne($0, sql: "SELECT MAX(pos) FROM journal") ?? 0 } }
+
+        // Alerts open, and in a checkpoint, before the audit trail fails.
+        let open = 60
+        for i in 1...open { #expect(try h.peer.ack(dealer, Fixtures.incident(incidentId: "INC-\(i)"))[0] == "ok") }
+        let before = try lastPosition()
+        #expect(Wait.until(seconds: 60) { storedCheckpoint() >= before })
+
+        try db.write {
+            try $0.execute(
+                sql: "CREATE TRIGGER refuse BEFORE INSERT ON alert_history BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+        }
+        #expect(try h.peer.ack(dealer, Fixtures.incident(id: "refused-1", incidentId: "INC-REFUSED"))[0] == "ok")
+        // Published all the same (after the alerts of the incidents before it).
+        var fingerprints: [String] = []
+        while let alert = try sub.receive(within: 30).flatMap(Published.init), let fingerprint = alert.string("fingerprint") {
+            fingerprints.append(fingerprint)
+            if fingerprint == "safety.incident/INC-REFUSED" { break }
+        }
+        #expect(fingerprints.last == "safety.incident/INC-REFUSED")
+        let position = try #require(
+            try db.read { try Int64.fetchOne($0, sql: "SELECT pos FROM journal WHERE event_id = 'refused-1'") })
+        // Ten batches later, each of which tried the audit trail and a checkpoint again:
+        #expect(Wait.until(seconds: 60) { ((try? lastPosition()) ?? 0) >= position + 10 })
+        #expect(try h.runtime.history(fingerprint: "safety.incident/INC-REFUSED").isEmpty)
+        #expect(storedCheckpoint() < position, "a checkpoint was taken past an alert change the audit trail did not have")
+
+        try db.write { try $0.execute(sql: "DROP TRIGGER refuse") }
+        #expect(
+            Wait.until(seconds: 60) {
+                (try? h.runtime.history(fingerprint: "safety.incident/INC-REFUSED").map(\.change)) == [.fired]
+            })
+        #expect(Wait.until(seconds: 60) { storedCheckpoint() >= position })
+        // The checkpoints postponed took nothing: the one that passes the change writes what
+        // changed since the last one saved, not every subject again (a city's million classes).
+        #expect(Wait.until(seconds: 60) { log.saved.withLock { $0.contains { $0.position >= position } } })
+        let after = log.saved.withLock { $0.filter { $0.position >= position }.map(\.written) }
+        #expect(after.allSatisfy { $0 < open / 2 }, "subjects written per checkpoint once the audit trail was back: \(after)")
+        // And what comes next is stored as it comes.
+        #expect(try h.peer.ack(dealer, Fixtures.incident(id: "after-1", incidentId: "INC-AFTER"))[0] == "ok")
+        #expect(Wait.until(seconds: 60) { (try? h.runtime.history(fingerprint: "safety.incident/INC-AFTER").count) == 1 })
+    }
+}
