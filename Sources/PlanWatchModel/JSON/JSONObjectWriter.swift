@@ -1,10 +1,13 @@
 extension JSONWriter {
     /// One JSON object written straight into bytes, a member at a time, in the order written:
     /// the bytes ``JSONWriter/bytes(_:)`` gives for a ``JSONValue`` of the same members, without
-    /// making the value first. Every alert and indicator update published is encoded so: made as
-    /// a value, each body was some twenty boxed members and their array before its bytes.
+    /// making the value first. Every alert, indicator update and dead letter published, and
+    /// every row of the alerts' audit trail, is encoded so: made as a value, each body was some
+    /// twenty boxed members and their array before its bytes.
     ///
-    /// Member names are the writer's own literals; values of any kind are escaped as strings.
+    /// Member names are the writer's own literals. String values and names are escaped as
+    /// ``JSONWriter/bytes(_:)`` escapes them; numbers are written as it writes them, timestamps
+    /// as their RFC 3339 text (which never needs an escape).
     public struct Object {
         private var out: [UInt8] = []
         private var first = true
@@ -12,6 +15,12 @@ extension JSONWriter {
         /// An object about `capacity` bytes long (it grows past that as needed).
         public init(reservingCapacity capacity: Int = 512) {
             out.reserveCapacity(capacity)
+            out.append(UInt8(ascii: "{"))
+        }
+
+        /// An object written on at the end of `bytes` (a member's value).
+        private init(continuing bytes: [UInt8]) {
+            out = bytes
             out.append(UInt8(ascii: "{"))
         }
 
@@ -59,8 +68,8 @@ extension JSONWriter {
 
         /// The number as ``JSONValue/double(_:)`` writes it, or null.
         public mutating func member(_ name: StaticString, _ value: Double?) {
+            guard let value else { return null(name) }
             key(name)
-            guard let value else { return out.append(contentsOf: "null".utf8) }
             JSONWriter.writeNumber(value, into: &out)
         }
 
@@ -72,6 +81,42 @@ extension JSONWriter {
         /// An array of strings.
         public mutating func member(_ name: StaticString, _ values: [String]) {
             key(name)
+            writeStrings(values)
+        }
+
+        /// An object of strings, its members in the order of their names (the same bytes for
+        /// the same dictionary, whatever its hashing).
+        public mutating func member(_ name: StaticString, sorted object: [String: String]) {
+            key(name)
+            writeSorted(object) { $0.writeString($1) }
+        }
+
+        /// An object of arrays of strings, its members in the order of their names; or null.
+        public mutating func member(_ name: StaticString, sorted object: [String: [String]]?) {
+            guard let object else { return null(name) }
+            key(name)
+            writeSorted(object) { $0.writeStrings($1) }
+        }
+
+        /// An object, or null: `write` writes its members.
+        public mutating func member<Value>(_ name: StaticString, object value: Value?, _ write: (inout Object, Value) -> Void) {
+            guard let value else { return null(name) }
+            key(name)
+            var inner = Object(continuing: out)
+            out = []  // the bytes are the inner object's while it writes (no copy)
+            write(&inner, value)
+            out = inner.bytes()
+        }
+
+        /// Any value, as ``JSONWriter/bytes(_:)`` writes it.
+        public mutating func member(_ name: StaticString, _ value: JSONValue) {
+            key(name)
+            JSONWriter.write(value, into: &out)
+        }
+
+        private mutating func writeString(_ s: String) { JSONWriter.writeString(s, into: &out) }
+
+        private mutating func writeStrings(_ values: [String]) {
             out.append(UInt8(ascii: "["))
             for (i, value) in values.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
@@ -80,24 +125,15 @@ extension JSONWriter {
             out.append(UInt8(ascii: "]"))
         }
 
-        /// An object of strings, its members in the order of their names (the same bytes for
-        /// the same dictionary, whatever its hashing).
-        public mutating func member(_ name: StaticString, sorted object: [String: String]) {
-            key(name)
+        private mutating func writeSorted<Value>(_ object: [String: Value], value write: (inout Object, Value) -> Void) {
             out.append(UInt8(ascii: "{"))
             for (i, member) in object.sorted(by: { $0.key < $1.key }).enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 JSONWriter.writeString(member.key, into: &out)
                 out.append(UInt8(ascii: ":"))
-                JSONWriter.writeString(member.value, into: &out)
+                write(&self, member.value)
             }
             out.append(UInt8(ascii: "}"))
-        }
-
-        /// Any value, as ``JSONWriter/bytes(_:)`` writes it.
-        public mutating func member(_ name: StaticString, _ value: JSONValue) {
-            key(name)
-            JSONWriter.write(value, into: &out)
         }
 
         private mutating func null(_ name: StaticString) {

@@ -1,5 +1,6 @@
 /// Serialises a ``JSONValue`` compactly, members in their stored order, so that the same
-/// value always gives the same bytes.
+/// value always gives the same bytes; writes an object straight into bytes (``Object``), and
+/// joins values encoded already into an array (``array(_:)``).
 public enum JSONWriter {
     /// The UTF-8 bytes of `value`.
     public static func bytes(_ value: JSONValue) -> [UInt8] {

@@ -26,14 +26,6 @@ public struct Target: Sendable, Equatable, Codable {
         case .equals: abs(actual - value) < 1e-9
         }
     }
-
-    var json: JSONValue {
-        .object([
-            comparison.rawValue: .double(value),
-            "deadline": .string(deadline.description),
-            "planRef": .string(planRef),
-        ])
-    }
 }
 
 /// The scope an indicator value is kept at.
@@ -97,21 +89,29 @@ public struct IndicatorUpdate: Sendable, Equatable, Codable {
         o.member("value", value)
         o.member("numerator", numerator)
         o.member("denominator", denominator)
-        o.member("target", target?.json ?? .null)
+        o.member("target", object: target) { o, t in
+            switch t.comparison {
+            case .atLeast: o.member("atLeast", t.value)
+            case .atMost: o.member("atMost", t.value)
+            case .equals: o.member("equals", t.value)
+            }
+            o.member("deadline", t.deadline.description)
+            o.member("planRef", t.planRef)
+        }
         o.member("status", status?.rawValue)
         o.member("asOf", asOf)
         o.member("definitionVersion", definitionVersion)
         o.member("changedBy", changedBy)
         o.member("revision", revision)
         o.member("plan", plan)
-        o.member("period", period.map { .object(["start": .string($0.start.description), "end": .string($0.end.description)]) } ?? .null)
+        o.member("period", object: period) { o, p in
+            o.member("start", p.start.description)
+            o.member("end", p.end.description)
+        }
         o.member("baseline", baseline)
         o.member("final", final)
         o.member("measures", measures)
-        o.member(
-            "filter",
-            filter.map { f in .object(JSONObject(f.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.array($0.value.map { .string($0) })) })) }
-                ?? .null)
+        o.member("filter", sorted: filter)
         o.member("seq", seq)
         return o.bytes()
     }
