@@ -72,6 +72,24 @@ struct OutboundBodyTests {
         #expect(Self.text(letter.body(seq: 3)) == JSONWriter.string(Self.reference(letter, seq: 3)))
     }
 
+    /// Two bodies in the contract's words, written out: what the comparisons above cannot see
+    /// (both sides share the writer's escaping and number helpers).
+    @Test func aBareAlertAndAWholeNumberIndicatorAreTheseBytes() {
+        #expect(
+            Self.text(Self.alerts[0].body(seq: 1))
+                == #"{"fingerprint":"safety.incident/INC-1","rule":"safety.incident","status":"firing","level":"orange","previousLevel":null,"#
+                + #""region":"370303","subject":{},"summary":"","planRef":null,"startsAt":"2026-03-20T17:46:40.123+08:00","#
+                + #""updatedAt":"2026-03-20T17:46:40.123+08:00","endsAt":null,"causes":[],"owner":null,"ackedBy":null,"ackedAt":null,"#
+                + #""ackNote":null,"escalatedTo":null,"seq":1}"#)
+        #expect(
+            Self.text(Self.updates[2].body(seq: 7))
+                == #"{"indicator":"safety.incidents_30d","scope":"district","region":"370303","value":42,"numerator":null,"#
+                + #""denominator":null,"target":null,"status":null,"asOf":"2026-03-20T17:46:40.123+08:00","definitionVersion":1,"#
+                + #""changedBy":[],"revision":0,"plan":null,"period":null,"baseline":0,"final":false,"measures":null,"filter":null,"#
+                + #""seq":7}"#)
+        #expect(Self.text(Self.updates[3].body(seq: 7)).contains(#""value":null,"#))
+    }
+
     /// The bytes as text, for a readable difference (both sides are valid UTF-8: equal texts
     /// are equal bytes).
     static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }

@@ -323,9 +323,11 @@ func restored<S: Decodable>(_ type: S.Type, _ json: Data, _ rows: [SubjectRow]) 
     }
 }
 
-/// A log handler that keeps what the checkpoint writer says.
+/// A log handler that keeps what the checkpoint writer says, and counts the checkpoints the
+/// pipeline postponed.
 final class CheckpointLog: Sendable {
     let saved = Mutex<[(position: Int64, written: Int)]>([])
+    let postponed = Mutex(0)
 
     var handler: LogHandler { Handler(log: self) }
 
@@ -345,6 +347,9 @@ final class CheckpointLog: Sendable {
             set { metadata[key] = newValue }
         }
         func log(event: LogEvent) {
+            if event.message.description == "checkpoint failed; will retry", "\(event.metadata?["error"] ?? "")".contains("postponed") {
+                log.postponed.withLock { $0 += 1 }
+            }
             guard event.message.description == "checkpoint saved", let m = event.metadata,
                 let position = m["position"].flatMap({ Int64("\($0)") }), let written = m["subjects.written"].flatMap({ Int("\($0)") })
             else { return }
