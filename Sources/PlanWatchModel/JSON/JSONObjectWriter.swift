@@ -108,12 +108,6 @@ extension JSONWriter {
             out = inner.bytes()
         }
 
-        /// Any value, as ``JSONWriter/bytes(_:)`` writes it.
-        public mutating func member(_ name: StaticString, _ value: JSONValue) {
-            key(name)
-            JSONWriter.write(value, into: &out)
-        }
-
         private mutating func writeString(_ s: String) { JSONWriter.writeString(s, into: &out) }
 
         private mutating func writeStrings(_ values: [String]) {
