@@ -22,6 +22,14 @@ extension JournalInspection {
 }
 
 extension JournalInspection {
+    /// The journal position the stored live checkpoint is at (0: none yet). A checkpoint is
+    /// stored before its `checkpoint saved` line is logged.
+    public static func checkpointPosition(journalPath: String) throws -> Int64 {
+        let journal = try JournalStore.open(journalPath, role: .reader)
+        defer { journal.close() }
+        return try journal.loadCheckpoint().position
+    }
+
     /// The live checkpoint's subjects (``SubjectMap`` rows), keyed `handler/path/key`, each
     /// with its stored value as JSON text: what a restart reads back besides the states.
     public static func checkpointSubjects(journalPath: String) throws -> [String: String] {

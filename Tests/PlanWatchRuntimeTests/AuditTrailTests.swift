@@ -1,9 +1,8 @@
 import Foundation
 import GRDB
+import PlanWatchRuntime
 import PlanWatchTestSupport
 import Testing
-
-@testable import PlanWatchRuntime
 
 /// The pipeline writes each batch's alert changes to the audit trail before it hands them to
 /// be published. While the audit trail cannot be written (a full disk, a broken connection),
@@ -26,9 +25,7 @@ import Testing
         let db = try DatabaseQueue(path: path, configuration: configuration)
         let sub = try h.subscriber(["alert.safety"])
         let dealer = try h.dealer()
-        let reader = try JournalStore.open(path, role: .reader)
-        defer { reader.close() }
-        func storedCheckpoint() throws -> Int64 { try reader.loadCheckpoint().position }
+        func storedCheckpoint() throws -> Int64 { try JournalInspection.checkpointPosition(journalPath: path) }
         func lastPosition() throws -> Int64 { try db.read { try Int64.fetchOne($0, sql: "SELECT MAX(pos) FROM journal") ?? 0 } }
 
         // Alerts open, and in a checkpoint, before the audit trail fails.

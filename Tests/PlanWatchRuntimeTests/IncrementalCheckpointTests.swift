@@ -523,12 +523,11 @@ final class CheckpointLog: Sendable {
 
         // The checkpoint that stored the last of them is committed before its line is logged:
         // wait for the line, so that it is not counted among those that follow.
-        let storedPosition = { () -> Int64 in
-            guard let reader = try? JournalStore.open(journal, role: .reader) else { return -1 }
-            defer { reader.close() }
-            return (try? reader.loadCheckpoint().position) ?? -1
-        }
-        #expect(Wait.until(seconds: 60) { let p = storedPosition(); return p > 0 && log.saved.withLock { $0.contains { $0.position >= p } } })
+        #expect(
+            Wait.until(seconds: 60) {
+                let p = (try? JournalInspection.checkpointPosition(journalPath: journal)) ?? -1
+                return p > 0 && log.saved.withLock { $0.contains { $0.position >= p } }
+            })
 
         // One more incident: the checkpoints that follow write its rows (and the school's and
         // region's alerts, indicators, deadlines), not the 60 open alerts again.
