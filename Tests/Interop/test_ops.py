@@ -23,7 +23,7 @@ import urllib.request
 import pytest
 import zmq
 
-from conftest import ROOT, Daemon, _bin_dir, _free_port
+from conftest import ROOT, Daemon, _bin_dir, _free_port, _free_ports
 from test_contract_interop import TOPIC, incident, recv
 from test_operators import get, send_incident, wait_for
 
@@ -196,7 +196,8 @@ def in_root(root, args):
 
 def isolated_ports(http_host="127.0.0.1"):
     """Free ports for the endpoints (the test must not take 5550... from anyone)."""
-    ports = {name: _free_port() for name in ("ingest", "ack", "publish", "snapshot", "http")}
+    names = ("ingest", "ack", "publish", "snapshot", "http")
+    ports = dict(zip(names, _free_ports(len(names))))
     args = ["--ingest-bind", f"tcp://127.0.0.1:{ports['ingest']}", "--ack-bind", f"tcp://127.0.0.1:{ports['ack']}",
             "--publish-bind", f"tcp://127.0.0.1:{ports['publish']}", "--snapshot-bind", f"tcp://127.0.0.1:{ports['snapshot']}",
             "--http-bind", f"{http_host}:{ports['http']}"]
