@@ -323,11 +323,14 @@ func restored<S: Decodable>(_ type: S.Type, _ json: Data, _ rows: [SubjectRow]) 
     }
 }
 
-/// A log handler that keeps what the checkpoint writer says, and counts the checkpoints the
-/// pipeline postponed.
+/// A log handler that keeps what the checkpoint writer says, and every line at notice or
+/// above (message and level).
 final class CheckpointLog: Sendable {
     let saved = Mutex<[(position: Int64, written: Int)]>([])
-    let postponed = Mutex(0)
+    let lines = Mutex<[(level: Logger.Level, message: String)]>([])
+
+    /// How many lines say `message` (at any level).
+    func count(_ message: String) -> Int { lines.withLock { $0.filter { $0.message == message }.count } }
 
     var handler: LogHandler { Handler(log: self) }
 
@@ -347,9 +350,7 @@ final class CheckpointLog: Sendable {
             set { metadata[key] = newValue }
         }
         func log(event: LogEvent) {
-            if event.message.description == "checkpoint failed; will retry", "\(event.metadata?["error"] ?? "")".contains("postponed") {
-                log.postponed.withLock { $0 += 1 }
-            }
+            if event.level >= .notice { log.lines.withLock { $0.append((event.level, event.message.description)) } }
             guard event.message.description == "checkpoint saved", let m = event.metadata,
                 let position = m["position"].flatMap({ Int64("\($0)") }), let written = m["subjects.written"].flatMap({ Int("\($0)") })
             else { return }

@@ -103,12 +103,7 @@ final class Checkpointer {
     func absorb() -> Result<Saved, any Error>? {
         guard let result = outcome.take() else { return nil }
         inFlight = false
-        switch result {
-        case .success(let saved):
-            lastPosition = saved.checkpoint.position
-        case .failure(let error):
-            logger.error("checkpoint failed; will retry", metadata: ["error": "\(error)"])
-        }
+        if case .success(let saved) = result { lastPosition = saved.checkpoint.position }
         return result
     }
 

@@ -23,6 +23,8 @@ final class Pipeline {
     private var processedThrough: Int64 = 0
     private var nextTick: Date
     private var slowBatches = SlowBatchLog()
+    private var historyLog = RepeatingFailureLog("alert history write")
+    private var checkpointLog = RepeatingFailureLog("checkpoint")
     private let metrics: RuntimeMetrics
     /// Set when the journal cannot be written any more (another daemon took it over).
     private(set) var fatal: (any Error)?
@@ -62,6 +64,7 @@ final class Pipeline {
         metrics.prepare(
             types: processor.decoder.knownTypes,
             handlers: handlers.map(\.name) + plugins.map(\.name))
+        recordBacklog()
     }
 
     /// Restores the checkpoint and replays what follows it; outputs that were never
@@ -230,10 +233,12 @@ final class Pipeline {
             at: processedThrough, every: config.checkpointEvery, intervalMilliseconds: config.checkpointIntervalMilliseconds)
         {
             do { try saveCheckpoint(wait: false) } catch {
-                logger.error("checkpoint failed; will retry", metadata: ["error": "\(error)"])
+                metrics.checkpointFailures.increment()
+                checkpointLog.failed(error, logger: logger, metadata: ["position": "\(processedThrough)"])
             }
             phases.mark("checkpoint")
         }
+        recordBacklog()
         slowBatches.record(phases, entries: entries.count, logger: logger)
     }
 
@@ -276,10 +281,18 @@ final class Pipeline {
         guard !pendingHistory.isEmpty else { return }
         do {
             try journal.appendHistory(pendingHistory)
+            historyLog.passed(logger: logger, metadata: ["changes": "\(pendingHistory.count)"])
             pendingHistory.removeAll()
         } catch {
-            logger.error("alert history write failed; retrying with the next batch", metadata: ["error": "\(error)"])
+            metrics.historyFailures.increment()
+            historyLog.failed(error, logger: logger, metadata: ["changes.pending": "\(pendingHistory.count)"])
         }
+    }
+
+    /// How far behind the last checkpoint saved the handlers are: the entries a restart
+    /// after a crash would replay (grows while checkpoints fail or are postponed).
+    private func recordBacklog() {
+        metrics.checkpointBacklog.record(Double(processedThrough - checkpointer.lastPosition))
     }
 
     /// Takes a checkpoint of the state as of `processedThrough` (see ``Checkpointer``). The
@@ -321,7 +334,10 @@ final class Pipeline {
         case .success(let saved)?:
             processor.checkpointSaved(saved.checkpoint)
             if let position = saved.compactedThrough { dedupe.forget(through: position) }
-        case .failure?:
+            checkpointLog.passed(logger: logger, metadata: ["position": "\(saved.checkpoint.position)"])
+        case .failure(let error)?:
+            metrics.checkpointFailures.increment()
+            checkpointLog.failed(error, logger: logger)
             checkpointFailed()
         case nil: break
         }
