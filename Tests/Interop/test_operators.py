@@ -8,6 +8,7 @@ import re
 import signal
 import shutil
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -585,3 +586,46 @@ def test_https_with_a_web_config_and_no_plain_http_beyond_loopback(ctx, tmp_path
             pass
     finally:
         assert d.stop() == 0
+
+
+def test_an_audit_trail_that_cannot_be_written_is_said_once_counted_and_caught_up(ctx):
+    """While the alerts' audit trail cannot be written (here another process put a trigger on
+    the journal that refuses its rows), an operator sees one error in the log, not one per
+    batch; the failures and the checkpoints postponed for them counted on /metrics, and the
+    entries a restart would replay growing. Once it can be written, the changes are stored,
+    the log says so once, and a checkpoint brings the backlog down."""
+    with tempfile.TemporaryDirectory() as directory:
+        config = os.path.join(directory, "planwatchd.yaml")
+        with open(config, "w") as f:
+            f.write("pipeline:\n  tickIntervalMs: 100\n  checkpointIntervalMs: 200\n")
+        daemon = Daemon(directory, extra=("--config", config))
+        try:
+            for name in ("planwatch_alert_history_write_failures_total", "planwatch_checkpoint_failures_total"):
+                assert re.search(rf"^{name} 0(\.0)?$", get(daemon.http + "/metrics")[1], re.M), name
+            db = sqlite3.connect(daemon.journal, timeout=30)
+            db.execute("CREATE TRIGGER refuse BEFORE INSERT ON alert_history BEGIN SELECT RAISE(ABORT, 'refused'); END")
+            db.commit()
+            send_incident(ctx, daemon, incidentId="INC-TRAIL", affected=35)
+            fingerprint = urllib.parse.quote("safety.incident/INC-TRAIL")
+            # Ticks every 100 ms: each batch retries the audit trail, each 200 ms a checkpoint is due.
+            wait_for(lambda: metric(daemon, "planwatch_alert_history_write_failures_total") >= 10, what="failures counted")
+            wait_for(lambda: metric(daemon, "planwatch_checkpoint_failures_total") >= 5, what="checkpoints postponed")
+            backlog = metric(daemon, "planwatch_checkpoint_backlog_entries")
+            wait_for(lambda: metric(daemon, "planwatch_checkpoint_backlog_entries") >= backlog + 10, what="the backlog growing")
+            assert json.loads(get(daemon.http + "/api/alerts/history?fingerprint=" + fingerprint)[1]) == []
+            log = open(daemon.log_path).read()
+            assert log.count("alert history write failed; will retry") == 1, log[-3000:]
+            assert log.count("checkpoint failed; will retry") == 1, log[-3000:]
+
+            db.execute("DROP TRIGGER refuse")
+            db.commit()
+            db.close()
+            history = wait_for(lambda: json.loads(get(daemon.http + "/api/alerts/history?fingerprint=" + fingerprint)[1]),
+                               what="the change stored")
+            assert [h["change"] for h in history] == ["fired"]
+            wait_for(lambda: metric(daemon, "planwatch_checkpoint_backlog_entries") < 10, what="a checkpoint clearing the backlog")
+            log = wait_for(lambda: (lambda text: text if "checkpoint succeeded again" in text else None)(open(daemon.log_path).read()),
+                           what="the checkpoint's notice")
+            assert log.count("alert history write succeeded again") == 1, log[-3000:]
+        finally:
+            assert daemon.stop() == 0, open(daemon.log_path).read()[-3000:]

@@ -12,6 +12,10 @@ final class RuntimeMetrics {
     let duplicates = Counter(label: "planwatch_events_duplicate_total")
     let published = Counter(label: "planwatch_published_total")
     let journalFailures = Counter(label: "planwatch_journal_write_failures_total")
+    let historyFailures = Counter(label: "planwatch_alert_history_write_failures_total")
+    let checkpointFailures = Counter(label: "planwatch_checkpoint_failures_total")
+    /// Journal entries after the last checkpoint saved: what a restart after a crash replays.
+    let checkpointBacklog = Gauge(label: "planwatch_checkpoint_backlog_entries")
     private var received: [String: Counter] = [:]
     private var rejected: [String: Counter] = [:]
     private var handlerTimers: [String: Timer] = [:]
@@ -29,7 +33,7 @@ final class RuntimeMetrics {
         for handler in handlers where handlerFailures[handler] == nil {
             handlerFailures[handler] = Counter(label: "planwatch_handler_failures_total", dimensions: [("handler", handler)])
         }
-        for counter in [duplicates, published, journalFailures] + Array(received.values) + Array(rejected.values)
+        for counter in [duplicates, published, journalFailures, historyFailures, checkpointFailures] + Array(received.values) + Array(rejected.values)
             + Array(handlerFailures.values) + IngestMetrics.all
         {
             counter.increment(by: 0)

@@ -18,6 +18,12 @@ enum MetricsExposition {
         "planwatch_events_duplicate_total": "Events whose (source, id) was already journaled: changed nothing.",
         "planwatch_published_total": "Alerts, indicator updates and dead letters published.",
         "planwatch_journal_write_failures_total": "Batches the journal could not record (acknowledged producers were told busy).",
+        "planwatch_alert_history_write_failures_total":
+            "Attempts to write alert changes to the audit trail that failed (retried with each batch; alerts are published meanwhile).",
+        "planwatch_checkpoint_failures_total":
+            "Checkpoints due that were not saved: postponed (the audit trail or the output socket behind) or failed to write.",
+        "planwatch_checkpoint_backlog_entries":
+            "Journal entries after the last checkpoint saved: what a restart after a crash replays.",
         "planwatch_journal_commit_seconds": "Time to commit one batch to the journal.",
         "planwatch_batch_size": "Events per journal batch.",
         "planwatch_ingest_lag_seconds": "Age of the oldest event of the last batch when it was journaled; 0 when idle.",
