@@ -138,31 +138,40 @@ final class Processor {
         for q in try journal.quarantined() { withheld[q.position, default: [:]][q.handler] = q.reason }
     }
 
-    /// Loads the last checkpoint into the handlers. A state that no longer decodes (its
-    /// type changed) starts empty and is rebuilt from the journal entries that follow.
-    func restore(_ checkpoint: JournalCheckpoint) {
+    /// Loads the last checkpoint into the handlers and the alert desk, and runs `alongside`
+    /// (other parts the caller restores from it) at the same time: side by side on every core
+    /// (``RestoreJob``). A state that no longer decodes (its type changed) starts empty and is
+    /// rebuilt from the journal entries that follow.
+    func restore(_ checkpoint: JournalCheckpoint, alongside: [RestoreJob] = []) {
         self.checkpoint = checkpoint.reference
         failed = [:]
         seq = checkpoint.seq
         watermark = checkpoint.watermark
-        do {
-            desk.state =
-                try deskCoding.restore(AlertDesk.State.self, from: checkpoint.states[Self.deskKey], subjects: checkpoint.subjects[Self.deskKey])
-                ?? AlertDesk.State()
-        } catch {
-            logger.warning("checkpoint alert desk unreadable; starting it empty", metadata: ["error": "\(error)"])
-            desk.state = AlertDesk.State()
-        }
-        for slot in slots {
+        let logger = self.logger
+        let desk = RestoreJob(size: RestoreJob.size(of: Self.deskKey, in: checkpoint)) { [self] in
             do {
-                try slot.restoreState(checkpoint.states[slot.name], subjects: checkpoint.subjects[slot.name])
+                self.desk.state =
+                    try deskCoding.restore(
+                        AlertDesk.State.self, from: checkpoint.states[Self.deskKey], subjects: checkpoint.subjects[Self.deskKey])
+                    ?? AlertDesk.State()
             } catch {
-                logger.warning(
-                    "checkpoint state unreadable; starting the handler empty",
-                    metadata: ["handler": "\(slot.name)", "error": "\(error)"])
-                try? slot.restoreState(nil, subjects: nil)
+                logger.warning("checkpoint alert desk unreadable; starting it empty", metadata: ["error": "\(error)"])
+                self.desk.state = AlertDesk.State()
             }
         }
+        let handlers = slots.map { slot in
+            RestoreJob(size: RestoreJob.size(of: slot.name, in: checkpoint)) {
+                do {
+                    try slot.restoreState(checkpoint.states[slot.name], subjects: checkpoint.subjects[slot.name])
+                } catch {
+                    logger.warning(
+                        "checkpoint state unreadable; starting the handler empty",
+                        metadata: ["handler": "\(slot.name)", "error": "\(error)"])
+                    try? slot.restoreState(nil, subjects: nil)
+                }
+            }
+        }
+        RestoreJob.runSideBySide([desk] + handlers + alongside)
     }
 
     /// The handlers' states as of the entries processed so far, to be encoded later: the

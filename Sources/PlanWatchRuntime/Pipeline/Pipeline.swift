@@ -73,9 +73,17 @@ final class Pipeline {
     /// thread replays the next entries.
     private func recover(from checkpoint: JournalCheckpoint) throws {
         let started = Date()
-        store.restore(checkpoint.states[OutputStore.checkpointKey], subjects: checkpoint.subjects[OutputStore.checkpointKey])
         let published = try journal.publishedThrough
-        try journal.forEachEventKey { position, key in dedupe.load(key, at: position) }
+        // Restored side by side with the handlers and the desk (RestoreJob): the output store,
+        // and the dedupe window from the journal's event keys.
+        let store = self.store
+        let restoreStore = RestoreJob(size: RestoreJob.size(of: OutputStore.checkpointKey, in: checkpoint)) {
+            store.restore(checkpoint.states[OutputStore.checkpointKey], subjects: checkpoint.subjects[OutputStore.checkpointKey])
+        }
+        var keysFailed: (any Error)?
+        let loadKeys = RestoreJob(size: 0) { [self] in
+            do { try journal.forEachEventKey { position, key in dedupe.load(key, at: position) } } catch { keysFailed = error }
+        }
         var replayed = 0
         var republished = 0
         var last = checkpoint.position
@@ -84,7 +92,7 @@ final class Pipeline {
             if batch.through != nil { outputs.submit(batch) }
             batch = OutputStage.Batch()
         }
-        try Recovery.replay(processor, journal: journal, from: checkpoint) { entry, processed in
+        try Recovery.replay(processor, journal: journal, from: checkpoint, alongside: [restoreStore, loadKeys]) { entry, processed in
             let publish = entry.position > published
             if publish != batch.publish || batch.messages.count >= Self.recoveryBatchMessages {
                 handOver()
@@ -96,6 +104,7 @@ final class Pipeline {
             replayed += 1
             last = entry.position
         }
+        if let keysFailed { throw keysFailed }
         handOver()
         outputs.waitUntilHandled(through: last)
         processedThrough = last

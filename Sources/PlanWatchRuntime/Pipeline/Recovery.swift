@@ -5,14 +5,15 @@ import Logging
 /// the daemon (at start) and `planwatch replay`, `--verify` and `explain` all do it: load the
 /// quarantine, restore the checkpoint, process each entry in order.
 enum Recovery {
-    /// Restores `checkpoint` into `processor` and processes every entry after it (up to
+    /// Restores `checkpoint` into `processor` (and runs `alongside` meanwhile, see
+    /// ``Processor/restore(_:alongside:)``) and processes every entry after it (up to
     /// `through`, if given), handing each entry and what it produced to `each`.
     static func replay(
         _ processor: Processor, journal: any Journal, from checkpoint: JournalCheckpoint, through: Int64? = nil,
-        _ each: (JournalEntry, Processed) throws -> Void = { _, _ in }
+        alongside: [RestoreJob] = [], _ each: (JournalEntry, Processed) throws -> Void = { _, _ in }
     ) throws {
         try processor.loadQuarantine()
-        processor.restore(checkpoint)
+        processor.restore(checkpoint, alongside: alongside)
         let before = through.map { $0 == .max ? $0 : $0 + 1 } ?? .max
         try journal.forEachEntry(after: checkpoint.position, before: before) { entry in
             try each(entry, processor.process(entry))
