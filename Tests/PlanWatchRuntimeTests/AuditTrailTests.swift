@@ -76,4 +76,33 @@ import Testing
         #expect(try h.peer.ack(dealer, Fixtures.incident(id: "after-1", incidentId: "INC-AFTER"))[0] == "ok")
         #expect(Wait.until(seconds: 60) { (try? h.runtime.history(fingerprint: "safety.incident/INC-AFTER").count) == 1 })
     }
+
+    /// A restart while the audit trail cannot be written comes up all the same (it used to
+    /// fail its start on the changes it replays, and a supervisor restarted it in a loop): the
+    /// changes wait as a batch's do, and are stored once the audit trail takes them.
+    @Test func aRestartWhileTheAuditTrailIsRefusedComesUpAndStoresTheChangesLater() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path + "/journal.sqlite"
+        let first = try Harness(directory: directory)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        let db = try DatabaseQueue(path: path, configuration: configuration)
+        try db.write {
+            try $0.execute(
+                sql: "CREATE TRIGGER refuse BEFORE INSERT ON alert_history BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+        }
+        #expect(try first.peer.ack(try first.dealer(), Fixtures.incident(id: "refused-1", incidentId: "INC-RESTART"))[0] == "ok")
+        first.stop()
+
+        let log = CheckpointLog()
+        let second = try Harness(directory: directory, logger: log.logger)
+        defer { second.stop() }
+        #expect(try second.runtime.history(fingerprint: "safety.incident/INC-RESTART").isEmpty)
+        #expect(log.count("alert history write failed; will retry") == 1)
+        try db.write { try $0.execute(sql: "DROP TRIGGER refuse") }
+        #expect(
+            Wait.until(seconds: 60) {
+                (try? second.runtime.history(fingerprint: "safety.incident/INC-RESTART").map(\.change)) == [.fired]
+            })
+    }
 }

@@ -1,7 +1,8 @@
 import Foundation
 import HandlerKit
 
-/// One handler with the state the host keeps for it. Used by the pipeline thread only.
+/// One handler with the state the host keeps for it. Used by one thread at a time: the
+/// pipeline thread, and at start the thread that restores its state (``RestoreJob``).
 class HandlerSlot {
     let name: String
     let eventTypes: Set<String>

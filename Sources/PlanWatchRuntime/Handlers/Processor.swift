@@ -56,7 +56,8 @@ struct Processed {
 
 /// Turns journal entries into outputs: runs the handlers, numbers every output with the
 /// global `seq`. Deterministic: the same journal from the same checkpoint gives the same
-/// bytes. Used by the live pipeline and by replay alike; owned by one thread.
+/// bytes. Used by the live pipeline and by replay alike; owned by one thread (its
+/// ``restore(_:alongside:)`` spreads the parts over the cores and returns once all are done).
 ///
 /// A handler's call is a transaction: if it throws, its state is put back exactly as it was
 /// before the call (rebuilt from the last checkpoint and the entries since, without those it
@@ -142,7 +143,7 @@ final class Processor {
     /// (other parts the caller restores from it) at the same time: side by side on every core
     /// (``RestoreJob``). A state that no longer decodes (its type changed) starts empty and is
     /// rebuilt from the journal entries that follow.
-    func restore(_ checkpoint: JournalCheckpoint, alongside: [RestoreJob] = []) {
+    func restore(_ checkpoint: JournalCheckpoint, alongside: [RestoreJob] = []) throws {
         self.checkpoint = checkpoint.reference
         failed = [:]
         seq = checkpoint.seq
@@ -171,7 +172,7 @@ final class Processor {
                 }
             }
         }
-        RestoreJob.runSideBySide([desk] + handlers + alongside)
+        try RestoreJob.runSideBySide([desk] + handlers + alongside)
     }
 
     /// The handlers' states as of the entries processed so far, to be encoded later: the

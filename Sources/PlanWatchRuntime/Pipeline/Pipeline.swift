@@ -23,8 +23,12 @@ final class Pipeline {
     private var processedThrough: Int64 = 0
     private var nextTick: Date
     private var slowBatches = SlowBatchLog()
+    private var journalLog = RepeatingFailureLog("journal write", firstLine: "journal write failed; batch not recorded")
     private var historyLog = RepeatingFailureLog("alert history write")
     private var checkpointLog = RepeatingFailureLog("checkpoint")
+    /// Where the handlers were when checkpoints began to fail: one saved at or past it ends the
+    /// failures (one started before them and saved since does not).
+    private var checkpointsFailingSince: Int64?
     private let metrics: RuntimeMetrics
     /// Set when the journal cannot be written any more (another daemon took it over).
     private(set) var fatal: (any Error)?
@@ -80,9 +84,9 @@ final class Pipeline {
         let restoreStore = RestoreJob(size: RestoreJob.size(of: OutputStore.checkpointKey, in: checkpoint)) {
             store.restore(checkpoint.states[OutputStore.checkpointKey], subjects: checkpoint.subjects[OutputStore.checkpointKey])
         }
-        var keysFailed: (any Error)?
-        let loadKeys = RestoreJob(size: 0) { [self] in
-            do { try journal.forEachEventKey { position, key in dedupe.load(key, at: position) } } catch { keysFailed = error }
+        // Reading the journal rather than decoding: started first, beside the largest part.
+        let loadKeys = RestoreJob(size: .max) { [self] in
+            try journal.forEachEventKey { position, key in dedupe.load(key, at: position) }
         }
         var replayed = 0
         var republished = 0
@@ -104,13 +108,14 @@ final class Pipeline {
             replayed += 1
             last = entry.position
         }
-        if let keysFailed { throw keysFailed }
         handOver()
         outputs.waitUntilHandled(through: last)
         processedThrough = last
         if replayed > 0 { try journal.setPublishedThrough(outputs.publishedThrough) }
         // The audit trail of what was replayed: rows already written are kept as they were.
-        try journal.appendHistory(processor.takeHistory())
+        // If it cannot be written now, the changes wait for a later batch like any others (no
+        // checkpoint passes them): a broken audit trail must not keep the daemon down.
+        recordHistory()
         logger.info(
             "journal recovered",
             metadata: [
@@ -137,7 +142,7 @@ final class Pipeline {
             do {
                 checkpointer.drain()
                 absorbCheckpoint()
-                try saveCheckpoint(wait: true)
+                try saveCheckpoint(wait: true, retryHistory: true)
                 // What the output thread sent: short of the last batch if its socket failed.
                 try journal.setPublishedThrough(outputs.publishedThrough)
             } catch {
@@ -154,6 +159,7 @@ final class Pipeline {
     }
 
     private func processBatch(_ items: [IngestItem]) {
+        absorbCheckpoint()
         var entries: [JournalEntry] = []
         var decoded: [Event?] = []
         var reserved: [EventKey] = []
@@ -201,6 +207,7 @@ final class Pipeline {
         do {
             stored = try journal.append(entries, publishedThrough: outputs.publishedThrough)
             stats.journalWrite(succeeded: true)
+            journalLog.passed(logger: logger)
             metrics.commit.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - commitStarted))
             if let oldest = items.first {
                 metrics.lag.record(Double(Int64(now.timeIntervalSince1970 * 1000) - oldest.receivedAt.epochMilliseconds) / 1000)
@@ -211,7 +218,7 @@ final class Pipeline {
             // Nothing of this batch was recorded: take the keys back and tell acknowledged
             // producers to retry. Fire-and-forget events of this batch are lost, and counted.
             dedupe.release(reserved)
-            logger.error("journal write failed; batch not recorded", metadata: ["error": "\(error)", "entries": "\(entries.count)"])
+            journalLog.failed(error, logger: logger, metadata: ["entries": "\(entries.count)"])
             outputs.submit(.init(replies: Self.refusals(answers.compactMap { $0 }) + duplicateReplies))
             if let error = error as? JournalError, error.fatal {
                 fatal = error
@@ -241,10 +248,7 @@ final class Pipeline {
         if checkpointer.isDue(
             at: processedThrough, every: config.checkpointEvery, intervalMilliseconds: config.checkpointIntervalMilliseconds)
         {
-            do { try saveCheckpoint(wait: false) } catch {
-                metrics.checkpointFailures.increment()
-                checkpointLog.failed(error, logger: logger, metadata: ["position": "\(processedThrough)"])
-            }
+            do { try saveCheckpoint(wait: false, retryHistory: false) } catch { checkpointFailed(error) }
             phases.mark("checkpoint")
         }
         recordBacklog()
@@ -307,9 +311,12 @@ final class Pipeline {
     /// Takes a checkpoint of the state as of `processedThrough` (see ``Checkpointer``). The
     /// audit trail is written first: a checkpoint never gets ahead of it; and the output
     /// stage catches up first, so that the store is taken at the handlers' position.
-    private func saveCheckpoint(wait: Bool) throws {
+    ///
+    /// `retryHistory`: write the audit trail's pending changes first (at shutdown); a batch has
+    /// just tried them.
+    private func saveCheckpoint(wait: Bool, retryHistory: Bool) throws {
         absorbCheckpoint()
-        recordHistory()
+        if retryHistory { recordHistory() }
         guard pendingHistory.isEmpty else { throw JournalError(description: "alert history not written; checkpoint postponed") }
         let position = processedThrough
         do {
@@ -331,29 +338,45 @@ final class Pipeline {
             }
         } catch {
             // Some changed subjects may have been taken already.
-            checkpointFailed()
+            writeTakenAgain()
             throw error
         }
-        if wait { absorbCheckpoint() }
+        if wait, let error = absorbCheckpoint() { throw error }
     }
 
-    /// Takes in the checkpoint writer's last result, on the pipeline thread.
-    private func absorbCheckpoint() {
+    /// Takes in the checkpoint writer's last result, on the pipeline thread (at every batch:
+    /// the backlog and a failed write are known at once); returns the error if it failed.
+    @discardableResult
+    private func absorbCheckpoint() -> (any Error)? {
         switch checkpointer.absorb() {
         case .success(let saved)?:
+            metrics.checkpointsSaved.increment()
             processor.checkpointSaved(saved.checkpoint)
             if let position = saved.compactedThrough { dedupe.forget(through: position) }
-            checkpointLog.passed(logger: logger, metadata: ["position": "\(saved.checkpoint.position)"])
+            if let since = checkpointsFailingSince, saved.checkpoint.position >= since {
+                checkpointsFailingSince = nil
+                checkpointLog.passed(logger: logger, metadata: ["position": "\(saved.checkpoint.position)"])
+            }
+            return nil
         case .failure(let error)?:
-            metrics.checkpointFailures.increment()
-            checkpointLog.failed(error, logger: logger)
-            checkpointFailed()
-        case nil: break
+            checkpointFailed(error)
+            writeTakenAgain()
+            return error
+        case nil:
+            return nil
         }
     }
 
-    /// A checkpoint was not saved: the subjects it took are written again by the next.
-    private func checkpointFailed() {
+    /// A checkpoint due was not saved (postponed, or it failed): counted and logged.
+    private func checkpointFailed(_ error: any Error) {
+        metrics.checkpointFailures.increment()
+        checkpointLog.failed(error, logger: logger, metadata: ["position": "\(processedThrough)"])
+        if checkpointsFailingSince == nil { checkpointsFailingSince = processedThrough }
+    }
+
+    /// A checkpoint that took subjects was not saved: the next writes every subject again (a
+    /// postponed one took none, and does not call this: the next writes what changed).
+    private func writeTakenAgain() {
         processor.checkpointFailed()
         store.checkpointFailed()
     }

@@ -13,7 +13,7 @@ enum Recovery {
         alongside: [RestoreJob] = [], _ each: (JournalEntry, Processed) throws -> Void = { _, _ in }
     ) throws {
         try processor.loadQuarantine()
-        processor.restore(checkpoint, alongside: alongside)
+        try processor.restore(checkpoint, alongside: alongside)
         let before = through.map { $0 == .max ? $0 : $0 + 1 } ?? .max
         try journal.forEachEntry(after: checkpoint.position, before: before) { entry in
             try each(entry, processor.process(entry))

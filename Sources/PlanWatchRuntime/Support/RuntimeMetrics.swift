@@ -14,6 +14,7 @@ final class RuntimeMetrics {
     let journalFailures = Counter(label: "planwatch_journal_write_failures_total")
     let historyFailures = Counter(label: "planwatch_alert_history_write_failures_total")
     let checkpointFailures = Counter(label: "planwatch_checkpoint_failures_total")
+    let checkpointsSaved = Counter(label: "planwatch_checkpoints_saved_total")
     /// Journal entries after the last checkpoint saved: what a restart after a crash replays.
     let checkpointBacklog = Gauge(label: "planwatch_checkpoint_backlog_entries")
     private var received: [String: Counter] = [:]
@@ -33,7 +34,7 @@ final class RuntimeMetrics {
         for handler in handlers where handlerFailures[handler] == nil {
             handlerFailures[handler] = Counter(label: "planwatch_handler_failures_total", dimensions: [("handler", handler)])
         }
-        for counter in [duplicates, published, journalFailures, historyFailures, checkpointFailures] + Array(received.values) + Array(rejected.values)
+        for counter in [duplicates, published, journalFailures, historyFailures, checkpointFailures, checkpointsSaved] + Array(received.values) + Array(rejected.values)
             + Array(handlerFailures.values) + IngestMetrics.all
         {
             counter.increment(by: 0)

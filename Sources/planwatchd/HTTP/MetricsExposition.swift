@@ -22,6 +22,7 @@ enum MetricsExposition {
             "Attempts to write alert changes to the audit trail that failed (retried with each batch; alerts are published meanwhile).",
         "planwatch_checkpoint_failures_total":
             "Checkpoints due that were not saved: postponed (the audit trail or the output socket behind) or failed to write.",
+        "planwatch_checkpoints_saved_total": "Checkpoints saved (one a minute or every pipeline.checkpointEvery entries while active).",
         "planwatch_checkpoint_backlog_entries":
             "Journal entries after the last checkpoint saved: what a restart after a crash replays.",
         "planwatch_journal_commit_seconds": "Time to commit one batch to the journal.",
