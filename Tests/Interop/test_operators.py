@@ -623,7 +623,9 @@ def test_an_audit_trail_that_cannot_be_written_is_said_once_counted_and_caught_u
             history = wait_for(lambda: json.loads(get(daemon.http + "/api/alerts/history?fingerprint=" + fingerprint)[1]),
                                what="the change stored")
             assert [h["change"] for h in history] == ["fired"]
+            saved = metric(daemon, "planwatch_checkpoints_saved_total")
             wait_for(lambda: metric(daemon, "planwatch_checkpoint_backlog_entries") < 10, what="a checkpoint clearing the backlog")
+            wait_for(lambda: metric(daemon, "planwatch_checkpoints_saved_total") > saved, what="a checkpoint counted")
             log = wait_for(lambda: (lambda text: text if "checkpoint succeeded again" in text else None)(open(daemon.log_path).read()),
                            what="the checkpoint's notice")
             assert log.count("alert history write succeeded again") == 1, log[-3000:]
