@@ -324,10 +324,10 @@ func restored<S: Decodable>(_ type: S.Type, _ json: Data, _ rows: [SubjectRow]) 
 }
 
 /// A log handler that keeps what the checkpoint writer says, and every line at notice or
-/// above (message and level).
+/// above (level, message, metadata as text).
 final class CheckpointLog: Sendable {
     let saved = Mutex<[(position: Int64, written: Int)]>([])
-    let lines = Mutex<[(level: Logger.Level, message: String)]>([])
+    let lines = Mutex<[(level: Logger.Level, message: String, metadata: [String: String])]>([])
 
     /// How many lines say `message` (at any level).
     func count(_ message: String) -> Int { lines.withLock { $0.filter { $0.message == message }.count } }
@@ -350,7 +350,10 @@ final class CheckpointLog: Sendable {
             set { metadata[key] = newValue }
         }
         func log(event: LogEvent) {
-            if event.level >= .notice { log.lines.withLock { $0.append((event.level, event.message.description)) } }
+            if event.level >= .notice {
+                let metadata = (event.metadata ?? [:]).mapValues { "\($0)" }
+                log.lines.withLock { $0.append((event.level, event.message.description, metadata)) }
+            }
             guard event.message.description == "checkpoint saved", let m = event.metadata,
                 let position = m["position"].flatMap({ Int64("\($0)") }), let written = m["subjects.written"].flatMap({ Int("\($0)") })
             else { return }

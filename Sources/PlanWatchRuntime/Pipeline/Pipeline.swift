@@ -143,10 +143,17 @@ final class Pipeline {
                 checkpointer.drain()
                 absorbCheckpoint()
                 try saveCheckpoint(wait: true, retryHistory: true)
+            } catch {
+                var metadata: Logger.Metadata = ["error": "\(error)"]
+                // Not lost: the replay at the next start makes them again.
+                if !pendingHistory.isEmpty { metadata["alertHistory.pending"] = "\(pendingHistory.count)" }
+                logger.error("final checkpoint failed; the next start replays more", metadata: metadata)
+            }
+            do {
                 // What the output thread sent: short of the last batch if its socket failed.
                 try journal.setPublishedThrough(outputs.publishedThrough)
             } catch {
-                logger.error("final checkpoint failed; the next start replays more", metadata: ["error": "\(error)"])
+                logger.error("could not record what was published; the next start publishes it again", metadata: ["error": "\(error)"])
             }
         } else {
             // Whatever is still queued was not recorded: say so to whoever waits.
@@ -160,6 +167,7 @@ final class Pipeline {
 
     private func processBatch(_ items: [IngestItem]) {
         absorbCheckpoint()
+        recordBacklog()
         var entries: [JournalEntry] = []
         var decoded: [Event?] = []
         var reserved: [EventKey] = []
@@ -317,7 +325,9 @@ final class Pipeline {
     private func saveCheckpoint(wait: Bool, retryHistory: Bool) throws {
         absorbCheckpoint()
         if retryHistory { recordHistory() }
-        guard pendingHistory.isEmpty else { throw JournalError(description: "alert history not written; checkpoint postponed") }
+        guard pendingHistory.isEmpty else {
+            throw Postponed(description: "alert history not written; checkpoint postponed")
+        }
         let position = processedThrough
         do {
             try checkpointer.save(at: position, wait: wait) {
@@ -325,7 +335,7 @@ final class Pipeline {
                 outputs.waitUntilHandled(through: position)
                 // A checkpoint past what was sent would keep a restart from publishing it.
                 guard outputs.publishedThrough >= position else {
-                    throw JournalError(description: "outputs not sent (the output socket failed); no checkpoint past them")
+                    throw Postponed(description: "outputs not sent (the output socket failed); no checkpoint past them")
                 }
                 let states = try processor.checkpointSnapshot(position: position)
                 let outputs = try store.checkpointState()
@@ -337,8 +347,8 @@ final class Pipeline {
                 }
             }
         } catch {
-            // Some changed subjects may have been taken already.
-            writeTakenAgain()
+            // Some changed subjects may have been taken already (not when it was postponed).
+            if !(error is Postponed) { writeTakenAgain() }
             throw error
         }
         if wait, let error = absorbCheckpoint() { throw error }
@@ -366,6 +376,10 @@ final class Pipeline {
             return nil
         }
     }
+
+    /// A checkpoint not taken, before it took anything: the next writes what changed since the
+    /// last one saved, as if this one had not been due.
+    private struct Postponed: Error, CustomStringConvertible { let description: String }
 
     /// A checkpoint due was not saved (postponed, or it failed): counted and logged.
     private func checkpointFailed(_ error: any Error) {

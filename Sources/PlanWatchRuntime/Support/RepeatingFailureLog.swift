@@ -1,17 +1,20 @@
 import Dispatch
 import Logging
 
-/// Logs a failure that is retried with every batch (the journal's write, the audit trail's,
-/// a checkpoint) without flooding the log: a failing audit trail retried with each batch of a
-/// busy daemon used to log hundreds of identical errors a second.
+/// Logs a failure that is retried again and again (the journal's write and the audit trail's
+/// with every batch, a checkpoint whenever one is due) without flooding the log: a failing
+/// audit trail retried with each batch of a busy daemon used to log hundreds of identical
+/// errors a second.
 ///
-/// - The first failure is logged at error level, and so is each new cause (an error whose
-///   text was not seen since the failures began): a disk that fills while checkpoints are
-///   postponed for another reason is said at once.
-/// - While it goes on, `… still failing` with the count, at most once a minute.
-/// - The first attempt that passes again is logged at notice, if its failure was.
-/// - Episodes that come and go faster than that (fail, pass, fail, …) share the minute: at
-///   most one failure line and one recovery line a minute, the count in the next.
+/// - The first failure is logged at error level; so is a cause not said in the last minute
+///   (a disk that fills while checkpoints are postponed for another reason is said at once).
+/// - While it goes on, `… still failing` at most once a minute, with `failures`: how many
+///   failed since the last line.
+/// - When an attempt passes again, `… succeeded again` (notice) with `failures`: how many
+///   failed in a row — if their failure was said.
+/// - Failures that come and go faster than that (fail, pass, fail, …) share the minute: at
+///   most one failure line and one recovery line a minute; the failure line counts the ones
+///   not said.
 struct RepeatingFailureLog {
     /// What failed, as the log says it: "alert history write", "checkpoint".
     let what: String
@@ -19,13 +22,16 @@ struct RepeatingFailureLog {
     private let firstLine: String
     private let interval: UInt64
     private let now: () -> UInt64
-    /// Attempts failed since the last that passed.
+    /// Attempts failed in a row, up to now.
     private(set) var failures = 0
-    /// Attempts failed that no line has counted yet (across episodes).
+    /// Attempts failed since the last line that counted them (across failures not said).
     private var unsaid = 0
-    private var causes: Set<String> = []
-    private var episodeSaid = false
+    /// Whether the current run of failures was said (so that its end is).
+    private var said = false
+    /// Causes said in the last interval, and when; a few at most.
+    private var causes: [String: UInt64] = [:]
     private var lastLogged: UInt64?
+    static let causesKept = 8
 
     init(
         _ what: String, firstLine: String? = nil, every interval: UInt64 = 60_000_000_000,
@@ -37,35 +43,33 @@ struct RepeatingFailureLog {
         self.now = now
     }
 
-    private func due(at time: UInt64) -> Bool { lastLogged.map { time &- $0 >= interval } ?? true }
-
     mutating func failed(_ error: any Error, logger: Logger, metadata: @autoclosure () -> Logger.Metadata = [:]) {
         failures += 1
         unsaid += 1
         let time = now()
         let cause = "\(error)"
-        let newCause = causes.insert(cause).inserted
-        guard due(at: time) || (newCause && episodeSaid) else { return }
+        let due = lastLogged.map { time &- $0 >= interval } ?? true
+        if !due {
+            causes = causes.filter { time &- $0.value < interval }
+            guard causes[cause] == nil, causes.count < Self.causesKept else { return }
+        }
         var metadata = metadata()
         metadata["error"] = "\(cause)"
-        if episodeSaid || unsaid > 1 {
-            metadata["failures"] = "\(unsaid)"
-            logger.error("\(what) still failing", metadata: metadata)
-        } else {
-            logger.error("\(firstLine)", metadata: metadata)
-        }
-        (unsaid, episodeSaid, lastLogged) = (0, true, time)
+        if unsaid > 1 { metadata["failures"] = "\(unsaid)" }
+        logger.error("\(said ? "\(what) still failing" : firstLine)", metadata: metadata)
+        (unsaid, said, lastLogged) = (0, true, time)
+        causes[cause] = time
     }
 
-    /// An attempt passed: says so if its failure was said.
+    /// An attempt passed: says so if the failures before it were said.
     mutating func passed(logger: Logger, metadata: @autoclosure () -> Logger.Metadata = [:]) {
         guard failures > 0 else { return }
-        if episodeSaid {
+        if said {
             var metadata = metadata()
             metadata["failures"] = "\(failures)"
             logger.notice("\(what) succeeded again", metadata: metadata)
+            unsaid = 0
         }
-        (failures, episodeSaid) = (0, false)
-        causes.removeAll()
+        (failures, said) = (0, false)
     }
 }
