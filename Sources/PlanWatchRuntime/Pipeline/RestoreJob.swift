@@ -8,8 +8,8 @@ import Synchronization
 /// touches its own part's state and nothing another job touches), so they run side by side,
 /// the largest first.
 struct RestoreJob {
-    /// How much there is to restore (bytes of state and subject rows): the largest start first,
-    /// so that the smaller ones fill the other core meanwhile.
+    /// How much there is to restore (an estimate, see ``size(of:in:)``): the largest start
+    /// first, so that the smaller ones fill the other core meanwhile.
     let size: Int
     let run: () throws -> Void
 
