@@ -631,3 +631,37 @@ def test_an_audit_trail_that_cannot_be_written_is_said_once_counted_and_caught_u
             assert log.count("alert history write succeeded again") == 1, log[-3000:]
         finally:
             assert daemon.stop() == 0, open(daemon.log_path).read()[-3000:]
+
+
+def test_a_checkpoint_that_cannot_be_written_is_tried_again_each_interval_not_each_batch(ctx):
+    """A checkpoints file that refuses writes (a full disk, say): the checkpoint due is tried
+    again after the checkpoint interval, not at every batch (each try waits for the output
+    thread and, after a failed write, takes every subject again); once it can be written, the
+    next one is saved."""
+    with tempfile.TemporaryDirectory() as directory:
+        config = os.path.join(directory, "planwatchd.yaml")
+        with open(config, "w") as f:
+            f.write("pipeline:\n  tickIntervalMs: 100\n  checkpointEvery: 1\n  checkpointIntervalMs: 1000\n")
+        daemon = Daemon(directory, extra=("--config", config))
+        try:
+            wait_for(lambda: metric(daemon, "planwatch_checkpoints_saved_total") >= 1, what="a first checkpoint")
+            db = sqlite3.connect(daemon.journal + ".checkpoints", timeout=30)
+            db.execute("CREATE TRIGGER refuse BEFORE INSERT ON checkpoint BEGIN SELECT RAISE(ABORT, 'refused'); END")
+            db.commit()
+            started, failures = time.monotonic(), metric(daemon, "planwatch_checkpoint_failures_total")
+            commits = metric(daemon, "planwatch_journal_commit_seconds_count")
+            # Forty batches (a tick each 100 ms), each with a checkpoint due by its entries.
+            wait_for(lambda: metric(daemon, "planwatch_journal_commit_seconds_count") >= commits + 40, what="forty batches")
+            failed = metric(daemon, "planwatch_checkpoint_failures_total") - failures
+            elapsed = time.monotonic() - started
+            assert 1 <= failed <= elapsed / 1.0 + 2, (failed, elapsed)
+            saved = metric(daemon, "planwatch_checkpoints_saved_total")
+            db.execute("DROP TRIGGER refuse")
+            db.commit()
+            db.close()
+            wait_for(lambda: metric(daemon, "planwatch_checkpoints_saved_total") > saved, what="a checkpoint saved again")
+            log = wait_for(lambda: (lambda text: text if "checkpoint succeeded again" in text else None)(open(daemon.log_path).read()),
+                           what="the checkpoint's notice")
+            assert log.count("checkpoint failed; will retry") == 1, log[-3000:]
+        finally:
+            assert daemon.stop() == 0, open(daemon.log_path).read()[-3000:]
