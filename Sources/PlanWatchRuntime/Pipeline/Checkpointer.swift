@@ -20,6 +20,10 @@ final class Checkpointer {
     /// The position of the last checkpoint saved.
     private(set) var lastPosition: Int64
     private var lastTime = Date()
+    /// After a checkpoint that failed or was postponed, none is due before this: one due by its
+    /// entries would otherwise be tried at every batch, each waiting for the output thread to
+    /// catch up and — after a failed write — taking every subject again.
+    private var retryAt: Date?
 
     /// The writer's last result, handed to the pipeline thread.
     private final class Outcome: Sendable {
@@ -43,9 +47,11 @@ final class Checkpointer {
         writer = Writer(lowerPriority: !journal.checkpointsBlockAppends, logger: logger)
     }
 
-    /// True when a checkpoint is due at `position`: `every` entries or `interval` ms since the last.
+    /// True when a checkpoint is due at `position`: `every` entries or `interval` ms since the
+    /// last, and not while one that was not saved waits (``notSaved(intervalMilliseconds:)``).
     func isDue(at position: Int64, every: Int, intervalMilliseconds: Int) -> Bool {
-        position - lastPosition >= Int64(every)
+        if let retryAt, Date() < retryAt { return false }
+        return position - lastPosition >= Int64(every)
             || (position > lastPosition && Date().timeIntervalSince(lastTime) * 1000 >= Double(intervalMilliseconds))
     }
 
@@ -94,6 +100,12 @@ final class Checkpointer {
         }
     }
 
+    /// A checkpoint due was not saved (its write failed, or it was postponed): the next is due
+    /// no sooner than the checkpoint interval later, 10 s at most.
+    func notSaved(intervalMilliseconds: Int) {
+        retryAt = Date().addingTimeInterval(Double(min(intervalMilliseconds, 10_000)) / 1000)
+    }
+
     /// Waits for the checkpoint in flight, if any (at shutdown).
     func drain() { writer.drain() }
 
@@ -103,7 +115,7 @@ final class Checkpointer {
     func absorb() -> Result<Saved, any Error>? {
         guard let result = outcome.take() else { return nil }
         inFlight = false
-        if case .success(let saved) = result { lastPosition = saved.checkpoint.position }
+        if case .success(let saved) = result { (lastPosition, retryAt) = (saved.checkpoint.position, nil) }
         return result
     }
 

@@ -29,10 +29,6 @@ final class Pipeline {
     /// Where the handlers were when checkpoints began to fail: one saved at or past it ends the
     /// failures (one started before them and saved since does not).
     private var checkpointsFailingSince: Int64?
-    /// After a checkpoint that failed or was postponed, none is tried before this: one due by
-    /// its entries would otherwise be tried at every batch, each waiting for the output thread
-    /// to catch up and — after a failed write — taking every subject again.
-    private var checkpointRetryAt: DispatchTime?
     private let metrics: RuntimeMetrics
     /// Set when the journal cannot be written any more (another daemon took it over).
     private(set) var fatal: (any Error)?
@@ -144,8 +140,7 @@ final class Pipeline {
             processBatch([])
             outputs.waitUntilHandled(through: processedThrough)
             do {
-                checkpointer.drain()
-                absorbCheckpoint()
+                checkpointer.drain()  // saveCheckpoint takes its result in first
                 try saveCheckpoint(wait: true, retryHistory: true)
             } catch {
                 var metadata: Logger.Metadata = ["error": "\(error)"]
@@ -171,7 +166,7 @@ final class Pipeline {
 
     private func processBatch(_ items: [IngestItem]) {
         absorbCheckpoint()
-        recordBacklog()
+        defer { recordBacklog() }
         var entries: [JournalEntry] = []
         var decoded: [Event?] = []
         var reserved: [EventKey] = []
@@ -257,14 +252,12 @@ final class Pipeline {
         processedThrough = stored.last!.position
         outputs.submit(batch)
         phases.mark("handover")
-        if checkpointRetryAt.map({ DispatchTime.now() >= $0 }) ?? true,
-            checkpointer.isDue(
-                at: processedThrough, every: config.checkpointEvery, intervalMilliseconds: config.checkpointIntervalMilliseconds)
+        if checkpointer.isDue(
+            at: processedThrough, every: config.checkpointEvery, intervalMilliseconds: config.checkpointIntervalMilliseconds)
         {
             do { try saveCheckpoint(wait: false, retryHistory: false) } catch { checkpointFailed(error) }
             phases.mark("checkpoint")
         }
-        recordBacklog()
         slowBatches.record(phases, entries: entries.count, logger: logger)
     }
 
@@ -368,7 +361,6 @@ final class Pipeline {
             metrics.checkpointsSaved.increment()
             processor.checkpointSaved(saved.checkpoint)
             if let position = saved.compactedThrough { dedupe.forget(through: position) }
-            checkpointRetryAt = nil
             if let since = checkpointsFailingSince, saved.checkpoint.position >= since {
                 checkpointsFailingSince = nil
                 checkpointLog.passed(logger: logger, metadata: ["position": "\(saved.checkpoint.position)"])
@@ -387,14 +379,10 @@ final class Pipeline {
     /// last one saved, as if this one had not been due.
     private struct Postponed: Error, CustomStringConvertible { let description: String }
 
-    /// How long after a checkpoint that failed or was postponed the next is tried, at least:
-    /// the checkpoint interval, 10 s at most.
-    private var checkpointRetryDelay: UInt64 { UInt64(min(config.checkpointIntervalMilliseconds, 10_000)) * 1_000_000 }
-
     /// A checkpoint due was not saved (postponed, or it failed): counted and logged, and the
-    /// next is not tried before ``checkpointRetryDelay``.
+    /// next one waits (``Checkpointer/notSaved(intervalMilliseconds:)``).
     private func checkpointFailed(_ error: any Error) {
-        checkpointRetryAt = DispatchTime(uptimeNanoseconds: DispatchTime.now().uptimeNanoseconds + checkpointRetryDelay)
+        checkpointer.notSaved(intervalMilliseconds: config.checkpointIntervalMilliseconds)
         metrics.checkpointFailures.increment()
         checkpointLog.failed(error, logger: logger, metadata: ["position": "\(processedThrough)"])
         if checkpointsFailingSince == nil { checkpointsFailingSince = processedThrough }

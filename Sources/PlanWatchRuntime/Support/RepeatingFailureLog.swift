@@ -23,7 +23,7 @@ struct RepeatingFailureLog {
     private let interval: UInt64
     private let now: () -> UInt64
     /// Attempts failed in a row, up to now.
-    private(set) var failures = 0
+    private var failures = 0
     /// Attempts failed since the last line that counted them (across failures not said).
     private var unsaid = 0
     /// Whether the current run of failures was said (so that its end is).
@@ -54,7 +54,7 @@ struct RepeatingFailureLog {
             guard causes[cause] == nil, causes.count < Self.causesKept else { return }
         }
         var metadata = metadata()
-        metadata["error"] = "\(cause)"
+        metadata["error"] = .string(cause)
         if unsaid > 1 { metadata["failures"] = "\(unsaid)" }
         logger.error("\(said ? "\(what) still failing" : firstLine)", metadata: metadata)
         (unsaid, said, lastLogged) = (0, true, time)
