@@ -1,6 +1,7 @@
 """Operators: HTTP health, metrics and APIs, the live stream, Alertmanager, and the console
 in a real headless Chromium."""
 import base64
+import contextlib
 import http.client
 import json
 import os
@@ -588,26 +589,53 @@ def test_https_with_a_web_config_and_no_plain_http_beyond_loopback(ctx, tmp_path
         assert d.stop() == 0
 
 
+@contextlib.contextmanager
+def daemon_with_pipeline(**settings):
+    """A daemon whose config file sets these `pipeline:` keys; stopped (exit 0) at the end."""
+    with tempfile.TemporaryDirectory() as directory:
+        config = os.path.join(directory, "planwatchd.yaml")
+        with open(config, "w") as f:
+            f.write("pipeline:\n" + "".join(f"  {key}: {value}\n" for key, value in settings.items()))
+        daemon = Daemon(directory, extra=("--config", config))
+        try:
+            yield daemon
+        finally:
+            assert daemon.stop() == 0, open(daemon.log_path).read()[-3000:]
+
+
+@contextlib.contextmanager
+def refusing_inserts(path, table):
+    """While inside, another process's trigger makes the SQLite file at `path` refuse rows
+    of `table` (as a full disk or a broken database would)."""
+    db = sqlite3.connect(path, timeout=30)
+    db.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    db.commit()
+    try:
+        yield
+    finally:
+        db.execute("DROP TRIGGER refuse")
+        db.commit()
+        db.close()
+
+
+def log_once_it_says(daemon, text):
+    """The daemon's log, once it contains `text`."""
+    return wait_for(lambda: (lambda log: log if text in log else None)(open(daemon.log_path).read()), what=repr(text))
+
+
 def test_an_audit_trail_that_cannot_be_written_is_said_once_counted_and_caught_up(ctx):
     """While the alerts' audit trail cannot be written (here another process put a trigger on
     the journal that refuses its rows), an operator sees one error in the log, not one per
     batch; the failures and the checkpoints postponed for them counted on /metrics, and the
     entries a restart would replay growing. Once it can be written, the changes are stored,
     the log says so once, and a checkpoint brings the backlog down."""
-    with tempfile.TemporaryDirectory() as directory:
-        config = os.path.join(directory, "planwatchd.yaml")
-        with open(config, "w") as f:
-            f.write("pipeline:\n  tickIntervalMs: 100\n  checkpointIntervalMs: 200\n")
-        daemon = Daemon(directory, extra=("--config", config))
-        try:
-            for name in ("planwatch_alert_history_write_failures_total", "planwatch_checkpoint_failures_total"):
-                assert re.search(rf"^{name} 0(\.0)?$", get(daemon.http + "/metrics")[1], re.M), name
-            db = sqlite3.connect(daemon.journal, timeout=30)
-            db.execute("CREATE TRIGGER refuse BEFORE INSERT ON alert_history BEGIN SELECT RAISE(ABORT, 'refused'); END")
-            db.commit()
+    # Ticks every 100 ms: each batch retries the audit trail, each 200 ms a checkpoint is due.
+    with daemon_with_pipeline(tickIntervalMs=100, checkpointIntervalMs=200) as daemon:
+        for name in ("planwatch_alert_history_write_failures_total", "planwatch_checkpoint_failures_total"):
+            assert re.search(rf"^{name} 0(\.0)?$", get(daemon.http + "/metrics")[1], re.M), name
+        fingerprint = urllib.parse.quote("safety.incident/INC-TRAIL")
+        with refusing_inserts(daemon.journal, "alert_history"):
             send_incident(ctx, daemon, incidentId="INC-TRAIL", affected=35)
-            fingerprint = urllib.parse.quote("safety.incident/INC-TRAIL")
-            # Ticks every 100 ms: each batch retries the audit trail, each 200 ms a checkpoint is due.
             wait_for(lambda: metric(daemon, "planwatch_alert_history_write_failures_total") >= 10, what="failures counted")
             wait_for(lambda: metric(daemon, "planwatch_checkpoint_failures_total") >= 5, what="checkpoints postponed")
             backlog = metric(daemon, "planwatch_checkpoint_backlog_entries")
@@ -616,21 +644,14 @@ def test_an_audit_trail_that_cannot_be_written_is_said_once_counted_and_caught_u
             log = open(daemon.log_path).read()
             assert log.count("alert history write failed; will retry") == 1, log[-3000:]
             assert log.count("checkpoint failed; will retry") == 1, log[-3000:]
-
-            db.execute("DROP TRIGGER refuse")
-            db.commit()
-            db.close()
-            history = wait_for(lambda: json.loads(get(daemon.http + "/api/alerts/history?fingerprint=" + fingerprint)[1]),
-                               what="the change stored")
-            assert [h["change"] for h in history] == ["fired"]
-            saved = metric(daemon, "planwatch_checkpoints_saved_total")
-            wait_for(lambda: metric(daemon, "planwatch_checkpoint_backlog_entries") < 10, what="a checkpoint clearing the backlog")
-            wait_for(lambda: metric(daemon, "planwatch_checkpoints_saved_total") > saved, what="a checkpoint counted")
-            log = wait_for(lambda: (lambda text: text if "checkpoint succeeded again" in text else None)(open(daemon.log_path).read()),
-                           what="the checkpoint's notice")
-            assert log.count("alert history write succeeded again") == 1, log[-3000:]
-        finally:
-            assert daemon.stop() == 0, open(daemon.log_path).read()[-3000:]
+        history = wait_for(lambda: json.loads(get(daemon.http + "/api/alerts/history?fingerprint=" + fingerprint)[1]),
+                           what="the change stored")
+        assert [h["change"] for h in history] == ["fired"]
+        saved = metric(daemon, "planwatch_checkpoints_saved_total")
+        wait_for(lambda: metric(daemon, "planwatch_checkpoint_backlog_entries") < 10, what="a checkpoint clearing the backlog")
+        wait_for(lambda: metric(daemon, "planwatch_checkpoints_saved_total") > saved, what="a checkpoint counted")
+        log = log_once_it_says(daemon, "checkpoint succeeded again")
+        assert log.count("alert history write succeeded again") == 1, log[-3000:]
 
 
 def test_a_checkpoint_that_cannot_be_written_is_tried_again_each_interval_not_each_batch(ctx):
@@ -638,16 +659,9 @@ def test_a_checkpoint_that_cannot_be_written_is_tried_again_each_interval_not_ea
     again after the checkpoint interval, not at every batch (each try waits for the output
     thread and, after a failed write, takes every subject again); once it can be written, the
     next one is saved."""
-    with tempfile.TemporaryDirectory() as directory:
-        config = os.path.join(directory, "planwatchd.yaml")
-        with open(config, "w") as f:
-            f.write("pipeline:\n  tickIntervalMs: 100\n  checkpointEvery: 1\n  checkpointIntervalMs: 1000\n")
-        daemon = Daemon(directory, extra=("--config", config))
-        try:
-            wait_for(lambda: metric(daemon, "planwatch_checkpoints_saved_total") >= 1, what="a first checkpoint")
-            db = sqlite3.connect(daemon.journal + ".checkpoints", timeout=30)
-            db.execute("CREATE TRIGGER refuse BEFORE INSERT ON checkpoint BEGIN SELECT RAISE(ABORT, 'refused'); END")
-            db.commit()
+    with daemon_with_pipeline(tickIntervalMs=100, checkpointEvery=1, checkpointIntervalMs=1000) as daemon:
+        wait_for(lambda: metric(daemon, "planwatch_checkpoints_saved_total") >= 1, what="a first checkpoint")
+        with refusing_inserts(daemon.journal + ".checkpoints", "checkpoint"):
             started, failures = time.monotonic(), metric(daemon, "planwatch_checkpoint_failures_total")
             commits = metric(daemon, "planwatch_journal_commit_seconds_count")
             # Forty batches (a tick each 100 ms), each with a checkpoint due by its entries.
@@ -656,12 +670,6 @@ def test_a_checkpoint_that_cannot_be_written_is_tried_again_each_interval_not_ea
             elapsed = time.monotonic() - started
             assert 1 <= failed <= elapsed / 1.0 + 2, (failed, elapsed)
             saved = metric(daemon, "planwatch_checkpoints_saved_total")
-            db.execute("DROP TRIGGER refuse")
-            db.commit()
-            db.close()
-            wait_for(lambda: metric(daemon, "planwatch_checkpoints_saved_total") > saved, what="a checkpoint saved again")
-            log = wait_for(lambda: (lambda text: text if "checkpoint succeeded again" in text else None)(open(daemon.log_path).read()),
-                           what="the checkpoint's notice")
-            assert log.count("checkpoint failed; will retry") == 1, log[-3000:]
-        finally:
-            assert daemon.stop() == 0, open(daemon.log_path).read()[-3000:]
+        wait_for(lambda: metric(daemon, "planwatch_checkpoints_saved_total") > saved, what="a checkpoint saved again")
+        log = log_once_it_says(daemon, "checkpoint succeeded again")
+        assert log.count("checkpoint failed; will retry") == 1, log[-3000:]

@@ -19,14 +19,11 @@ import Testing
         }
         defer { h.stop() }
         let path = h.directory.path + "/journal.sqlite"
-        // A second connection to the journal's file, as another process would have.
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        let db = try DatabaseQueue(path: path, configuration: configuration)
+        let other = try OtherProcess(journalPath: path)
         let sub = try h.subscriber(["alert.safety"])
         let dealer = try h.dealer()
         func storedCheckpoint() throws -> Int64 { try JournalInspection.checkpointPosition(journalPath: path) }
-        func lastPosition() throws -> Int64 { try db.read { try Int64.fetchOne($0, sql: "SELECT MAX(pos) FROM journal") ?? 0 } }
+        func lastPosition() throws -> Int64 { try other.db.read { try Int64.fetchOne($0, sql: "SELECT MAX(pos) FROM journal") ?? 0 } }
 
         // Alerts open, and in a checkpoint, before the audit trail fails.
         let open = 60
@@ -35,10 +32,7 @@ import Testing
         #expect(Wait.until(seconds: 60) { ((try? storedCheckpoint()) ?? -1) >= before })
         #expect(log.count("checkpoint failed; will retry") == 0)
 
-        try db.write {
-            try $0.execute(
-                sql: "CREATE TRIGGER refuse BEFORE INSERT ON alert_history BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
-        }
+        try other.refuseAuditTrail()
         #expect(try h.peer.ack(dealer, Fixtures.incident(id: "refused-1", incidentId: "INC-REFUSED"))[0] == "ok")
         // Published all the same (after the alerts of the incidents before it).
         var fingerprints: [String] = []
@@ -48,7 +42,7 @@ import Testing
         }
         #expect(fingerprints.last == "safety.incident/INC-REFUSED")
         let position = try #require(
-            try db.read { try Int64.fetchOne($0, sql: "SELECT pos FROM journal WHERE event_id = 'refused-1'") })
+            try other.db.read { try Int64.fetchOne($0, sql: "SELECT pos FROM journal WHERE event_id = 'refused-1'") })
         // Five batches since (ticks), each retrying the audit trail and postponing the
         // checkpoint due after it; none was taken past the change:
         #expect(Wait.until(seconds: 60) { ((try? lastPosition()) ?? 0) >= position + 5 })
@@ -59,7 +53,7 @@ import Testing
         #expect(log.count("alert history write failed; will retry") == 1)
         #expect(log.count("checkpoint failed; will retry") == 1)
 
-        try db.write { try $0.execute(sql: "DROP TRIGGER refuse") }
+        try other.allowAuditTrail()
         #expect(
             Wait.until(seconds: 60) {
                 (try? h.runtime.history(fingerprint: "safety.incident/INC-REFUSED").map(\.change)) == [.fired]
@@ -84,13 +78,8 @@ import Testing
         let directory = TemporaryDirectory()
         let path = directory.path + "/journal.sqlite"
         let first = try Harness(directory: directory)
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        let db = try DatabaseQueue(path: path, configuration: configuration)
-        try db.write {
-            try $0.execute(
-                sql: "CREATE TRIGGER refuse BEFORE INSERT ON alert_history BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
-        }
+        let other = try OtherProcess(journalPath: path)
+        try other.refuseAuditTrail()
         #expect(try first.peer.ack(try first.dealer(), Fixtures.incident(id: "refused-1", incidentId: "INC-RESTART"))[0] == "ok")
         first.stop()
 
@@ -99,10 +88,31 @@ import Testing
         defer { second.stop() }
         #expect(try second.runtime.history(fingerprint: "safety.incident/INC-RESTART").isEmpty)
         #expect(log.count("alert history write failed; will retry") == 1)
-        try db.write { try $0.execute(sql: "DROP TRIGGER refuse") }
+        try other.allowAuditTrail()
         #expect(
             Wait.until(seconds: 60) {
                 (try? second.runtime.history(fingerprint: "safety.incident/INC-RESTART").map(\.change)) == [.fired]
             })
     }
+}
+
+/// A second connection to a journal's file, as another process would have: it can make the
+/// audit trail refuse its rows (a trigger), as a full disk or a broken database would.
+private struct OtherProcess {
+    let db: DatabaseQueue
+
+    init(journalPath: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        db = try DatabaseQueue(path: journalPath, configuration: configuration)
+    }
+
+    func refuseAuditTrail() throws {
+        try db.write {
+            try $0.execute(
+                sql: "CREATE TRIGGER refuse BEFORE INSERT ON alert_history BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+        }
+    }
+
+    func allowAuditTrail() throws { try db.write { try $0.execute(sql: "DROP TRIGGER refuse") } }
 }
