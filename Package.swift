@@ -116,6 +116,7 @@ let package = Package(
             dependencies: [
                 "ZeroMQ", "PlanWatchModel", "PlanWatchWire", "HandlerKit", "HandlerPluginABI",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import HandlerKit
 import PlanWatchModel
 
@@ -77,16 +78,80 @@ final class SQLiteJournal: Journal {
                     """)
             var stored = entries
             for i in stored.indices {
-                let e = stored[i]
-                try insert.execute(arguments: [
-                    e.kind.rawValue, e.receivedAt.epochMilliseconds, JournalSpec.text(e.key?.source), JournalSpec.text(e.key?.id),
-                    e.type, Data(e.topic), Data(e.body), e.reason?.rawValue, JournalSpec.text(e.detail), e.key.map { Data($0.bytes) },
-                ])
+                try Self.insert(stored[i], with: insert, in: db)
                 stored[i].position = db.lastInsertedRowID
             }
             try Self.setMeta(db, JournalSpec.Meta.publishedThrough, publishedThrough)
             return stored
         }
+    }
+
+    /// One entry's row, its columns bound on SQLite's own statement. Through GRDB's
+    /// `execute(arguments:)` every value was boxed in an array of existentials and both blobs
+    /// copied into `Data`: 8 % of the pipeline thread when every event is a new alert
+    /// (BENCHMARKS.md, "2026-12-07, evening"). The blobs are bound in place for the step, and
+    /// every binding is cleared before their bytes go. Runs inside the batch's transaction, so
+    /// GRDB's bookkeeping around a statement (observers, the transaction's state) has nothing to
+    /// add: the commit and a rollback after a failed step are still GRDB's.
+    private static func insert(_ e: JournalEntry, with statement: Statement, in db: Database) throws {
+        let handle = statement.sqliteStatement
+        defer {
+            // The result of the last step, already taken in: not a failure of its own.
+            _ = sqlite3_reset(handle)
+            _ = sqlite3_clear_bindings(handle)
+        }
+        var bind = Binder(handle)
+        bind.int(1, e.kind.rawValue)
+        bind.int(2, e.receivedAt.epochMilliseconds)
+        bind.text(3, JournalSpec.text(e.key?.source))
+        bind.text(4, JournalSpec.text(e.key?.id))
+        bind.text(5, e.type)
+        bind.text(8, e.reason?.rawValue)
+        bind.text(9, JournalSpec.text(e.detail))
+        let code = e.topic.withUnsafeBytes { topic in
+            e.body.withUnsafeBytes { body in
+                (e.key?.bytes ?? []).withUnsafeBytes { key in
+                    bind.blob(6, topic)
+                    bind.blob(7, body)
+                    if e.key != nil { bind.blob(10, key) }
+                    return bind.failure ?? sqlite3_step(handle)
+                }
+            }
+        }
+        guard code == SQLITE_DONE else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: statement.sql)
+        }
+    }
+
+    /// Binds values to a statement's parameters and keeps the first failure (a value too large
+    /// for SQLite), to report instead of stepping.
+    private struct Binder {
+        let handle: OpaquePointer
+        var failure: Int32?
+
+        init(_ handle: OpaquePointer) { self.handle = handle }
+
+        private mutating func check(_ code: Int32) {
+            if code != SQLITE_OK, failure == nil { failure = code }
+        }
+
+        mutating func int(_ index: Int32, _ value: Int64) { check(sqlite3_bind_int64(handle, index, value)) }
+
+        /// NULL for nil; copied by SQLite (strings are short).
+        mutating func text(_ index: Int32, _ value: String?) {
+            guard let value else { return check(sqlite3_bind_null(handle, index)) }
+            check(value.withCString { sqlite3_bind_text(handle, index, $0, -1, Self.transient) })
+        }
+
+        /// Bound in place: the bytes must outlive the step. Empty is a blob of no bytes, not NULL.
+        mutating func blob(_ index: Int32, _ bytes: UnsafeRawBufferPointer) {
+            guard let base = bytes.baseAddress, !bytes.isEmpty else { return check(sqlite3_bind_zeroblob(handle, index, 0)) }
+            guard let count = Int32(exactly: bytes.count) else { return check(SQLITE_TOOBIG) }
+            check(sqlite3_bind_blob(handle, index, base, count, nil))
+        }
+
+        /// SQLite's `SQLITE_TRANSIENT`: it copies the value before the call returns.
+        private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
     }
 
     /// Records how far outputs have been published, outside a batch (at shutdown).
