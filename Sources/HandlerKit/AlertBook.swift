@@ -55,27 +55,31 @@ public struct AlertBook: Codable, Sendable, Equatable {
     /// the level change (with `previousLevel`), or nil when it already fires at that level.
     public mutating func fire(_ f: Firing) -> HandlerOutput? {
         let fingerprint = f.fingerprint
-        if var current = firing[fingerprint] {
-            guard current.level != f.level else {
-                // Same level: remember the newest wording quietly, publish nothing.
-                current.summary = f.summary
-                firing[fingerprint] = current
-                return nil
+        // In place, one lookup: an incident's every update fires its alert again, and a get
+        // and a set of the alert were 15 % of the pipeline thread in fire-and-forget
+        // (BENCHMARKS.md, "2026-12-07, evening").
+        return firing.update(fingerprint) { slot -> (result: HandlerOutput?, changed: Bool) in
+            guard slot != nil else {
+                let alert = Alert(
+                    fingerprint: fingerprint, rule: f.rule, status: .firing, level: f.level, previousLevel: nil,
+                    region: f.region, subject: f.subject, summary: f.summary, planRef: f.planRef, startsAt: f.at,
+                    updatedAt: f.at, endsAt: nil, causes: f.causes)
+                slot = alert
+                return (.alert(alert), true)
             }
-            current.previousLevel = current.level
-            current.level = f.level
-            current.summary = f.summary
-            current.updatedAt = f.at
-            current.causes = f.causes
-            firing[fingerprint] = current
-            return .alert(current)
+            guard slot!.level != f.level else {
+                // Same level: remember the newest wording quietly, publish nothing.
+                guard slot!.summary != f.summary else { return (nil, false) }
+                slot!.summary = f.summary
+                return (nil, true)
+            }
+            slot!.previousLevel = slot!.level
+            slot!.level = f.level
+            slot!.summary = f.summary
+            slot!.updatedAt = f.at
+            slot!.causes = f.causes
+            return (.alert(slot!), true)
         }
-        let alert = Alert(
-            fingerprint: fingerprint, rule: f.rule, status: .firing, level: f.level, previousLevel: nil,
-            region: f.region, subject: f.subject, summary: f.summary, planRef: f.planRef, startsAt: f.at,
-            updatedAt: f.at, endsAt: nil, causes: f.causes)
-        firing[fingerprint] = alert
-        return .alert(alert)
     }
 
     /// Resolves a firing alert; nil when it is not firing.

@@ -68,6 +68,25 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
         }
     }
 
+    /// Changes the subject at `key` where it is stored: one lookup, and its value not copied
+    /// out and back (a get and a set look it up twice, copy it, and compare the old value with
+    /// the new one). `body` says whether it changed anything; only then is the subject marked for
+    /// the next checkpoint (as set, or removed if `body` left it nil).
+    mutating func update<Result>(_ key: String, _ body: (inout Value?) -> (result: Result, changed: Bool)) -> Result {
+        let (result, changed, present) = Self.apply(body, to: &subjects[key])
+        if changed {
+            if present { changes.mark(key, of: subjects.count) } else { changes.markRemoved(key) }
+        }
+        return result
+    }
+
+    private static func apply<Result>(_ body: (inout Value?) -> (result: Result, changed: Bool), to slot: inout Value?)
+        -> (Result, changed: Bool, present: Bool)
+    {
+        let (result, changed) = body(&slot)
+        return (result, changed, slot != nil)
+    }
+
     @discardableResult @inlinable
     public mutating func removeValue(forKey key: String) -> Value? {
         let old = subjects.removeValue(forKey: key)

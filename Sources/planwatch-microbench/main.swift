@@ -149,6 +149,23 @@ let encoding = BenchmarkSuite(name: "encode") { suite in
     }
 }
 
+let state = BenchmarkSuite(name: "state") { suite in
+    // An incident's every update fires its alert again, at the same level with new wording
+    // (the fire-and-forget workload of `planwatch bench`): 1,000 alerts open, each fired in turn.
+    var book = AlertBook()
+    let region = RegionCode("370303")!
+    let firings = (0..<2_000).map { i in
+        AlertBook.Firing(
+            rule: "safety.incident", subjectKey: "INC-\(i % 1_000)", region: region,
+            subject: ["incidentId": "INC-\(i % 1_000)", "schoolId": "370303-0042"], level: .yellow,
+            summary: "370303-0042 发生交通事件(已报告): 涉及\(i / 1_000)人, 受伤0人, 死亡0人, 黄色预警", planRef: "Zibo 2020 §8",
+            at: Timestamp(epochMilliseconds: 1_773_200_000_000), causes: ["bench-\(i)"])
+    }
+    for f in firings.prefix(1_000) { _ = book.fire(f) }
+    var again = Cycle(items: firings)
+    suite.benchmark("alert book: an open alert fired again, new wording") { _ = book.fire(again.take()) }
+}
+
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("planwatch-microbench-\(getpid())")
 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(at: directory) }
@@ -167,4 +184,4 @@ let journaling = BenchmarkSuite(name: "journal") { suite in
     }
 }
 
-Benchmark.main([decoding, handling, encoding, journaling])
+Benchmark.main([decoding, handling, encoding, state, journaling])

@@ -76,6 +76,43 @@ func restored<S: Decodable>(_ type: S.Type, _ json: Data, _ rows: [SubjectRow]) 
         #expect(try checkpoint(state, full: true).rows.count == 99)
     }
 
+    /// An incident's every update fires its alert again: the book changes the alert where it is
+    /// stored, and a checkpoint writes it again only if it changed (a new wording, a new level,
+    /// resolved) — never for the same wording at the same level.
+    @Test func anAlertFiredAgainIsWrittenOnlyWhenItChanged() throws {
+        var book = AlertBook()
+        func firing(_ id: String, _ level: Alert.Level, _ summary: String) -> AlertBook.Firing {
+            AlertBook.Firing(
+                rule: "safety.incident", subjectKey: id, region: RegionCode("370303")!, subject: ["incidentId": id], level: level,
+                summary: summary, planRef: nil, at: Timestamp(epochMilliseconds: 1_773_200_000_000), causes: ["e-\(id)"])
+        }
+        func written() throws -> [String: String?] {
+            Dictionary(uniqueKeysWithValues: try checkpointed(book).rows.map { ($0.key, $0.value.map { String(decoding: $0, as: UTF8.self) }) })
+        }
+        #expect(book.fire(firing("A", .yellow, "涉及3人")) != nil)
+        #expect(book.fire(firing("B", .yellow, "涉及1人")) != nil)
+        #expect(try written().count == 2)
+
+        #expect(book.fire(firing("A", .yellow, "涉及3人")) == nil)
+        #expect(try written().isEmpty, "the same wording at the same level: nothing to write")
+
+        #expect(book.fire(firing("A", .yellow, "涉及4人")) == nil, "a new wording is not published")
+        let reworded = try written()
+        #expect(reworded.keys.sorted() == ["safety.incident/A"])
+        #expect(reworded["safety.incident/A"]??.contains("涉及4人") == true)
+
+        guard case .alert(let raised)? = book.fire(firing("B", .red, "涉及9人")) else {
+            Issue.record("a new level is published")
+            return
+        }
+        #expect(raised.previousLevel == .yellow && raised.level == .red && raised.summary == "涉及9人")
+        #expect(try written().keys.sorted() == ["safety.incident/B"])
+
+        #expect(book.resolve(fingerprint: "safety.incident/A", at: Timestamp(epochMilliseconds: 1_773_300_000_000), causes: []) != nil)
+        #expect(try written() == ["safety.incident/A": nil])
+        #expect(book.firing.count == 1 && book.firing["safety.incident/B"] == raised)
+    }
+
     /// Past half of a map's subjects changed, the map counts as changed whole and the
     /// checkpoint writes every subject (marking each one cost a set insert per change): the
     /// removed ones are still named, however they were removed, so the stored rows read back
