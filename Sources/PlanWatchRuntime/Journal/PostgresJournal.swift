@@ -184,12 +184,16 @@ final class PostgresJournal: Journal, Sendable {
     }
 
     /// Drops a connection that failed, so that the next operation reconnects. It does not wait
-    /// for the close: on a connection that broke, that answer may never come either.
+    /// for the close: on a connection that broke, that answer may never come either. The
+    /// connection is kept until its close completes: postgres-nio asserts that a connection is
+    /// closed when it is freed, and the last reference often went with the failed statement's
+    /// caller, before the close was done — a debug build stopped there (seen in
+    /// `PostgresFaultTests`, a session ended by the server under load).
     private func drop(_ connection: PostgresConnection) {
         state.withLock { s in
             if s.connection === connection { s.connection = nil }
         }
-        connection.close().whenComplete { _ in }
+        connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
     }
 
     /// The statement's answer. A session the server ends (`pg_terminate_backend`, a restart)
