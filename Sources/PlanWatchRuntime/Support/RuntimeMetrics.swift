@@ -43,27 +43,30 @@ final class RuntimeMetrics {
     }
 
     func received(type: String) {
-        let counter = received[type] ?? Counter(label: "planwatch_events_received_total", dimensions: [("type", type)])
-        received[type] = counter
-        counter.increment()
+        Self.series(&received, type) { Counter(label: "planwatch_events_received_total", dimensions: [("type", type)]) }.increment()
     }
 
     func rejected(reason: String) {
-        let counter = rejected[reason] ?? Counter(label: "planwatch_events_rejected_total", dimensions: [("reason", reason)])
-        rejected[reason] = counter
-        counter.increment()
+        Self.series(&rejected, reason) { Counter(label: "planwatch_events_rejected_total", dimensions: [("reason", reason)]) }.increment()
     }
 
     func handlerDuration(_ handler: String, nanoseconds: UInt64) {
-        let timer = handlerTimers[handler] ?? Timer(label: "planwatch_handler_duration_seconds", dimensions: [("handler", handler)])
-        handlerTimers[handler] = timer
-        timer.recordNanoseconds(Int64(nanoseconds))
+        Self.series(&handlerTimers, handler) { Timer(label: "planwatch_handler_duration_seconds", dimensions: [("handler", handler)]) }
+            .recordNanoseconds(Int64(truncatingIfNeeded: nanoseconds))
     }
 
     func handlerFailed(_ handler: String) {
-        let counter = handlerFailures[handler] ?? Counter(label: "planwatch_handler_failures_total", dimensions: [("handler", handler)])
-        handlerFailures[handler] = counter
-        counter.increment()
+        Self.series(&handlerFailures, handler) { Counter(label: "planwatch_handler_failures_total", dimensions: [("handler", handler)]) }
+            .increment()
+    }
+
+    /// The series for `key`, made the first time: one lookup per event (these run for every
+    /// event, and every handler that takes it).
+    private static func series<Series>(_ table: inout [String: Series], _ key: String, make: () -> Series) -> Series {
+        if let known = table[key] { return known }
+        let made = make()
+        table[key] = made
+        return made
     }
 }
 
