@@ -101,11 +101,11 @@ enum Templates {
                 public var payloadValidators: [String: PayloadValidator] {
                     [Self.eventType: { (r: FieldReader) throws(Rejection) in _ = try Report(r) }]
                 }
-                public var manifest: HandlerManifest {
-                    HandlerManifest(
-                        indicators: [IndicatorSpec("\(lower).below_minimum", kind: .count, name: "低于下限的对象", unit: "个")],
-                        rules: [Self.rule])
-                }
+                public var manifest: HandlerManifest { Self.manifest }
+                /// Made once: the indicators' flush reads it at every event.
+                static let manifest = HandlerManifest(
+                    indicators: [IndicatorSpec("\(lower).below_minimum", kind: .count, name: "低于下限的对象", unit: "个")],
+                    rules: [Self.rule])
                 public func makeInitialState() -> State { State() }
 
                 public struct State: Codable, Sendable, Equatable {

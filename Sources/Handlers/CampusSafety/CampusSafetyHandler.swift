@@ -22,18 +22,19 @@ public struct CampusSafetyHandler: Handler {
     static let foodRule = RuleSpec(
         "safety.food_cluster", name: "同一区县48小时内多校食物中毒", owner: .district, ackWithin: RuleDuration(2, .hours))
 
-    public var manifest: HandlerManifest {
-        HandlerManifest(
-            indicators: [
-                IndicatorSpec("safety.open_incidents", kind: .count, name: "未处置完毕的安全事件", unit: "起"),
-                IndicatorSpec("safety.open_incidents.red", kind: .count, name: "未处置完毕的红色预警事件", unit: "起"),
-                IndicatorSpec("safety.open_incidents.orange", kind: .count, name: "未处置完毕的橙色预警事件", unit: "起"),
-                IndicatorSpec("safety.open_incidents.yellow", kind: .count, name: "未处置完毕的黄色预警事件", unit: "起"),
-                IndicatorSpec("safety.open_incidents.blue", kind: .count, name: "未处置完毕的蓝色预警事件", unit: "起"),
-                IndicatorSpec("safety.incidents_30d", kind: .count, name: "近30天安全事件", unit: "起"),
-            ],
-            rules: [Self.incidentRule, Self.overdueRule, Self.repeatRule, Self.foodRule])
-    }
+    public var manifest: HandlerManifest { Self.manifest }
+
+    /// Made once: the indicators' flush reads it at every event.
+    static let manifest = HandlerManifest(
+        indicators: [
+            IndicatorSpec("safety.open_incidents", kind: .count, name: "未处置完毕的安全事件", unit: "起"),
+            IndicatorSpec("safety.open_incidents.red", kind: .count, name: "未处置完毕的红色预警事件", unit: "起"),
+            IndicatorSpec("safety.open_incidents.orange", kind: .count, name: "未处置完毕的橙色预警事件", unit: "起"),
+            IndicatorSpec("safety.open_incidents.yellow", kind: .count, name: "未处置完毕的黄色预警事件", unit: "起"),
+            IndicatorSpec("safety.open_incidents.blue", kind: .count, name: "未处置完毕的蓝色预警事件", unit: "起"),
+            IndicatorSpec("safety.incidents_30d", kind: .count, name: "近30天安全事件", unit: "起"),
+        ],
+        rules: [Self.incidentRule, Self.overdueRule, Self.repeatRule, Self.foodRule])
 
     public var name: String { "CampusSafety" }
     public var eventTypes: [String] { [EventType.safetyIncident] }

@@ -23,7 +23,10 @@ public struct CapitalProjectsHandler: Handler {
     static let ownerships = Ownership.allCases.map(\.rawValue)
     static let compulsory: [Category] = [.primary, .junior, .nineYear]
 
-    public var manifest: HandlerManifest {
+    public var manifest: HandlerManifest { Self.manifest }
+
+    /// Made once: the indicators' flush reads it at every event.
+    static let manifest: HandlerManifest = {
         let any = ["category": Self.categories, "work": Self.works, "ownership": Self.ownerships]
         let kept = ["work": Self.works, "ownership": Self.ownerships]
         return HandlerManifest(
@@ -48,7 +51,7 @@ public struct CapitalProjectsHandler: Handler {
                 IndicatorSpec("projects.overdue_milestones", kind: .count, name: "逾期未完成的建设节点", unit: "个"),
             ],
             rules: [Self.milestoneOverdue, Self.targetAtRisk])
-    }
+    }()
 
     public struct State: Codable, Sendable, Equatable {
         var projects = SubjectMap<Project>()

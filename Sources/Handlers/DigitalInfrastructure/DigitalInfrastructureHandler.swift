@@ -29,14 +29,15 @@ public struct DigitalInfrastructureHandler: Handler {
     public var payloadValidators: [String: PayloadValidator] {
         [ClassroomInfrastructure.type: { (r: FieldReader) throws(Rejection) in _ = try ClassroomInfrastructure(r) }]
     }
-    public var manifest: HandlerManifest {
-        HandlerManifest(
-            indicators: [
-                IndicatorSpec(Self.bandwidth, kind: .ratio, name: "接入带宽30M以上的教室占比"),
-                IndicatorSpec(Self.terminals, kind: .ratio, name: "教师信息化终端配备比"),
-            ],
-            rules: [Self.bandwidthRule, Self.terminalsRule])
-    }
+    public var manifest: HandlerManifest { Self.manifest }
+
+    /// Made once: the indicators' flush reads it at every event.
+    static let manifest = HandlerManifest(
+        indicators: [
+            IndicatorSpec(Self.bandwidth, kind: .ratio, name: "接入带宽30M以上的教室占比"),
+            IndicatorSpec(Self.terminals, kind: .ratio, name: "教师信息化终端配备比"),
+        ],
+        rules: [Self.bandwidthRule, Self.terminalsRule])
     public func makeInitialState() -> State { State() }
 
     public struct State: Codable, Sendable, Equatable {

@@ -14,19 +14,20 @@ public struct EnrolmentHandler: Handler {
     static let shareBelowTarget = RuleSpec(
         "enrolment.share_below_target", name: "学位结构占比落后于计划", owner: .district, ackWithin: RuleDuration(5, .workingDays))
 
-    public var manifest: HandlerManifest {
-        HandlerManifest(
-            indicators: [
-                IndicatorSpec("preschool.public_share", kind: .ratio, name: "公办园在园幼儿占比"),
-                IndicatorSpec("preschool.inclusive_share", kind: .ratio, name: "普惠性幼儿园覆盖率"),
-                IndicatorSpec("secondary.vocational_share", kind: .ratio, name: "中职在校生占高中阶段比例"),
-                IndicatorSpec("compulsory.oversized_classes", kind: .count, name: "义务教育大班额(56人以上)", unit: "个"),
-                IndicatorSpec("compulsory.super_oversized_classes", kind: .count, name: "义务教育超大班额(66人以上)", unit: "个"),
-                IndicatorSpec("senior.oversized_classes", kind: .count, name: "普通高中大班额(56人以上)", unit: "个"),
-                IndicatorSpec("compulsory.open_dropout_cases", kind: .count, name: "义务教育未复学辍学学生", unit: "人"),
-            ],
-            rules: [Self.oversizedClass, Self.dropoutOpen, Self.shareBelowTarget])
-    }
+    public var manifest: HandlerManifest { Self.manifest }
+
+    /// Made once: the indicators' flush reads it at every event.
+    static let manifest = HandlerManifest(
+        indicators: [
+            IndicatorSpec("preschool.public_share", kind: .ratio, name: "公办园在园幼儿占比"),
+            IndicatorSpec("preschool.inclusive_share", kind: .ratio, name: "普惠性幼儿园覆盖率"),
+            IndicatorSpec("secondary.vocational_share", kind: .ratio, name: "中职在校生占高中阶段比例"),
+            IndicatorSpec("compulsory.oversized_classes", kind: .count, name: "义务教育大班额(56人以上)", unit: "个"),
+            IndicatorSpec("compulsory.super_oversized_classes", kind: .count, name: "义务教育超大班额(66人以上)", unit: "个"),
+            IndicatorSpec("senior.oversized_classes", kind: .count, name: "普通高中大班额(56人以上)", unit: "个"),
+            IndicatorSpec("compulsory.open_dropout_cases", kind: .count, name: "义务教育未复学辍学学生", unit: "人"),
+        ],
+        rules: [Self.oversizedClass, Self.dropoutOpen, Self.shareBelowTarget])
 
     public var name: String { "Enrolment" }
     public var eventTypes: [String] { [EventType.enrolmentCensus, EventType.enrolmentChange] }

@@ -16,14 +16,15 @@ public struct FinanceHandler: Handler {
     static let decreased = RuleSpec(
         "finance.spending_decreased", name: "教育经费未做到只增不减", owner: .city, ackWithin: RuleDuration(10, .workingDays))
 
-    public var manifest: HandlerManifest {
-        HandlerManifest(
-            indicators: [
-                IndicatorSpec("finance.education_spending", kind: .count, name: "一般公共预算教育支出", unit: "元"),
-                IndicatorSpec("finance.per_pupil_spending", kind: .count, name: "生均一般公共预算教育支出", unit: "元"),
-            ],
-            rules: [Self.decreased])
-    }
+    public var manifest: HandlerManifest { Self.manifest }
+
+    /// Made once: the indicators' flush reads it at every event.
+    static let manifest = HandlerManifest(
+        indicators: [
+            IndicatorSpec("finance.education_spending", kind: .count, name: "一般公共预算教育支出", unit: "元"),
+            IndicatorSpec("finance.per_pupil_spending", kind: .count, name: "生均一般公共预算教育支出", unit: "元"),
+        ],
+        rules: [Self.decreased])
 
     public struct State: Codable, Sendable, Equatable {
         /// Per region: year → the budget reported for it.

@@ -27,19 +27,20 @@ public struct InspectionHandler: Handler {
     public var payloadValidators: [String: PayloadValidator] {
         [InspectionVisit.type: { (r: FieldReader) throws(Rejection) in _ = try InspectionVisit(r) }]
     }
-    public var manifest: HandlerManifest {
-        HandlerManifest(
-            indicators: [
-                IndicatorSpec(Self.coverage, kind: .ratio, name: "本年度幼儿园办园行为督导评估覆盖率"),
-                IndicatorSpec(
-                    Self.visits, kind: .count, measure: .flow,
-                    filters: [
-                        "inspectionType": InspectionVisit.InspectionType.allCases.map(\.rawValue), "level": SchoolLevel.allCases.map(\.rawValue),
-                    ], name: "督导评估次数", unit: "次"),
-                IndicatorSpec(Self.open, kind: .count, name: "督导发现问题尚未整改的督导", unit: "次"),
-            ],
-            rules: [Self.overdueRule])
-    }
+    public var manifest: HandlerManifest { Self.manifest }
+
+    /// Made once: the indicators' flush reads it at every event.
+    static let manifest = HandlerManifest(
+        indicators: [
+            IndicatorSpec(Self.coverage, kind: .ratio, name: "本年度幼儿园办园行为督导评估覆盖率"),
+            IndicatorSpec(
+                Self.visits, kind: .count, measure: .flow,
+                filters: [
+                    "inspectionType": InspectionVisit.InspectionType.allCases.map(\.rawValue), "level": SchoolLevel.allCases.map(\.rawValue),
+                ], name: "督导评估次数", unit: "次"),
+            IndicatorSpec(Self.open, kind: .count, name: "督导发现问题尚未整改的督导", unit: "次"),
+        ],
+        rules: [Self.overdueRule])
     public func makeInitialState() -> State { State() }
 
     public struct State: Codable, Sendable, Equatable {

@@ -26,16 +26,17 @@ public struct OffCampusTrainingHandler: Handler {
     public var payloadValidators: [String: PayloadValidator] {
         [TrainingInspection.type: { (r: FieldReader) throws(Rejection) in _ = try TrainingInspection(r) }]
     }
-    public var manifest: HandlerManifest {
-        HandlerManifest(
-            indicators: [
-                IndicatorSpec(
-                    Self.inspections, kind: .count, measure: .flow, filters: ["outcome": ["compliant", "violations"]], name: "校外培训机构巡查",
-                    unit: "次"),
-                IndicatorSpec(Self.open, kind: .count, name: "未整改的校外培训违规", unit: "起"),
-            ],
-            rules: [Self.overdueRule])
-    }
+    public var manifest: HandlerManifest { Self.manifest }
+
+    /// Made once: the indicators' flush reads it at every event.
+    static let manifest = HandlerManifest(
+        indicators: [
+            IndicatorSpec(
+                Self.inspections, kind: .count, measure: .flow, filters: ["outcome": ["compliant", "violations"]], name: "校外培训机构巡查",
+                unit: "次"),
+            IndicatorSpec(Self.open, kind: .count, name: "未整改的校外培训违规", unit: "起"),
+        ],
+        rules: [Self.overdueRule])
     public func makeInitialState() -> State { State() }
 
     public struct State: Codable, Sendable, Equatable {

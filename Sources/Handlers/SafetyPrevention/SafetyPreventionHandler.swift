@@ -34,18 +34,19 @@ public struct SafetyPreventionHandler: Handler {
             SafetyDrill.type: { (r: FieldReader) throws(Rejection) in _ = try SafetyDrill(r) },
         ]
     }
-    public var manifest: HandlerManifest {
-        HandlerManifest(
-            indicators: [
-                IndicatorSpec(Self.openHazards, kind: .count, name: "未整改的安全隐患", unit: "处"),
-                IndicatorSpec(Self.overdueHazards, kind: .count, name: "逾期未整改的安全隐患", unit: "处"),
-                IndicatorSpec(
-                    Self.hazardsFound, kind: .count, measure: .flow, filters: ["kind": SafetyHazard.Kind.allCases.map(\.rawValue)],
-                    name: "排查发现的安全隐患", unit: "处"),
-                IndicatorSpec(Self.drillCoverage, kind: .ratio, name: "本学期开展应急演练的学校占比"),
-            ],
-            rules: [Self.hazardRule, Self.drillRule])
-    }
+    public var manifest: HandlerManifest { Self.manifest }
+
+    /// Made once: the indicators' flush reads it at every event.
+    static let manifest = HandlerManifest(
+        indicators: [
+            IndicatorSpec(Self.openHazards, kind: .count, name: "未整改的安全隐患", unit: "处"),
+            IndicatorSpec(Self.overdueHazards, kind: .count, name: "逾期未整改的安全隐患", unit: "处"),
+            IndicatorSpec(
+                Self.hazardsFound, kind: .count, measure: .flow, filters: ["kind": SafetyHazard.Kind.allCases.map(\.rawValue)],
+                name: "排查发现的安全隐患", unit: "处"),
+            IndicatorSpec(Self.drillCoverage, kind: .ratio, name: "本学期开展应急演练的学校占比"),
+        ],
+        rules: [Self.hazardRule, Self.drillRule])
     public func makeInitialState() -> State { State() }
 
     public struct State: Codable, Sendable, Equatable {

@@ -24,14 +24,15 @@ public struct SpecialEducationHandler: Handler {
     public var payloadValidators: [String: PayloadValidator] {
         [SpecialPlacement.type: { (r: FieldReader) throws(Rejection) in _ = try SpecialPlacement(r) }]
     }
-    public var manifest: HandlerManifest {
-        HandlerManifest(
-            indicators: [
-                IndicatorSpec(Self.rate, kind: .ratio, name: "适龄残疾儿童少年入学安置率"),
-                IndicatorSpec(Self.homeDelivered, kind: .count, name: "送教上门的残疾儿童少年", unit: "人"),
-            ],
-            rules: [Self.unplacedRule])
-    }
+    public var manifest: HandlerManifest { Self.manifest }
+
+    /// Made once: the indicators' flush reads it at every event.
+    static let manifest = HandlerManifest(
+        indicators: [
+            IndicatorSpec(Self.rate, kind: .ratio, name: "适龄残疾儿童少年入学安置率"),
+            IndicatorSpec(Self.homeDelivered, kind: .count, name: "送教上门的残疾儿童少年", unit: "人"),
+        ],
+        rules: [Self.unplacedRule])
     public func makeInitialState() -> State { State() }
 
     public struct State: Codable, Sendable, Equatable {

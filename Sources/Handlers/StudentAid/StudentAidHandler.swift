@@ -26,14 +26,15 @@ public struct StudentAidHandler: Handler {
     public var payloadValidators: [String: PayloadValidator] {
         [AidPayment.type: { (r: FieldReader) throws(Rejection) in _ = try AidPayment(r) }]
     }
-    public var manifest: HandlerManifest {
-        HandlerManifest(
-            indicators: [
-                IndicatorSpec(Self.share, kind: .ratio, name: "资助资金按时足额发放的学生占比"),
-                IndicatorSpec(Self.late, kind: .count, name: "逾期未足额发放的资助批次", unit: "批"),
-            ],
-            rules: [Self.lateRule])
-    }
+    public var manifest: HandlerManifest { Self.manifest }
+
+    /// Made once: the indicators' flush reads it at every event.
+    static let manifest = HandlerManifest(
+        indicators: [
+            IndicatorSpec(Self.share, kind: .ratio, name: "资助资金按时足额发放的学生占比"),
+            IndicatorSpec(Self.late, kind: .count, name: "逾期未足额发放的资助批次", unit: "批"),
+        ],
+        rules: [Self.lateRule])
     public func makeInitialState() -> State { State() }
 
     public struct State: Codable, Sendable, Equatable {

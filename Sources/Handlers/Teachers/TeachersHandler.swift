@@ -42,13 +42,14 @@ public struct TeachersHandler: Handler {
             Self.trainingType: { (r: FieldReader) throws(Rejection) in _ = try Training(r) },
         ]
     }
-    public var manifest: HandlerManifest {
-        HandlerManifest(
-            indicators: [
-                IndicatorSpec("teachers.research_staff_share", kind: .ratio, name: "专职教研员占专任教师比例", definitionVersion: 2)
-            ],
-            rules: [Self.rotationRule, Self.trainingRule, Self.researchRule])
-    }
+    public var manifest: HandlerManifest { Self.manifest }
+
+    /// Made once: the indicators' flush reads it at every event.
+    static let manifest = HandlerManifest(
+        indicators: [
+            IndicatorSpec("teachers.research_staff_share", kind: .ratio, name: "专职教研员占专任教师比例", definitionVersion: 2)
+        ],
+        rules: [Self.rotationRule, Self.trainingRule, Self.researchRule])
     public func makeInitialState() -> State { State() }
 
     public struct State: Codable, Sendable, Equatable {
