@@ -74,7 +74,7 @@ struct PostgresFaultTests {
         #expect(reply[0] == "ok" || reply[0] == "duplicate", "\(reply)")
         for n in 5..<10 { #expect(try peer.ack(dealer, Fixtures.incident(id: "a-\(n)", incidentId: "INC-A\(n)"))[0] == "ok") }
         #expect(try daemon.terminate() == 0)
-        #expect(daemon.log.contains("a batch whose commit was not confirmed is in the journal"), "\(daemon.log.suffix(3000))")
+        #expect(daemon.log.contains("a batch whose commit was not confirmed is in the journal"), "\(daemon.logEnd(3000))")
         let counts = try JournalInspection.eventCounts(journalPath: direct.string!)
         #expect(counts.count == 11)
         #expect(counts.values.allSatisfy { $0 == 1 })
@@ -101,7 +101,7 @@ struct PostgresFaultTests {
         for round in 1...5 {
             #expect(
                 Wait.until(seconds: 120) { acked.withLock { $0.count } >= round * 100 },
-                "round \(round): acknowledged \(acked.withLock { $0.count }); the daemon's log ends: \(daemon.log.suffix(3000))")
+                "round \(round): acknowledged \(acked.withLock { $0.count }); the daemon's log ends: \(daemon.logEnd(3000))")
             // While the daemon reconnects it has no session to end: try again until one ends.
             let ended = Wait.until(seconds: 60) {
                 let kill = try? run(
@@ -111,11 +111,11 @@ struct PostgresFaultTests {
                 terminated += count
                 return count > 0
             }
-            #expect(ended, "round \(round): no session of the daemon to end; its log ends: \(daemon.log.suffix(3000))")
+            #expect(ended, "round \(round): no session of the daemon to end; its log ends: \(daemon.logEnd(3000))")
         }
         #expect(
             Wait.until(seconds: 300) { acked.withLock { $0.count } == 600 },
-            "acknowledged \(acked.withLock { $0.count }) of 600; the daemon's log ends: \(daemon.log.suffix(6000))")
+            "acknowledged \(acked.withLock { $0.count }) of 600; the daemon's log ends: \(daemon.logEnd(6000))")
         #expect(terminated >= 5, "sessions ended: \(terminated)")
         #expect(daemon.process.isRunning)
         #expect(try daemon.terminate() == 0)
@@ -169,7 +169,7 @@ struct PostgresFaultTests {
         // The old session never ends: after its wait the daemon stops, non-zero, instead of
         // running without a journal.
         #expect(try daemon.waitForExit(timeout: 60) != 0)
-        #expect(daemon.log.contains("lost the journal lock"), "\(daemon.log.suffix(2000))")
+        #expect(daemon.log.contains("lost the journal lock"), "\(daemon.logEnd(2000))")
         proxy.touch("release-upstream")
         let again = try DaemonProcess(journal: direct.string!, logPath: dir.path + "/d2.log")
         #expect(try peer.ack(try peer.dealer(to: again.ack), Fixtures.incident(id: "f-0", incidentId: "INC-F0"))[0] == "duplicate")

@@ -109,6 +109,24 @@ public final class DaemonProcess {
 
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
+    /// The log's last `characters`, for a failure's message; if the daemon crashed, first why
+    /// and the crashed thread's frames, which the rest of a backtrace pushes out of any tail
+    /// (a failure once showed only the last threads' frames of a crash in the journal).
+    public func logEnd(_ characters: Int) -> String {
+        let text = log
+        var crash = ""
+        for marker in ["Fatal error", "Program crashed", "Assertion failed", "Precondition failed"] {
+            if let line = text.range(of: marker).map({ text.lineRange(for: $0) }) {
+                crash += text[line]
+                break
+            }
+        }
+        if let thread = text.range(of: #"Thread \d+[^\n]* crashed:"#, options: .regularExpression) {
+            crash += text[text.lineRange(for: thread).lowerBound...].prefix(2_500) + "\n…\n"
+        }
+        return (crash.isEmpty ? "" : "the daemon crashed: " + crash) + String(text.suffix(characters))
+    }
+
     /// Sends SIGTERM and waits for the exit status.
     public func terminate(timeout: Double = 60) throws -> Int32 {
         process.terminate()
