@@ -71,7 +71,8 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
     /// Changes the subject at `key` where it is stored: one lookup, and its value not copied
     /// out and back (a get and a set look it up twice, copy it, and compare the old value with
     /// the new one). `body` says whether it changed anything; only then is the subject marked for
-    /// the next checkpoint (as set, or removed if `body` left it nil).
+    /// the next checkpoint (as set, or removed if `body` left it nil). `body` must not touch this
+    /// map: it runs while the map is being changed.
     mutating func update<Result>(_ key: String, _ body: (inout Value?) -> (result: Result, changed: Bool)) -> Result {
         let (result, changed, present) = Self.apply(body, to: &subjects[key])
         if changed {

@@ -92,14 +92,12 @@ final class SQLiteJournal: Journal {
     /// (BENCHMARKS.md, "2026-12-07, evening"). The blobs are bound in place for the step, and
     /// every binding is cleared before their bytes go. Runs inside the batch's transaction, so
     /// GRDB's bookkeeping around a statement (observers, the transaction's state) has nothing to
-    /// add: the commit and a rollback after a failed step are still GRDB's.
+    /// add: the commit and a rollback after a failed step are still GRDB's. GRDB's transaction
+    /// observers do not see these rows; nothing observes the journal.
     private static func insert(_ e: JournalEntry, with statement: Statement, in db: Database) throws {
         let handle = statement.sqliteStatement
-        defer {
-            // The result of the last step, already taken in: not a failure of its own.
-            _ = sqlite3_reset(handle)
-            _ = sqlite3_clear_bindings(handle)
-        }
+        // The result of the last step, already taken in: not a failure of its own.
+        defer { _ = sqlite3_reset(handle) }
         var bind = Binder(handle)
         bind.int(1, e.kind.rawValue)
         bind.int(2, e.receivedAt.epochMilliseconds)
@@ -108,18 +106,22 @@ final class SQLiteJournal: Journal {
         bind.text(5, e.type)
         bind.text(8, e.reason?.rawValue)
         bind.text(9, JournalSpec.text(e.detail))
-        let code = e.topic.withUnsafeBytes { topic in
+        let outcome: (code: Int32, stepped: Bool) = e.topic.withUnsafeBytes { topic in
             e.body.withUnsafeBytes { body in
                 (e.key?.bytes ?? []).withUnsafeBytes { key in
                     bind.blob(6, topic)
                     bind.blob(7, body)
                     if e.key != nil { bind.blob(10, key) }
-                    return bind.failure ?? sqlite3_step(handle)
+                    defer { _ = sqlite3_clear_bindings(handle) }  // before the bytes go
+                    return bind.failure.map { ($0, false) } ?? (sqlite3_step(handle), true)
                 }
             }
         }
-        guard code == SQLITE_DONE else {
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: statement.sql)
+        guard outcome.code == SQLITE_DONE else {
+            // A value SQLite would not take was never stepped: the connection's message is not its.
+            let message = outcome.stepped ? sqlite3_errmsg(db.sqliteConnection) : sqlite3_errstr(outcome.code)
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: outcome.code), message: message.map { String(cString: $0) }, sql: statement.sql)
         }
     }
 
