@@ -59,6 +59,40 @@ import Testing
         #expect(try journal.publishedThrough == 5)
     }
 
+    /// PostgreSQL: a batch may land while its COMMIT's answer is lost (the server ends the
+    /// session). The next batch must go after it — not at the positions the writer knew before,
+    /// where it collided with that batch and was taken for it: answered ok, never journaled.
+    @Test func aBatchAfterOneThatLandedUnheardGoesAfterItAndIsRecorded() throws {
+        guard JournalBackend.postgresURL != nil else { return }
+        let dir = TemporaryDirectory()
+        let url = try JournalBackend.postgres.makeJournal(in: dir)
+        let journal = try JournalStore.open(url, role: .writer)
+        defer { journal.close() }
+        func psql(_ sql: String) throws {
+            let result = try run("/usr/bin/psql", [url, "-v", "ON_ERROR_STOP=1", "-qtAc", sql])
+            guard result.status == 0 else { throw TestFailure("psql: \(result.stderr)") }
+        }
+        let event = { (id: String) in
+            let m = Fixtures.incident(id: id, source: "unheard")
+            return JournalEntry.event(try EventDecoder().decode(topic: m.topic, body: m.body).get(), topic: m.topic, body: m.body, receivedAt: Self.at)
+        }
+        #expect(try journal.append([event("a-1"), event("a-2"), event("a-3")], publishedThrough: 0).map(\.position) == [1, 2, 3])
+
+        // A batch at 4...6 that the writer never heard of, then its session ended by the server.
+        try psql("INSERT INTO journal(pos, kind, received_at, topic, body) SELECT g, 1, 0, ''::bytea, ''::bytea FROM generate_series(4, 6) g")
+        try psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+        // As the pipeline does: a batch that failed is tried again (its producers are told busy).
+        var stored: [JournalEntry]?
+        for _ in 0..<5 where stored == nil {
+            stored = try? journal.append([event("b-1"), event("b-2")], publishedThrough: 0)
+        }
+        #expect(stored?.map(\.position) == [7, 8])
+        var read: [Int64: String] = [:]
+        try journal.forEachEntry(after: 0) { entry in read[entry.position] = entry.key?.id ?? "" }
+        #expect(read == [1: "a-1", 2: "a-2", 3: "a-3", 4: "", 5: "", 6: "", 7: "b-1", 8: "b-2"])
+    }
+
     /// A batch the file refuses is not recorded, says why, and leaves the next batch to be
     /// recorded where it would have been.
     @Test func aRefusedBatchIsNotRecordedAndTheNextOneIs() throws {

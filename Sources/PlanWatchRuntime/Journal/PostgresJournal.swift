@@ -277,61 +277,73 @@ final class PostgresJournal: Journal, Sendable {
 
     func append(_ entries: [JournalEntry], publishedThrough: Int64) throws -> [JournalEntry] {
         try serial {
-            let first = try state.withLock { s in
-                if s.fenced { throw Self.fencedError(location) }
-                return s.lastPosition + 1
-            }
             var stored = entries
-            var positions: [Int64] = [], kinds: [Int64] = [], received: [Int64] = []
-            var sources: [String] = [], ids: [String] = [], types: [String] = [], reasons: [String] = [], details: [String] = []
-            var topics: [ByteBuffer] = [], bodies: [ByteBuffer] = [], keys: [ByteBuffer] = []
-            for i in stored.indices {
-                stored[i].position = first + Int64(i)
-                let e = stored[i]
-                positions.append(e.position)
-                kinds.append(e.kind.rawValue)
-                received.append(e.receivedAt.epochMilliseconds)
-                sources.append(JournalSpec.text(e.key?.source ?? ""))
-                ids.append(JournalSpec.text(e.key?.id ?? ""))
-                types.append(e.type ?? "")
-                reasons.append(e.reason?.rawValue ?? "")
-                details.append(JournalSpec.text(e.detail ?? ""))
-                topics.append(ByteBuffer(bytes: e.topic))
-                bodies.append(ByteBuffer(bytes: e.body))
-                keys.append(ByteBuffer(bytes: e.key?.bytes ?? []))
-            }
-            guard let last = stored.last?.position else { return stored }
+            guard !stored.isEmpty else { return stored }
             do {
                 try transaction { c in
-                    // One statement for the whole batch; '' stands for NULL (no id, source or reason is empty).
-                    try run(
-                        """
-                        INSERT INTO journal(pos, kind, received_at, source, event_id, type, topic, body, reason, detail, event_key)
-                        SELECT p, k, r, NULLIF(s, ''), NULLIF(i, ''), NULLIF(t, ''), tp, b, NULLIF(re, ''), NULLIF(d, ''),
-                               NULLIF(ek, ''::BYTEA)
-                        FROM unnest(\(positions)::BIGINT[], \(kinds)::SMALLINT[], \(received)::BIGINT[], \(sources)::TEXT[],
-                                    \(ids)::TEXT[], \(types)::TEXT[], \(topics)::BYTEA[], \(bodies)::BYTEA[], \(reasons)::TEXT[],
-                                    \(details)::TEXT[], \(keys)::BYTEA[]) AS u(p, k, r, s, i, t, tp, b, re, d, ek)
-                        """, on: c)
+                    // Positions follow the journal as this connection found it. Taken before the
+                    // connection, they could be stale: a batch whose commit was not confirmed may
+                    // have landed, and a reconnect reads the last position again — a batch at the
+                    // old positions then collided with it and was taken for it (answered ok, not
+                    // journaled: PostgresFaultTests, a session ended by the server under load).
+                    let first = state.withLock { $0.lastPosition } + 1
+                    for i in stored.indices { stored[i].position = first + Int64(i) }
+                    try insert(stored, on: c)
                     try setMeta(c, JournalSpec.Meta.publishedThrough, publishedThrough)
                 }
             } catch let error as JournalError where !error.fatal {
                 // Did the batch land anyway (the COMMIT reached the server, its answer did not)?
-                // Reconnecting reads the last position again.
-                guard (try? landed(through: last)) == true else { throw error }
-                logger.notice("a batch whose commit was not confirmed is in the journal", metadata: ["position": "\(last)"])
+                // Only if the journal holds this batch's own last entry where it was sent.
+                guard let last = stored.last, last.position > 0, (try? landed(last)) == true else { throw error }
+                logger.notice("a batch whose commit was not confirmed is in the journal", metadata: ["position": "\(last.position)"])
+                state.withLock { $0.lastPosition = max($0.lastPosition, last.position) }
                 return stored
             }
-            state.withLock { $0.lastPosition = last }
+            state.withLock { $0.lastPosition = stored[stored.count - 1].position }
             return stored
         }
     }
 
-    /// After a failed append: reconnects (reading the last position again) and tells whether
-    /// the journal holds the batch that ends at `last`.
-    private func landed(through last: Int64) throws -> Bool {
-        _ = try live()
-        return state.withLock { $0.lastPosition } >= last
+    /// One statement for the whole batch; '' stands for NULL (no id, source or reason is empty).
+    private func insert(_ stored: [JournalEntry], on c: PostgresConnection) throws {
+        var positions: [Int64] = [], kinds: [Int64] = [], received: [Int64] = []
+        var sources: [String] = [], ids: [String] = [], types: [String] = [], reasons: [String] = [], details: [String] = []
+        var topics: [ByteBuffer] = [], bodies: [ByteBuffer] = [], keys: [ByteBuffer] = []
+        for e in stored {
+            positions.append(e.position)
+            kinds.append(e.kind.rawValue)
+            received.append(e.receivedAt.epochMilliseconds)
+            sources.append(JournalSpec.text(e.key?.source ?? ""))
+            ids.append(JournalSpec.text(e.key?.id ?? ""))
+            types.append(e.type ?? "")
+            reasons.append(e.reason?.rawValue ?? "")
+            details.append(JournalSpec.text(e.detail ?? ""))
+            topics.append(ByteBuffer(bytes: e.topic))
+            bodies.append(ByteBuffer(bytes: e.body))
+            keys.append(ByteBuffer(bytes: e.key?.bytes ?? []))
+        }
+        try run(
+            """
+            INSERT INTO journal(pos, kind, received_at, source, event_id, type, topic, body, reason, detail, event_key)
+            SELECT p, k, r, NULLIF(s, ''), NULLIF(i, ''), NULLIF(t, ''), tp, b, NULLIF(re, ''), NULLIF(d, ''),
+                   NULLIF(ek, ''::BYTEA)
+            FROM unnest(\(positions)::BIGINT[], \(kinds)::SMALLINT[], \(received)::BIGINT[], \(sources)::TEXT[],
+                        \(ids)::TEXT[], \(types)::TEXT[], \(topics)::BYTEA[], \(bodies)::BYTEA[], \(reasons)::TEXT[],
+                        \(details)::TEXT[], \(keys)::BYTEA[]) AS u(p, k, r, s, i, t, tp, b, re, d, ek)
+            """, on: c)
+    }
+
+    /// After a failed append: reconnects if need be and tells whether the journal holds
+    /// `entry` at its position (its kind, time and event key), i.e. whether its batch landed.
+    private func landed(_ entry: JournalEntry) throws -> Bool {
+        let c = try live()
+        let rows = try run(
+            "SELECT kind::BIGINT, received_at, event_key FROM journal WHERE pos = \(entry.position)", on: c
+        ).rows
+        guard let row = rows.first else { return false }
+        let (kind, received, key) = try row.decode((Int64, Int64, ByteBuffer?).self)
+        return kind == entry.kind.rawValue && received == entry.receivedAt.epochMilliseconds
+            && (key.map { Array(buffer: $0) } ?? []) == (entry.key?.bytes ?? [])
     }
 
     func setPublishedThrough(_ position: Int64) throws {
