@@ -66,8 +66,9 @@ struct Processed {
 /// from it for good (quarantined in the journal, so that every replay agrees).
 final class Processor {
     let slots: [HandlerSlot]
-    /// Which slots take each event type (``slotIndices(taking:)``).
-    private var routes: [String: [Int]] = [:]
+    /// Which slots take each type the decoder knows, in their order: listed once at start
+    /// (``slotIndices(taking:)``).
+    private let routes: [String: [Int]]
     private let hashes: [UInt64]
     private(set) var seq: Int64 = 0
     let decoder: EventDecoder
@@ -120,7 +121,9 @@ final class Processor {
         self.calendar = calendar
         self.timings = timings
         self.plans = plans
-        slots = handlers.map(HandlerSlot.make) + plugins.map { PluginSlot($0, calendar: calendar, timings: timings, plans: plans) }
+        let slots = handlers.map(HandlerSlot.make) + plugins.map { PluginSlot($0, calendar: calendar, timings: timings, plans: plans) }
+        self.slots = slots
+        routes = Dictionary(uniqueKeysWithValues: Set(decoder.knownTypes).map { type in (type, slots.indices.filter { slots[$0].accepts(type) }) })
         desk = AlertDesk(policy: policy.declaring(slots.map(\.manifest)))
         hashes = slots.map { CrashGuard.hash($0.name) }
         self.journal = journal
@@ -286,17 +289,12 @@ final class Processor {
         }
     }
 
-    /// The slots that take events of `type`, in their order. Asked once per type: each slot's
-    /// two set lookups per event were ~5 % of the pipeline thread in fire-and-forget. Types
-    /// come from the decoder, which knows a few dozen; more than ``routesKept`` are not kept.
+    /// The slots that take events of `type`, in their order: looked up, not asked of every slot
+    /// (two set lookups per slot per event were ~5 % of the pipeline thread in fire-and-forget).
+    /// A type the decoder does not list (none reaches here today) is asked of every slot.
     private func slotIndices(taking type: String) -> [Int] {
-        if let known = routes[type] { return known }
-        let indices = slots.indices.filter { slots[$0].accepts(type) }
-        if routes.count < Self.routesKept { routes[type] = indices }
-        return indices
+        routes[type] ?? slots.indices.filter { slots[$0].accepts(type) }
     }
-
-    private static let routesKept = 256
 
     /// Calls one handler as a transaction; nil when it failed (dead-lettered, state put back)
     /// or the entry is withheld from it.
