@@ -25,15 +25,9 @@ final class RuntimeMetrics {
     /// Makes every series that can appear, at 0, so that a rate or an alert on it works
     /// from the first scrape (a counter that appears only when it first moves hides that move).
     func prepare(types: [String], handlers: [String]) {
-        for type in types where received[type] == nil {
-            received[type] = Counter(label: "planwatch_events_received_total", dimensions: [("type", type)])
-        }
-        for reason in RejectionReason.allCases.map(\.rawValue) where rejected[reason] == nil {
-            rejected[reason] = Counter(label: "planwatch_events_rejected_total", dimensions: [("reason", reason)])
-        }
-        for handler in handlers where handlerFailures[handler] == nil {
-            handlerFailures[handler] = Counter(label: "planwatch_handler_failures_total", dimensions: [("handler", handler)])
-        }
+        for type in types { _ = receivedCounter(type) }
+        for reason in RejectionReason.allCases { _ = rejectedCounter(reason.rawValue) }
+        for handler in handlers { _ = failuresCounter(handler) }
         for counter in [duplicates, published, journalFailures, historyFailures, checkpointFailures, checkpointsSaved] + Array(received.values) + Array(rejected.values)
             + Array(handlerFailures.values) + IngestMetrics.all
         {
@@ -42,22 +36,27 @@ final class RuntimeMetrics {
         lag.record(0)
     }
 
-    func received(type: String) {
-        Self.series(&received, type) { Counter(label: "planwatch_events_received_total", dimensions: [("type", type)]) }.increment()
-    }
+    func received(type: String) { receivedCounter(type).increment() }
 
-    func rejected(reason: String) {
-        Self.series(&rejected, reason) { Counter(label: "planwatch_events_rejected_total", dimensions: [("reason", reason)]) }.increment()
-    }
+    func rejected(reason: String) { rejectedCounter(reason).increment() }
 
     func handlerDuration(_ handler: String, nanoseconds: UInt64) {
         Self.series(&handlerTimers, handler) { Timer(label: "planwatch_handler_duration_seconds", dimensions: [("handler", handler)]) }
             .recordNanoseconds(Int64(truncatingIfNeeded: nanoseconds))
     }
 
-    func handlerFailed(_ handler: String) {
+    func handlerFailed(_ handler: String) { failuresCounter(handler).increment() }
+
+    private func receivedCounter(_ type: String) -> Counter {
+        Self.series(&received, type) { Counter(label: "planwatch_events_received_total", dimensions: [("type", type)]) }
+    }
+
+    private func rejectedCounter(_ reason: String) -> Counter {
+        Self.series(&rejected, reason) { Counter(label: "planwatch_events_rejected_total", dimensions: [("reason", reason)]) }
+    }
+
+    private func failuresCounter(_ handler: String) -> Counter {
         Self.series(&handlerFailures, handler) { Counter(label: "planwatch_handler_failures_total", dimensions: [("handler", handler)]) }
-            .increment()
     }
 
     /// The series for `key`, made the first time: one lookup per event (these run for every
