@@ -279,6 +279,8 @@ final class PostgresJournal: Journal, Sendable {
         try serial {
             var stored = entries
             guard !stored.isEmpty else { return stored }
+            /// The batch's last entry with its position, once it has one (its INSERT may be sent).
+            var sent: JournalEntry?
             do {
                 try transaction { c in
                     // Positions follow the journal as this connection found it. Taken before the
@@ -288,13 +290,14 @@ final class PostgresJournal: Journal, Sendable {
                     // journaled: PostgresFaultTests, a session ended by the server under load).
                     let first = state.withLock { $0.lastPosition } + 1
                     for i in stored.indices { stored[i].position = first + Int64(i) }
+                    sent = stored.last
                     try insert(stored, on: c)
                     try setMeta(c, JournalSpec.Meta.publishedThrough, publishedThrough)
                 }
             } catch let error as JournalError where !error.fatal {
                 // Did the batch land anyway (the COMMIT reached the server, its answer did not)?
                 // Only if the journal holds this batch's own last entry where it was sent.
-                guard let last = stored.last, last.position > 0, (try? landed(last)) == true else { throw error }
+                guard let last = sent, (try? landed(last)) == true else { throw error }
                 logger.notice("a batch whose commit was not confirmed is in the journal", metadata: ["position": "\(last.position)"])
                 state.withLock { $0.lastPosition = max($0.lastPosition, last.position) }
                 return stored
