@@ -88,7 +88,7 @@ final class SQLiteJournal: Journal {
 
     /// One entry's row, its columns bound on SQLite's own statement. Through GRDB's
     /// `execute(arguments:)` every value was boxed in an array of existentials and both blobs
-    /// copied into `Data`: 8 % of the pipeline thread when every event is a new alert
+    /// copied into `Data`: most of the insert's 10 % of the pipeline thread in fire-and-forget
     /// (BENCHMARKS.md, "2026-12-07, evening"). The blobs are bound in place for the step, and
     /// every binding is cleared before their bytes go. Runs inside the batch's transaction, so
     /// GRDB's bookkeeping around a statement (observers, the transaction's state) has nothing to
