@@ -41,8 +41,11 @@ struct PostgresFaultTests {
         func touch(_ name: String) { _ = FileManager.default.createFile(atPath: control + "/" + name, contents: nil) }
         func happened(_ name: String) -> Bool { FileManager.default.fileExists(atPath: control + "/" + name) }
         /// Client connections the proxy has accepted so far.
-        var accepted: Int {
-            (try? String(contentsOfFile: control + "/accepted", encoding: .utf8)).flatMap { Int($0) } ?? 0
+        var accepted: Int { count("accepted") }
+        /// Client connections the proxy has closed at once, while told to refuse them.
+        var refused: Int { count("refused") }
+        private func count(_ name: String) -> Int {
+            (try? String(contentsOfFile: control + "/" + name, encoding: .utf8)).flatMap { Int($0) } ?? 0
         }
 
         deinit {
@@ -77,6 +80,71 @@ struct PostgresFaultTests {
         #expect(daemon.log.contains("a batch whose commit was not confirmed is in the journal"), "\(daemon.logEnd(3000))")
         let counts = try JournalInspection.eventCounts(journalPath: direct.string!)
         #expect(counts.count == 11)
+        #expect(counts.values.allSatisfy { $0 == 1 })
+    }
+
+    /// The COMMIT lands, its answer is lost, and the server cannot be reached to ask whether it
+    /// did. Refused then, the batch's producer sent it again and it was journaled twice; now
+    /// the answer waits until the server can tell.
+    @Test func aBatchInDoubtWhileTheServerIsUnreachableIsAnsweredOnceKnownAndJournaledOnce() throws {
+        let dir = TemporaryDirectory()
+        let direct = try journal(in: dir)
+        let proxy = try CutProxy(upstream: direct, control: dir.path + "/control")
+        let daemon = try DaemonProcess(
+            journal: proxy.url(direct), extraArguments: ["--tick-interval-ms", "600000"], logPath: dir.path + "/d.log")
+        let peer = Peer()
+        let dealer = try peer.dealer(to: daemon.ack)
+        for n in 0..<3 { #expect(try peer.ack(dealer, Fixtures.incident(id: "d-\(n)", incidentId: "INC-D\(n)"))[0] == "ok") }
+        proxy.touch("refuse")
+        proxy.touch("cut-after-commit")
+        let doubtful = Fixtures.incident(id: "d-cut", incidentId: "INC-DCUT")
+        try dealer.send([doubtful.topic, doubtful.body])
+        #expect(Wait.until(seconds: 30) { proxy.happened("cut-done") }, "\(daemon.logEnd(3000))")
+        // The daemon asks again and again; the server stays out of reach for a while.
+        let asked = Wait.until(seconds: 60) { proxy.refused >= 3 }
+        let early = try dealer.receive(wait: false)?.map { String(decoding: $0, as: UTF8.self) }
+        try #require(
+            asked && early == nil,
+            "asked \(proxy.refused) times while the server was out of reach; answered meanwhile: \(early ?? []); \(daemon.logEnd(3000))")
+        try FileManager.default.removeItem(atPath: dir.path + "/control/refuse")
+        let reply = try #require(try dealer.receive(within: 60), "no answer once the server was back: \(daemon.logEnd(3000))")
+        #expect(String(decoding: reply[0], as: UTF8.self) == "ok", "\(reply.map { String(decoding: $0, as: UTF8.self) })")
+        // A producer that gave up waiting sends it again: a duplicate, not a second entry.
+        #expect(try peer.ack(dealer, doubtful)[0] == "duplicate")
+        for n in 3..<6 { #expect(try peer.ack(dealer, Fixtures.incident(id: "d-\(n)", incidentId: "INC-D\(n)"))[0] == "ok") }
+        #expect(try daemon.terminate() == 0)
+        #expect(daemon.log.contains("PostgreSQL cannot be reached to tell whether it landed"), "\(daemon.logEnd(3000))")
+        #expect(daemon.log.contains("a batch whose commit was not confirmed is in the journal"), "\(daemon.logEnd(3000))")
+        let counts = try JournalInspection.eventCounts(journalPath: direct.string!)
+        #expect(counts.count == 7)
+        #expect(counts.values.allSatisfy { $0 == 1 }, "\(counts.filter { $0.value != 1 })")
+    }
+
+    /// SIGTERM while a batch is in doubt: the daemon stops (it does not wait for the server
+    /// for ever), and the next one, whose dedupe window comes from the journal, knows the
+    /// batch's event as a duplicate when its producer sends it again.
+    @Test func aDaemonStoppedWithABatchInDoubtStopsAndTheNextKnowsTheBatch() throws {
+        let dir = TemporaryDirectory()
+        let direct = try journal(in: dir)
+        let proxy = try CutProxy(upstream: direct, control: dir.path + "/control")
+        let daemon = try DaemonProcess(
+            journal: proxy.url(direct), extraArguments: ["--tick-interval-ms", "600000"], logPath: dir.path + "/d.log")
+        let peer = Peer()
+        let dealer = try peer.dealer(to: daemon.ack)
+        #expect(try peer.ack(dealer, Fixtures.incident(id: "s-0", incidentId: "INC-S0"))[0] == "ok")
+        proxy.touch("refuse")
+        proxy.touch("cut-after-commit")
+        let doubtful = Fixtures.incident(id: "s-cut", incidentId: "INC-SCUT")
+        try dealer.send([doubtful.topic, doubtful.body])
+        try #require(Wait.until(seconds: 60) { proxy.refused >= 3 }, "\(daemon.logEnd(3000))")
+        #expect(try daemon.terminate() == 0, "\(daemon.logEnd(3000))")
+        #expect(daemon.log.contains("stopping with a batch in doubt"), "\(daemon.logEnd(3000))")
+        let next = try DaemonProcess(journal: direct.string!, extraArguments: ["--tick-interval-ms", "600000"], logPath: dir.path + "/d2.log")
+        let again = try peer.dealer(to: next.ack)
+        #expect(try peer.ack(again, doubtful)[0] == "duplicate", "\(next.logEnd(3000))")
+        #expect(try next.terminate() == 0)
+        let counts = try JournalInspection.eventCounts(journalPath: direct.string!)
+        #expect(counts.count == 2)
         #expect(counts.values.allSatisfy { $0 == 1 })
     }
 

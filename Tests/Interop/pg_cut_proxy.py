@@ -9,6 +9,9 @@ Control files in CONTROL_DIR (created by the test, removed by the proxy once act
 - hold-upstream: when closing a client's connection, keep its server session open (as a
   server that has not noticed a dead client does: the session keeps its locks) until
   release-upstream appears.
+- refuse: while it exists, every new client connection is closed at once, before any byte
+  reaches the server (a server that cannot be reached); the proxy counts them in
+  CONTROL_DIR/refused.
 The proxy keeps the number of client connections it has accepted in CONTROL_DIR/accepted.
 """
 import asyncio
@@ -20,6 +23,7 @@ COMMIT_DONE = b"C\x00\x00\x00\x0bCOMMIT\x00"
 pairs = set()
 held = []
 accepted = 0
+refused = 0
 
 
 def flag(name):
@@ -79,13 +83,22 @@ class Pair:
         self.cut()
 
 
-async def serve(cr, cw):
-    global accepted
-    accepted += 1
-    path = os.path.join(CONTROL, "accepted")
+def count(name, value):
+    path = os.path.join(CONTROL, name)
     with open(path + ".tmp", "w") as f:
-        f.write(str(accepted))
+        f.write(str(value))
     os.replace(path + ".tmp", path)
+
+
+async def serve(cr, cw):
+    global accepted, refused
+    if flag("refuse"):
+        refused += 1
+        cw.transport.abort()
+        count("refused", refused)
+        return
+    accepted += 1
+    count("accepted", accepted)
     ur, uw = await asyncio.open_connection(UP_HOST, UP_PORT)
     pair = Pair(cr, cw, ur, uw)
     pairs.add(pair)

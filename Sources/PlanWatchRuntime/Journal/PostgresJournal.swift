@@ -35,6 +35,9 @@ final class PostgresJournal: Journal, Sendable {
     private let logger: Logger
     /// How long a writer that reconnects waits for the lock before it gives up.
     let lockWait: Duration
+    /// Whether the daemon is stopping: a standby stops waiting for the lock, and a batch in
+    /// doubt stops waiting for the server to say whether it landed.
+    private let shouldStop: @Sendable () -> Bool
     private struct State {
         var connection: PostgresConnection?
         var lastPosition: Int64 = 0
@@ -59,6 +62,7 @@ final class PostgresJournal: Journal, Sendable {
         self.role = role
         self.lockWait = lockWait
         self.logger = logger
+        self.shouldStop = shouldStop
         var nioLogger = Logger(label: "planwatch.postgres")
         nioLogger.logLevel = .error
         self.nioLogger = nioLogger
@@ -297,7 +301,7 @@ final class PostgresJournal: Journal, Sendable {
             } catch let error as JournalError where !error.fatal {
                 // Did the batch land anyway (the COMMIT reached the server, its answer did not)?
                 // Only if the journal holds this batch's own last entry where it was sent.
-                guard let last = sent, (try? landed(last)) == true else { throw error }
+                guard let last = sent, try landedOnceKnown(last, after: error) else { throw error }
                 logger.notice("a batch whose commit was not confirmed is in the journal", metadata: ["position": "\(last.position)"])
                 state.withLock { $0.lastPosition = max($0.lastPosition, last.position) }
                 return stored
@@ -334,6 +338,45 @@ final class PostgresJournal: Journal, Sendable {
                         \(ids)::TEXT[], \(types)::TEXT[], \(topics)::BYTEA[], \(bodies)::BYTEA[], \(reasons)::TEXT[],
                         \(details)::TEXT[], \(keys)::BYTEA[]) AS u(p, k, r, s, i, t, tp, b, re, d, ek)
             """, on: c)
+    }
+
+    /// Whether the batch that ends with `last` landed, asked again until the server answers.
+    ///
+    /// A batch in doubt is never refused while it may have landed: refused, its event keys
+    /// would be released and the producers' resend journaled a second time. So the append (and
+    /// the pipeline behind it) waits here while PostgreSQL cannot be reached — it could not
+    /// journal anything else meanwhile — and gives up only when the daemon stops (the batch is
+    /// refused; the next start rebuilds its dedupe window from the journal, so a resend of a
+    /// batch that landed is a duplicate there) or when another writer holds the journal (fatal).
+    private func landedOnceKnown(_ last: JournalEntry, after failure: JournalError) throws -> Bool {
+        var pause = 0.1
+        var warned = false
+        while true {
+            do {
+                let landed = try landed(last)
+                if warned {
+                    logger.notice("the batch in doubt is known again", metadata: ["position": "\(last.position)", "landed": "\(landed)"])
+                }
+                return landed
+            } catch let error as JournalError where error.fatal {
+                throw error
+            } catch {
+                if shouldStop() {
+                    logger.warning(
+                        "stopping with a batch in doubt: refused; if it landed, the next start knows its events as duplicates",
+                        metadata: ["position": "\(last.position)"])
+                    return false
+                }
+                if !warned {
+                    logger.warning(
+                        "a batch whose commit was not confirmed, and PostgreSQL cannot be reached to tell whether it landed: waiting for it (nothing else can be journaled meanwhile)",
+                        metadata: ["position": "\(last.position)", "journal": "\(location)", "commit": "\(failure)", "error": "\(error)"])
+                    warned = true
+                }
+                Thread.sleep(forTimeInterval: pause)
+                pause = min(pause * 2, 2)
+            }
+        }
     }
 
     /// After a failed append: reconnects if need be and tells whether the journal holds
