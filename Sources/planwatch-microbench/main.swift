@@ -166,6 +166,43 @@ let state = BenchmarkSuite(name: "state") { suite in
     suite.benchmark("alert book: an open alert fired again, new wording") { _ = book.fire(again.take()) }
 }
 
+/// A class as Enrolment keeps it (the handler's own type is internal to it).
+struct ClassRow: Codable, Sendable, Equatable {
+    var schoolId: String
+    var classId: String
+    var region: String
+    var level: String
+    var size: Int64
+}
+
+struct Classes: Encodable {
+    var classes = SubjectMap<ClassRow>()
+}
+
+let checkpointing = BenchmarkSuite(name: "checkpoint") { suite in
+    // The first checkpoint after a census writes every class: the checkpoint writer lists the
+    // map's keys, puts the rows in the order the journal stores them and encodes each value, a
+    // chunk at a time (the flat cost of `planwatch bench` has a million classes; 100,000 here,
+    // or PLANWATCH_MICROBENCH_SCHOOLS times 50).
+    let schools = ProcessInfo.processInfo.environment["PLANWATCH_MICROBENCH_SCHOOLS"].flatMap { Int($0) } ?? 2_000
+    var state = Classes()
+    for school in 0..<schools {
+        for c in 0..<50 {
+            state.classes["370303-S\(school)|\(c)"] = ClassRow(
+                schoolId: "370303-S\(school)", classId: "\(c)", region: "370303", level: "primary", size: Int64(30 + (school + c) % 24))
+        }
+    }
+    suite.benchmark("\(schools * 50) classes written whole: listed, ordered, encoded") {
+        let sink = SubjectSink(full: true)
+        let encoder = JSONEncoder()
+        encoder.userInfo[.planwatchSubjects] = sink
+        _ = try encoder.encode(state)
+        var rows = 0
+        try sink.forEachChunk(of: 1_000) { rows += $0.count }
+        precondition(rows == schools * 50)
+    }
+}
+
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("planwatch-microbench-\(getpid())")
 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(at: directory) }
@@ -184,4 +221,4 @@ let journaling = BenchmarkSuite(name: "journal") { suite in
     }
 }
 
-Benchmark.main([decoding, handling, encoding, state, journaling])
+Benchmark.main([decoding, handling, encoding, state, checkpointing, journaling])

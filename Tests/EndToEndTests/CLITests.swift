@@ -182,7 +182,8 @@ import ZeroMQ
 
     /// The microbenchmarks run, each a few iterations (as CI runs them): every stage the
     /// daemon has is measured — each event type decoded, each built-in handler on its own
-    /// events, both outputs encoded, the journal's append — and none is silently skipped.
+    /// events, both outputs encoded, the journal's append, a checkpoint's rows — and none is
+    /// silently skipped.
     @Test func microbenchmarksMeasureEveryStageAtATinySize() throws {
         let result = try run(
             Products.path("planwatch-microbench"),
@@ -205,7 +206,10 @@ import ZeroMQ
         var expected = EventType.contract.map { "decode.\($0)" }
         expected += HandlerCatalog.builtIn().flatMap(\.payloadValidators.keys).map { "decode.\($0)" }
         expected += HandlerCatalog.builtIn().map(\.name).filter { $0 != "ProvinceRollup" }.map { "handler.\($0)" }
-        expected += ["encode.alert", "encode.indicator update", "journal.append 64 events, SQLite synchronous FULL"]
+        expected += [
+            "encode.alert", "encode.indicator update", "journal.append 64 events, SQLite synchronous FULL",
+            "checkpoint.100000 classes written whole: listed, ordered, encoded",
+        ]
         for name in expected {
             let found = timed.first { $0.key == name || $0.key.hasPrefix(name + " (") }
             #expect(found != nil, "no benchmark \(name) in \(timed.keys.sorted())")
