@@ -106,6 +106,12 @@ struct PostgresFaultTests {
         try #require(
             asked && early == nil,
             "asked \(proxy.refused) times while the server was out of reach; answered meanwhile: \(early ?? []); \(daemon.logEnd(3000))")
+        // Operators see it: each attempt that finds the server out of reach counts as a failed
+        // journal write (what their alert on failed writes watches), though no batch was refused.
+        let failures = try String(contentsOf: URL(string: daemon.http + "/metrics")!, encoding: .utf8)
+            .split(separator: "\n").first { $0.hasPrefix("planwatch_journal_write_failures_total ") }
+            .flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+        #expect(failures >= 3, "planwatch_journal_write_failures_total \(failures) while a batch was in doubt")
         try FileManager.default.removeItem(atPath: dir.path + "/control/refuse")
         let reply = try #require(try dealer.receive(within: 60), "no answer once the server was back: \(daemon.logEnd(3000))")
         #expect(String(decoding: reply[0], as: UTF8.self) == "ok", "\(reply.map { String(decoding: $0, as: UTF8.self) })")

@@ -1,6 +1,7 @@
 import Foundation
 import HandlerKit
 import Logging
+import Metrics
 import PlanWatchModel
 import PostgresNIO
 import Synchronization
@@ -38,6 +39,10 @@ final class PostgresJournal: Journal, Sendable {
     /// Whether the daemon is stopping: a standby stops waiting for the lock, and a batch in
     /// doubt stops waiting for the server to say whether it landed.
     private let shouldStop: @Sendable () -> Bool
+    /// The pipeline's count of failed journal writes (the same series): each time a batch in
+    /// doubt finds the server out of reach, so that operators' alert on failed writes fires
+    /// while the daemon accepts nothing, as it does for batches refused.
+    private static let writeFailures = Counter(label: "planwatch_journal_write_failures_total")
     private struct State {
         var connection: PostgresConnection?
         var lastPosition: Int64 = 0
@@ -361,6 +366,7 @@ final class PostgresJournal: Journal, Sendable {
             } catch let error as JournalError where error.fatal {
                 throw error
             } catch {
+                Self.writeFailures.increment()
                 if shouldStop() {
                     logger.warning(
                         "stopping with a batch in doubt: refused; if it landed, the next start knows its events as duplicates",
