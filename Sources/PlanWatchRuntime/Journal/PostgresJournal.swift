@@ -47,6 +47,9 @@ final class PostgresJournal: Journal, Sendable {
         var connection: PostgresConnection?
         var lastPosition: Int64 = 0
         var fenced = false
+        /// The daemon stopped waiting for a batch in doubt: it journals nothing more (a resend
+        /// of that batch, drained after it, could otherwise be journaled a second time).
+        var leftInDoubt = false
     }
     private let state = Mutex(State())
     /// One operation at a time: the pipeline and the checkpoint writer share the connection,
@@ -248,12 +251,14 @@ final class PostgresJournal: Journal, Sendable {
     @discardableResult
     private func run(_ query: PostgresQuery) throws -> PostgresQueryResult { try run(query, on: try live()) }
 
-    /// Runs `body` in one transaction, rolled back if it throws.
-    private func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+    /// Runs `body` in one transaction, rolled back if it throws; `committing` is called just
+    /// before the COMMIT is sent.
+    private func transaction<T>(_ body: (PostgresConnection) throws -> T, committing: () -> Void = {}) throws -> T {
         let c = try live()
         try run("BEGIN", on: c)
         do {
             let result = try body(c)
+            committing()
             try run("COMMIT", on: c)
             return result
         } catch {
@@ -288,10 +293,14 @@ final class PostgresJournal: Journal, Sendable {
         try serial {
             var stored = entries
             guard !stored.isEmpty else { return stored }
-            /// The batch's last entry with its position, once it has one (its INSERT may be sent).
+            if state.withLock({ $0.leftInDoubt }) {
+                throw JournalError(description: "PostgreSQL at \(location): stopping with a batch in doubt; this daemon journals nothing more")
+            }
+            /// The batch's last entry with its position, once its COMMIT is sent: only then can
+            /// it have landed (a session that ends before its COMMIT is rolled back).
             var sent: JournalEntry?
             do {
-                try transaction { c in
+                try transaction({ c in
                     // Positions follow the journal as this connection found it. Taken before the
                     // connection, they could be stale: a batch whose commit was not confirmed may
                     // have landed, and a reconnect reads the last position again — a batch at the
@@ -299,10 +308,9 @@ final class PostgresJournal: Journal, Sendable {
                     // journaled: PostgresFaultTests, a session ended by the server under load).
                     let first = state.withLock { $0.lastPosition } + 1
                     for i in stored.indices { stored[i].position = first + Int64(i) }
-                    sent = stored.last
                     try insert(stored, on: c)
                     try setMeta(c, JournalSpec.Meta.publishedThrough, publishedThrough)
-                }
+                }, committing: { sent = stored.last })
             } catch let error as JournalError where !error.fatal {
                 // Did the batch land anyway (the COMMIT reached the server, its answer did not)?
                 // Only if the journal holds this batch's own last entry where it was sent.
@@ -369,13 +377,14 @@ final class PostgresJournal: Journal, Sendable {
                 Self.writeFailures.increment()
                 if shouldStop() {
                     logger.warning(
-                        "stopping with a batch in doubt: refused; if it landed, the next start knows its events as duplicates",
+                        "stopping with a batch in doubt: refused, and nothing more journaled; if it landed, the next start knows its events as duplicates",
                         metadata: ["position": "\(last.position)"])
+                    state.withLock { $0.leftInDoubt = true }
                     return false
                 }
                 if !warned {
                     logger.warning(
-                        "a batch whose commit was not confirmed, and PostgreSQL cannot be reached to tell whether it landed: waiting for it (nothing else can be journaled meanwhile)",
+                        "a batch whose commit was not confirmed, and PostgreSQL cannot be asked whether it landed: waiting for it (nothing else can be journaled meanwhile)",
                         metadata: ["position": "\(last.position)", "journal": "\(location)", "commit": "\(failure)", "error": "\(error)"])
                     warned = true
                 }

@@ -17,7 +17,8 @@ enum MetricsExposition {
         "planwatch_events_rejected_total": "Events refused (each also a dead letter), by reason.",
         "planwatch_events_duplicate_total": "Events whose (source, id) was already journaled: changed nothing.",
         "planwatch_published_total": "Alerts, indicator updates and dead letters published.",
-        "planwatch_journal_write_failures_total": "Batches the journal could not record (acknowledged producers were told busy).",
+        "planwatch_journal_write_failures_total":
+            "Batches the journal could not record (acknowledged producers were told busy), and attempts to ask PostgreSQL whether a batch in doubt landed that found it out of reach.",
         "planwatch_alert_history_write_failures_total":
             "Attempts to write alert changes to the audit trail that failed (retried with each batch; alerts are published meanwhile).",
         "planwatch_checkpoint_failures_total":
