@@ -11,11 +11,21 @@ extension JSONWriter {
     public struct Object {
         private var out: [UInt8] = []
         private var first = true
+        /// False: an unset member is left out rather than written null.
+        private var nulls = true
 
         /// An object about `capacity` bytes long (it grows past that as needed).
         public init(reservingCapacity capacity: Int = 512) {
             out.reserveCapacity(capacity)
             out.append(UInt8(ascii: "{"))
+        }
+
+        /// An object that leaves unset members out, as a `Codable` conformance writes them
+        /// (`encodeIfPresent`): what ``JSONValue``'s decoder reads without falling back to
+        /// `JSONDecoder`.
+        init(omittingNulls: Void) {
+            self.init()
+            nulls = false
         }
 
         /// An object written on at the end of `bytes` (a member's value).
@@ -131,6 +141,7 @@ extension JSONWriter {
         }
 
         private mutating func null(_ name: StaticString) {
+            guard nulls else { return }
             key(name)
             out.append(contentsOf: "null".utf8)
         }

@@ -84,6 +84,8 @@ private final class ValueDecoder: Decoder {
         case (.double, .integer(let i)) where i != 0: return unsafeBitCast(Double(i), to: T.self)
         case (.data, .string(let s)): return unsafeBitCast(try exactly(Data(base64Encoded: s)), to: T.self)
         case (.url, .string(let s)): return unsafeBitCast(try exactly(URL(string: s)), to: T.self)
+        case (.timestamp, .string(let s)): return unsafeBitCast(try exactly(Timestamp(rfc3339: s)), to: T.self)
+        case (.alert, _): return try T(from: child(value, key: key))  // written by its own writer, read as any value
         default: throw refuse()  // a mismatch, a Float, a Decimal, a number JSONParser kept as a Double
         }
     }

@@ -203,6 +203,11 @@ private final class StreamingJSONEncoder: Encoder {
         case .data: write(unsafeBitCast(value, to: Data.self).base64EncodedString())
         case .url: write(unsafeBitCast(value, to: URL.self).absoluteString)
         case .decimal: throw refuse()
+        case .timestamp:
+            buffer.bytes.append(UInt8(ascii: "\""))
+            unsafeBitCast(value, to: Timestamp.self).write(into: &buffer.bytes)
+            buffer.bytes.append(UInt8(ascii: "\""))
+        case .alert: unsafeBitCast(value, to: Alert.self).writeRow(into: &buffer.bytes)
         }
         return true
     }
@@ -350,6 +355,10 @@ struct JSONIndexKey: CodingKey {
 /// a dynamic cast per type tried cost more than the rest of the coding.
 enum CodableScalar {
     case string, int, bool, double, int64, int32, int16, int8, uint, uint64, uint32, uint16, uint8, float, data, url, decimal
+    /// This module's own: a timestamp's text written without a string of its own, and an
+    /// alert (three times in a checkpoint: in its handler's book, the desk and the output
+    /// store) by its writer — what `Decodable` reads back as it reads their `Codable` form.
+    case timestamp, alert
 
     static func of(_ type: Any.Type) -> CodableScalar? { table[ObjectIdentifier(type)] }
 
@@ -360,6 +369,7 @@ enum CodableScalar {
         ObjectIdentifier(UInt64.self): .uint64, ObjectIdentifier(UInt32.self): .uint32, ObjectIdentifier(UInt16.self): .uint16,
         ObjectIdentifier(UInt8.self): .uint8, ObjectIdentifier(Float.self): .float, ObjectIdentifier(Data.self): .data,
         ObjectIdentifier(URL.self): .url, ObjectIdentifier(Decimal.self): .decimal,
+        ObjectIdentifier(Timestamp.self): .timestamp, ObjectIdentifier(Alert.self): .alert,
     ]
 }
 
