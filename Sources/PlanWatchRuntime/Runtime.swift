@@ -72,7 +72,8 @@ public final class Runtime: Sendable {
             journal = try JournalStore.open(
                 config.journalPath, role: .writer, synchronousFull: config.synchronousFull, lockWaitSeconds: config.journalLockWaitSeconds,
                 logger: logger,
-                onWait: { [logger] message in logger.notice("\(message)") }, shouldStop: { stopFlag.isSet })
+                onWait: { [logger] message in logger.notice("\(message)") }, shouldStop: { stopFlag.isSet },
+                inDoubt: { [stats] in stats.journalWrite(succeeded: false) })
         } catch let error as JournalError where error.stopped {
             throw RuntimeError(description: "stopped before it started", stopped: true)
         }

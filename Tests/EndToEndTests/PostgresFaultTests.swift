@@ -6,6 +6,10 @@ import Synchronization
 import Testing
 import ZeroMQ
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 /// The PostgreSQL journal when the connection breaks the ways real ones do: the server
 /// ends the session (`pg_terminate_backend`), a COMMIT lands but its answer is lost, and the
 /// old session lingers with the writer lock. A TCP proxy (Tests/Interop/pg_cut_proxy.py)
@@ -53,6 +57,19 @@ struct PostgresFaultTests {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
+    }
+
+    /// What `/readyz` says (its body, whatever its status).
+    func readiness(_ daemon: DaemonProcess) throws -> String {
+        let url = URL(string: daemon.http + "/readyz")!
+        let done = DispatchSemaphore(value: 0)
+        let body = Mutex("")
+        URLSession.shared.dataTask(with: url) { data, _, _ in
+            body.withLock { $0 = data.map { String(decoding: $0, as: UTF8.self) } ?? "" }
+            done.signal()
+        }.resume()
+        guard done.wait(timeout: .now() + 30) == .success else { throw TestFailure("no answer from /readyz") }
+        return body.withLock { $0 }
     }
 
     func journal(in dir: TemporaryDirectory) throws -> URLComponents {
@@ -116,12 +133,14 @@ struct PostgresFaultTests {
             return failures >= 3
         }
         #expect(counted, "planwatch_journal_write_failures_total \(failures) while a batch was in doubt")
+        #expect(try readiness(daemon).contains("journal writes are failing"), "ready while a batch was in doubt")
         try FileManager.default.removeItem(atPath: dir.path + "/control/refuse")
         let reply = try #require(try dealer.receive(within: 60), "no answer once the server was back: \(daemon.logEnd(3000))")
         #expect(String(decoding: reply[0], as: UTF8.self) == "ok", "\(reply.map { String(decoding: $0, as: UTF8.self) })")
         // A producer that gave up waiting sends it again: a duplicate, not a second entry.
         #expect(try peer.ack(dealer, doubtful)[0] == "duplicate")
         for n in 3..<6 { #expect(try peer.ack(dealer, Fixtures.incident(id: "d-\(n)", incidentId: "INC-D\(n)"))[0] == "ok") }
+        #expect(try readiness(daemon) == "ready\n")
         #expect(try daemon.terminate() == 0)
         #expect(daemon.log.contains("PostgreSQL cannot be asked whether it landed"), "\(daemon.logEnd(3000))")
         #expect(daemon.log.contains("a batch whose commit was not confirmed is in the journal"), "\(daemon.logEnd(3000))")

@@ -194,12 +194,12 @@ enum JournalStore {
     static func open(
         _ location: String, role: Role, synchronousFull: Bool = true, lockWaitSeconds: Double = 30,
         logger: Logger = Logger(label: "planwatch.journal"), onWait: @escaping @Sendable (String) -> Void = { _ in },
-        shouldStop: @escaping @Sendable () -> Bool = { false }
+        shouldStop: @escaping @Sendable () -> Bool = { false }, inDoubt: @escaping @Sendable () -> Void = {}
     ) throws -> any Journal {
         if isPostgres(location) {
             return try PostgresJournal(
                 url: location, role: role, lockWait: .milliseconds(Int64(lockWaitSeconds * 1000)), logger: logger, onWait: onWait,
-                shouldStop: shouldStop)
+                shouldStop: shouldStop, inDoubt: inDoubt)
         }
         if role == .reader && !FileManager.default.fileExists(atPath: location) {
             throw JournalError(description: "no journal at \(location)")

@@ -43,6 +43,8 @@ final class PostgresJournal: Journal, Sendable {
     /// doubt finds the server out of reach, so that operators' alert on failed writes fires
     /// while the daemon accepts nothing, as it does for batches refused.
     private static let writeFailures = Counter(label: "planwatch_journal_write_failures_total")
+    /// Told at each of those attempts (the runtime: not ready while it waits).
+    private let inDoubt: @Sendable () -> Void
     private struct State {
         var connection: PostgresConnection?
         var lastPosition: Int64 = 0
@@ -64,13 +66,15 @@ final class PostgresJournal: Journal, Sendable {
 
     init(
         url: String, role: JournalStore.Role, lockWait: Duration = .seconds(30), logger: Logger = Logger(label: "planwatch.journal"),
-        onWait: @escaping @Sendable (String) -> Void, shouldStop: @escaping @Sendable () -> Bool = { false }
+        onWait: @escaping @Sendable (String) -> Void, shouldStop: @escaping @Sendable () -> Bool = { false },
+        inDoubt: @escaping @Sendable () -> Void = {}
     ) throws {
         (configuration, location) = try Self.configuration(from: url)
         self.role = role
         self.lockWait = lockWait
         self.logger = logger
         self.shouldStop = shouldStop
+        self.inDoubt = inDoubt
         var nioLogger = Logger(label: "planwatch.postgres")
         nioLogger.logLevel = .error
         self.nioLogger = nioLogger
@@ -375,6 +379,7 @@ final class PostgresJournal: Journal, Sendable {
                 throw error
             } catch {
                 Self.writeFailures.increment()
+                inDoubt()
                 if shouldStop() {
                     logger.warning(
                         "stopping with a batch in doubt: refused, and nothing more journaled; if it landed, the next start knows its events as duplicates",
