@@ -73,7 +73,7 @@ public final class Runtime: Sendable {
                 config.journalPath, role: .writer, synchronousFull: config.synchronousFull, lockWaitSeconds: config.journalLockWaitSeconds,
                 logger: logger,
                 onWait: { [logger] message in logger.notice("\(message)") }, shouldStop: { stopFlag.isSet },
-                inDoubt: { [stats] in stats.journalWrite(succeeded: false) })
+                inDoubt: { [stats] in RuntimeMetrics.journalWriteFailed(stats) })
         } catch let error as JournalError where error.stopped {
             throw RuntimeError(description: "stopped before it started", stopped: true)
         }

@@ -1,7 +1,6 @@
 import Foundation
 import HandlerKit
 import Logging
-import Metrics
 import PlanWatchModel
 import PostgresNIO
 import Synchronization
@@ -39,11 +38,9 @@ final class PostgresJournal: Journal, Sendable {
     /// Whether the daemon is stopping: a standby stops waiting for the lock, and a batch in
     /// doubt stops waiting for the server to say whether it landed.
     private let shouldStop: @Sendable () -> Bool
-    /// The pipeline's count of failed journal writes (the same series): each time a batch in
-    /// doubt finds the server out of reach, so that operators' alert on failed writes fires
-    /// while the daemon accepts nothing, as it does for batches refused.
-    private static let writeFailures = Counter(label: "planwatch_journal_write_failures_total")
-    /// Told at each of those attempts (the runtime: not ready while it waits).
+    /// Told each time a batch in doubt finds the server out of reach: the runtime counts it as
+    /// a failed write, so that operators' alert on failed writes fires and the daemon is not
+    /// ready while it accepts nothing, as for a batch refused.
     private let inDoubt: @Sendable () -> Void
     private struct State {
         var connection: PostgresConnection?
@@ -378,7 +375,6 @@ final class PostgresJournal: Journal, Sendable {
             } catch let error as JournalError where error.fatal {
                 throw error
             } catch {
-                Self.writeFailures.increment()
                 inDoubt()
                 if shouldStop() {
                     logger.warning(

@@ -220,8 +220,7 @@ final class Pipeline {
                 metrics.lag.record(Double(Int64(now.timeIntervalSince1970 * 1000) - oldest.receivedAt.epochMilliseconds) / 1000)
             }
         } catch {
-            metrics.journalFailures.increment()
-            stats.journalWrite(succeeded: false)
+            RuntimeMetrics.journalWriteFailed(stats)
             // Nothing of this batch was recorded: take the keys back and tell acknowledged
             // producers to retry. Fire-and-forget events of this batch are lost, and counted.
             dedupe.release(reserved)

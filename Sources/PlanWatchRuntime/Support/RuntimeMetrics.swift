@@ -11,7 +11,6 @@ final class RuntimeMetrics {
     let lag = Gauge(label: "planwatch_ingest_lag_seconds")
     let duplicates = Counter(label: "planwatch_events_duplicate_total")
     let published = Counter(label: "planwatch_published_total")
-    let journalFailures = Counter(label: "planwatch_journal_write_failures_total")
     let historyFailures = Counter(label: "planwatch_alert_history_write_failures_total")
     let checkpointFailures = Counter(label: "planwatch_checkpoint_failures_total")
     let checkpointsSaved = Counter(label: "planwatch_checkpoints_saved_total")
@@ -28,12 +27,22 @@ final class RuntimeMetrics {
         for type in types { _ = receivedCounter(type) }
         for reason in RejectionReason.allCases { _ = rejectedCounter(reason.rawValue) }
         for handler in handlers { _ = failuresCounter(handler) }
-        for counter in [duplicates, published, journalFailures, historyFailures, checkpointFailures, checkpointsSaved] + Array(received.values) + Array(rejected.values)
+        for counter in [duplicates, published, Self.journalFailures, historyFailures, checkpointFailures, checkpointsSaved] + Array(received.values) + Array(rejected.values)
             + Array(handlerFailures.values) + IngestMetrics.all
         {
             counter.increment(by: 0)
         }
         lag.record(0)
+    }
+
+    private static let journalFailures = Counter(label: "planwatch_journal_write_failures_total")
+
+    /// A journal write that failed — a batch refused, or an attempt to ask PostgreSQL whether
+    /// a batch in doubt landed that found it out of reach (``JournalStore/open``'s `inDoubt`):
+    /// counted, and the daemon not ready until a write succeeds.
+    static func journalWriteFailed(_ stats: RuntimeStats) {
+        journalFailures.increment()
+        stats.journalWrite(succeeded: false)
     }
 
     func received(type: String) { receivedCounter(type).increment() }
