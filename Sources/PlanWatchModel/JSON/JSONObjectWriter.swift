@@ -20,12 +20,11 @@ extension JSONWriter {
             out.append(UInt8(ascii: "{"))
         }
 
-        /// An object that leaves unset members out, as a `Codable` conformance writes them
-        /// (`encodeIfPresent`): what ``JSONValue``'s decoder reads without falling back to
-        /// `JSONDecoder`.
-        init(omittingNulls: Void) {
+        /// An object that, without `writingNulls`, leaves unset members out, as a `Codable`
+        /// conformance writes them (`encodeIfPresent`).
+        init(writingNulls: Bool) {
             self.init()
-            nulls = false
+            nulls = writingNulls
         }
 
         /// An object written on at the end of `bytes` (a member's value).

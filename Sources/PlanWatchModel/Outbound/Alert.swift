@@ -88,7 +88,7 @@ public struct Alert: Sendable, Equatable, Codable {
     /// members without `seq`, unset ones left out — what its `Codable` conformance writes and
     /// reads (written null, the rows read back 40 % slower at a restart).
     func writeRow(into bytes: inout [UInt8]) {
-        var o = JSONWriter.Object(omittingNulls: ())
+        var o = JSONWriter.Object(writingNulls: false)
         members(into: &o)
         bytes += o.bytes()
     }
