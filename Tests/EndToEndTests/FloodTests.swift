@@ -84,8 +84,7 @@ import ZeroMQ
             // The flood is over when its dead letters are journaled.
             let expected = 1500 * round
             #expect(Wait.until(seconds: 180) {
-                let metrics = (try? String(contentsOf: URL(string: daemon.http + "/metrics")!, encoding: .utf8)) ?? ""
-                return Self.counter(metrics, "planwatch_events_rejected_total{reason=\"tooLarge\"}") >= Double(expected)
+                daemon.metric("planwatch_events_rejected_total{reason=\"tooLarge\"}") >= Double(expected)
             })
             flooder.close()
             publisher.close()
@@ -105,13 +104,5 @@ import ZeroMQ
         #expect(try peer.ack(dealer, Fixtures.incident(id: "f-after", incidentId: "INC-FA"))[0] == "ok")
         for s in stalled { s.close() }
         #expect(try daemon.terminate() == 0)
-    }
-
-    /// The value of a counter line in the Prometheus text.
-    static func counter(_ text: String, _ series: String) -> Double {
-        for line in text.split(separator: "\n") where line.hasPrefix(series) {
-            return Double(line.split(separator: " ").last ?? "0") ?? 0
-        }
-        return 0
     }
 }

@@ -6,10 +6,6 @@ import Synchronization
 import Testing
 import ZeroMQ
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// The PostgreSQL journal when the connection breaks the ways real ones do: the server
 /// ends the session (`pg_terminate_backend`), a COMMIT lands but its answer is lost, and the
 /// old session lingers with the writer lock. A TCP proxy (Tests/Interop/pg_cut_proxy.py)
@@ -59,30 +55,31 @@ struct PostgresFaultTests {
         }
     }
 
-    /// What `/readyz` says (its body, whatever its status).
-    func readiness(_ daemon: DaemonProcess) throws -> String {
-        let url = URL(string: daemon.http + "/readyz")!
-        let done = DispatchSemaphore(value: 0)
-        let body = Mutex("")
-        URLSession.shared.dataTask(with: url) { data, _, _ in
-            body.withLock { $0 = data.map { String(decoding: $0, as: UTF8.self) } ?? "" }
-            done.signal()
-        }.resume()
-        guard done.wait(timeout: .now() + 30) == .success else { throw TestFailure("no answer from /readyz") }
-        return body.withLock { $0 }
-    }
-
     func journal(in dir: TemporaryDirectory) throws -> URLComponents {
         try #require(URLComponents(string: try JournalBackend.postgres.makeJournal(in: dir)))
     }
 
-    @Test func aCommitWhoseAnswerIsLostIsKnownAsRecordedAndTheWriterGoesOn() throws {
-        let dir = TemporaryDirectory()
+    /// A daemon whose journal is reached through a cut proxy, without ticks or checkpoints
+    /// meanwhile (the next COMMIT is the next batch's); `direct` is the journal's own URL.
+    func daemonBehindProxy(in dir: TemporaryDirectory) throws -> (direct: URLComponents, proxy: CutProxy, daemon: DaemonProcess) {
         let direct = try journal(in: dir)
         let proxy = try CutProxy(upstream: direct, control: dir.path + "/control")
-        // No ticks or checkpoints meanwhile: the next COMMIT is the event's batch.
         let daemon = try DaemonProcess(
             journal: proxy.url(direct), extraArguments: ["--tick-interval-ms", "600000"], logPath: dir.path + "/d.log")
+        return (direct, proxy, daemon)
+    }
+
+    /// Sends `event` on `dealer` so that its batch is in doubt: the server commits it, the
+    /// daemon does not hear so, and every connection it makes afterwards is refused.
+    func sendInDoubt(_ event: (topic: [UInt8], body: [UInt8]), on dealer: ZMQSocket, through proxy: CutProxy) throws {
+        proxy.touch("refuse")
+        proxy.touch("cut-after-commit")
+        try dealer.send([event.topic, event.body])
+    }
+
+    @Test func aCommitWhoseAnswerIsLostIsKnownAsRecordedAndTheWriterGoesOn() throws {
+        let dir = TemporaryDirectory()
+        let (direct, proxy, daemon) = try daemonBehindProxy(in: dir)
         let peer = Peer()
         let dealer = try peer.dealer(to: daemon.ack)
         for n in 0..<5 { #expect(try peer.ack(dealer, Fixtures.incident(id: "a-\(n)", incidentId: "INC-A\(n)"))[0] == "ok") }
@@ -105,17 +102,12 @@ struct PostgresFaultTests {
     /// the answer waits until the server can tell.
     @Test func aBatchInDoubtWhileTheServerIsUnreachableIsAnsweredOnceKnownAndJournaledOnce() throws {
         let dir = TemporaryDirectory()
-        let direct = try journal(in: dir)
-        let proxy = try CutProxy(upstream: direct, control: dir.path + "/control")
-        let daemon = try DaemonProcess(
-            journal: proxy.url(direct), extraArguments: ["--tick-interval-ms", "600000"], logPath: dir.path + "/d.log")
+        let (direct, proxy, daemon) = try daemonBehindProxy(in: dir)
         let peer = Peer()
         let dealer = try peer.dealer(to: daemon.ack)
         for n in 0..<3 { #expect(try peer.ack(dealer, Fixtures.incident(id: "d-\(n)", incidentId: "INC-D\(n)"))[0] == "ok") }
-        proxy.touch("refuse")
-        proxy.touch("cut-after-commit")
         let doubtful = Fixtures.incident(id: "d-cut", incidentId: "INC-DCUT")
-        try dealer.send([doubtful.topic, doubtful.body])
+        try sendInDoubt(doubtful, on: dealer, through: proxy)
         #expect(Wait.until(seconds: 30) { proxy.happened("cut-done") }, "\(daemon.logEnd(3000))")
         // The daemon asks again and again; the server stays out of reach for a while.
         let asked = Wait.until(seconds: 60) { proxy.refused >= 3 }
@@ -125,22 +117,16 @@ struct PostgresFaultTests {
             "asked \(proxy.refused) times while the server was out of reach; answered meanwhile: \(early ?? []); \(daemon.logEnd(3000))")
         // Operators see it: each attempt that finds the server out of reach counts as a failed
         // journal write (what their alert on failed writes watches), though no batch was refused.
-        var failures = 0.0
-        let counted = Wait.until(seconds: 30) {
-            failures = (try? String(contentsOf: URL(string: daemon.http + "/metrics")!, encoding: .utf8))?
-                .split(separator: "\n").first { $0.hasPrefix("planwatch_journal_write_failures_total ") }
-                .flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
-            return failures >= 3
-        }
-        #expect(counted, "planwatch_journal_write_failures_total \(failures) while a batch was in doubt")
-        #expect(try readiness(daemon).contains("journal writes are failing"), "ready while a batch was in doubt")
+        let counted = Wait.until(seconds: 30) { daemon.metric("planwatch_journal_write_failures_total ") >= 3 }
+        #expect(counted, "planwatch_journal_write_failures_total \(daemon.metric("planwatch_journal_write_failures_total ")) while a batch was in doubt")
+        #expect(try daemon.httpBody("/readyz").contains("journal writes are failing"), "ready while a batch was in doubt")
         try FileManager.default.removeItem(atPath: dir.path + "/control/refuse")
         let reply = try #require(try dealer.receive(within: 60), "no answer once the server was back: \(daemon.logEnd(3000))")
         #expect(String(decoding: reply[0], as: UTF8.self) == "ok", "\(reply.map { String(decoding: $0, as: UTF8.self) })")
         // A producer that gave up waiting sends it again: a duplicate, not a second entry.
         #expect(try peer.ack(dealer, doubtful)[0] == "duplicate")
         for n in 3..<6 { #expect(try peer.ack(dealer, Fixtures.incident(id: "d-\(n)", incidentId: "INC-D\(n)"))[0] == "ok") }
-        #expect(try readiness(daemon) == "ready\n")
+        #expect(try daemon.httpBody("/readyz") == "ready\n")
         #expect(try daemon.terminate() == 0)
         #expect(daemon.log.contains("PostgreSQL cannot be asked whether it landed"), "\(daemon.logEnd(3000))")
         #expect(daemon.log.contains("a batch whose commit was not confirmed is in the journal"), "\(daemon.logEnd(3000))")
@@ -154,17 +140,12 @@ struct PostgresFaultTests {
     /// batch's event as a duplicate when its producer sends it again.
     @Test func aDaemonStoppedWithABatchInDoubtStopsAndTheNextKnowsTheBatch() throws {
         let dir = TemporaryDirectory()
-        let direct = try journal(in: dir)
-        let proxy = try CutProxy(upstream: direct, control: dir.path + "/control")
-        let daemon = try DaemonProcess(
-            journal: proxy.url(direct), extraArguments: ["--tick-interval-ms", "600000"], logPath: dir.path + "/d.log")
+        let (direct, proxy, daemon) = try daemonBehindProxy(in: dir)
         let peer = Peer()
         let dealer = try peer.dealer(to: daemon.ack)
         #expect(try peer.ack(dealer, Fixtures.incident(id: "s-0", incidentId: "INC-S0"))[0] == "ok")
-        proxy.touch("refuse")
-        proxy.touch("cut-after-commit")
         let doubtful = Fixtures.incident(id: "s-cut", incidentId: "INC-SCUT")
-        try dealer.send([doubtful.topic, doubtful.body])
+        try sendInDoubt(doubtful, on: dealer, through: proxy)
         try #require(Wait.until(seconds: 60) { proxy.refused >= 3 }, "\(daemon.logEnd(3000))")
         #expect(try daemon.terminate() == 0, "\(daemon.logEnd(3000))")
         #expect(daemon.log.contains("stopping with a batch in doubt"), "\(daemon.logEnd(3000))")

@@ -1,6 +1,10 @@
 import Foundation
 import Synchronization
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 /// The built executables next to the test binary (`.build/<triple>/debug`).
 public enum Products {
     public static var directory: URL {
@@ -108,6 +112,31 @@ public final class DaemonProcess {
     public var endpoints: (String, String, String) { (ingest, ack, publish) }
 
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// What the HTTP endpoint answers at `path`: its body, whatever its status (`/readyz`
+    /// answers 503 with the reasons).
+    public func httpBody(_ path: String) throws -> String {
+        let done = DispatchSemaphore(value: 0)
+        let body = Mutex<String?>(nil)
+        URLSession.shared.dataTask(with: URL(string: http + path)!) { data, _, _ in
+            body.withLock { $0 = data.map { String(decoding: $0, as: UTF8.self) } }
+            done.signal()
+        }.resume()
+        guard done.wait(timeout: .now() + 30) == .success, let answer = body.withLock({ $0 }) else {
+            throw TestFailure("no answer from \(http + path)")
+        }
+        return answer
+    }
+
+    /// The first series on `/metrics` whose line starts with `series` (its name, with labels
+    /// if given), as a number; 0 when there is none or no answer.
+    public func metric(_ series: String) -> Double {
+        guard let text = try? httpBody("/metrics") else { return 0 }
+        for line in text.split(separator: "\n") where line.hasPrefix(series) {
+            return Double(line.split(separator: " ").last ?? "0") ?? 0
+        }
+        return 0
+    }
 
     /// The log's last `characters`, for a failure's message; if the daemon crashed, first why
     /// and the crashed thread's frames, which the rest of a backtrace pushes out of any tail
