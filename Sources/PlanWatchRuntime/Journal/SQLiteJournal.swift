@@ -106,23 +106,40 @@ final class SQLiteJournal: Journal {
         bind.text(5, e.type)
         bind.text(8, e.reason?.rawValue)
         bind.text(9, JournalSpec.text(e.detail))
-        let outcome: (code: Int32, stepped: Bool) = e.topic.withUnsafeBytes { topic in
+        let outcome = e.topic.withUnsafeBytes { topic in
             e.body.withUnsafeBytes { body in
                 (e.key?.bytes ?? []).withUnsafeBytes { key in
                     bind.blob(6, topic)
                     bind.blob(7, body)
                     if e.key != nil { bind.blob(10, key) }
-                    defer { _ = sqlite3_clear_bindings(handle) }  // before the bytes go
-                    return bind.failure.map { ($0, false) } ?? (sqlite3_step(handle), true)
+                    return bind.step()
                 }
             }
         }
-        guard outcome.code == SQLITE_DONE else {
-            // A value SQLite would not take was never stepped: the connection's message is not its.
-            let message = outcome.stepped ? sqlite3_errmsg(db.sqliteConnection) : sqlite3_errstr(outcome.code)
-            throw DatabaseError(
-                resultCode: ResultCode(rawValue: outcome.code), message: message.map { String(cString: $0) }, sql: statement.sql)
+        try outcome.check(statement, in: db)
+    }
+
+    /// One subject's row of a checkpoint — `value` nil deletes it —, bound in place as a
+    /// journal entry is (``insert(_:with:in:)``): a checkpoint writes up to a million of them,
+    /// and through `execute(arguments:)` each cost a boxed array and two copies into `Data`.
+    private static func write(
+        handler: String, _ row: SubjectRow, upsert: Statement, delete: Statement, in db: Database
+    ) throws {
+        let statement = row.value == nil ? delete : upsert
+        let handle = statement.sqliteStatement
+        defer { _ = sqlite3_reset(handle) }
+        var bind = Binder(handle)
+        bind.text(1, handler)
+        bind.text(2, row.path)
+        var key = row.key
+        let outcome = key.withUTF8 { key in
+            (row.value ?? Data()).withUnsafeBytes { value in
+                bind.blob(3, UnsafeRawBufferPointer(key))
+                if row.value != nil { bind.blob(4, value) }
+                return bind.step()
+            }
         }
+        try outcome.check(statement, in: db)
     }
 
     /// Binds values to a statement's parameters and keeps the first failure (a value too large
@@ -150,6 +167,27 @@ final class SQLiteJournal: Journal {
             guard let base = bytes.baseAddress, !bytes.isEmpty else { return check(sqlite3_bind_zeroblob(handle, index, 0)) }
             guard let count = Int32(exactly: bytes.count) else { return check(SQLITE_TOOBIG) }
             check(sqlite3_bind_blob(handle, index, base, count, nil))
+        }
+
+        /// Steps the statement once with what was bound — unless a value was refused — and
+        /// clears the bindings: called while the bytes bound in place are still there.
+        mutating func step() -> Outcome {
+            defer { _ = sqlite3_clear_bindings(handle) }
+            return failure.map { Outcome(code: $0, stepped: false) } ?? Outcome(code: sqlite3_step(handle), stepped: true)
+        }
+
+        struct Outcome {
+            let code: Int32
+            let stepped: Bool
+
+            func check(_ statement: Statement, in db: Database) throws {
+                guard code == SQLITE_DONE else {
+                    // A value SQLite would not take was never stepped: the connection's message is not its.
+                    let message = stepped ? sqlite3_errmsg(db.sqliteConnection) : sqlite3_errstr(code)
+                    throw DatabaseError(
+                        resultCode: ResultCode(rawValue: code), message: message.map { String(cString: $0) }, sql: statement.sql)
+                }
+            }
         }
 
         /// SQLite's `SQLITE_TRANSIENT`: it copies the value before the call returns.
@@ -240,13 +278,8 @@ final class SQLiteJournal: Journal {
                 if subjects.full { try db.execute(sql: "DELETE FROM checkpoint_subject WHERE handler = ?", arguments: [handler]) }
                 // In key order: each B-tree page is written once, not once per row that lands on it.
                 try subjects.forEachChunk { chunk in
-                    for row in chunk {
-                        let key = Data(row.key.utf8)
-                        if let value = row.value {
-                            try upsert.execute(arguments: [handler, row.path, key, value])
-                        } else if !subjects.full {
-                            try delete.execute(arguments: [handler, row.path, key])
-                        }
+                    for row in chunk where row.value != nil || !subjects.full {
+                        try Self.write(handler: handler, row, upsert: upsert, delete: delete, in: db)
                     }
                 }
             }
