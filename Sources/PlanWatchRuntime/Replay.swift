@@ -74,7 +74,7 @@ extension Replay {
         let journal = try JournalStore.open(journalPath, role: .reader)
         defer { journal.close() }
         let processor = Processor(handlers: handlers, plugins: plugins, journal: journal, config: config, logger: logger)
-        try Recovery.replay(processor, journal: journal, from: try journal.loadCheckpoint())
+        try Recovery.replay(processor, journal: journal, from: try journal.loadCheckpoint()) { _, _ in }
         return processor.slots.lazy.compactMap { $0.explain(indicator, region: region) }.first
     }
 }

@@ -582,9 +582,13 @@ final class CheckpointLog: Sendable {
         let result = try verify()
         #expect(result.ok, "\(result.differences)")
 
-        // A restart restores the output store from the rows: every open alert is there.
+        // A restart restores the output store from the rows — its alerts from the desk's —:
+        // every open alert is there, with the body and `seq` it was last published with.
         let again = try Harness(directory: dir, configure: configure)
         #expect(again.runtime.outputs.firingAlerts.filter { $0.alert?.rule == "safety.incident" }.count == open + 1)
+        let published = harness.runtime.outputs.firingAlerts.map { "\($0.seq) \($0.topic) \($0.body)" }
+        #expect(again.runtime.outputs.firingAlerts.map { "\($0.seq) \($0.topic) \($0.body)" } == published)
+        #expect(again.runtime.outputs.firingCounts.map { "\($0)" }.sorted() == harness.runtime.outputs.firingCounts.map { "\($0)" }.sorted())
         again.stop()
     }
 }

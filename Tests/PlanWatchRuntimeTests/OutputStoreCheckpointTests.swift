@@ -5,8 +5,10 @@ import PlanWatchModel
 import PlanWatchWire
 import Testing
 
-/// The output store's checkpoint keeps each firing alert and indicator as its typed value, not
-/// its body as well; a restart gives back, byte for byte, the bodies that were published.
+/// The output store's checkpoint keeps each indicator as its typed value, not its body as well,
+/// and each firing alert as its topic and `seq` alone — the alert desk's row of the same
+/// checkpoint holds the alert; a restart gives back, byte for byte, the bodies that were
+/// published.
 @Suite struct OutputStoreCheckpointTests {
     let at = Timestamp(rfc3339: "2026-03-11T12:30:00.125+08:00")!
 
@@ -42,7 +44,7 @@ import Testing
         return u
     }
 
-    @Test func aRestoredStoreGivesBackThePublishedBodiesFromTypedValuesOnly() throws {
+    @Test func aRestoredStoreGivesBackThePublishedBodiesFromTypedValuesAndTheDesksAlerts() throws {
         let store = OutputStore()
         var resolved = alert
         resolved.fingerprint = "safety.incident/370303-0042/INC-8"
@@ -57,10 +59,14 @@ import Testing
         for row in rows {
             let text = String(decoding: row.value!, as: UTF8.self)
             #expect(!text.contains("\"body\""), "row \(row.path) \(row.key) keeps the body: \(text)")
+            #expect(!text.contains(alert.summary) && !text.contains("\"alert\""), "row \(row.path) \(row.key) keeps the alert: \(text)")
         }
 
         let again = OutputStore()
         again.restore(state, subjects: subjects)
+        let desk = [alert.fingerprint: alert]
+        let missing = again.takeAlerts(fromDesk: { desk[$0] })
+        #expect(missing == [])
         #expect(again.firingAlerts == store.firingAlerts)
         #expect(again.indicators == store.indicators)
         #expect(again.firingAlerts.map(\.body) == [String(decoding: messages[0].body, as: UTF8.self)])
@@ -70,11 +76,30 @@ import Testing
         #expect(again.snapshot(prefix: "").seq == 10)
     }
 
+    /// Should the desk not have a firing alert of the store's (it cannot, short of a bug: they
+    /// change together), the entry is dropped and named rather than kept without a body.
+    @Test func aFiringAlertTheDeskDoesNotHaveIsDroppedAndNamed() throws {
+        let store = OutputStore()
+        var other = alert
+        other.fingerprint = "safety.incident/370303-0042/INC-9"
+        store.apply([published(alert, seq: 7), published(other, seq: 8)])
+        let (state, taken) = try store.checkpointState()
+        let again = OutputStore()
+        again.restore(state, subjects: try #require(try taken?.encoded()))
+        let desk = [alert.fingerprint: alert]
+        let missing = again.takeAlerts(fromDesk: { desk[$0] })
+        #expect(missing == [other.fingerprint])
+        #expect(again.firingAlerts.map(\.seq) == [7])
+        #expect(again.firingCounts.map(\.count) == [1])
+    }
+
     @Test func anEntryWrittenWithItsBodyIsReadAsWritten() throws {
-        // The format of checkpoints before this one: the body next to the typed value.
+        // The formats of checkpoints before this one: the alert in the entry, the body next to it.
         let message = published(alert, seq: 7)
-        var object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(OutputStore.Entry(
-            topic: message.topic, body: "", seq: 7, alert: alert))) as? [String: Any])
+        let alertObject = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(alert)) as? [String: Any])
+        var object: [String: Any] = ["topic": message.topic, "seq": 7, "alert": alertObject]
+        let typedOnly = try JSONDecoder().decode(OutputStore.Entry.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(typedOnly.alert == alert && typedOnly.body == String(decoding: message.body, as: UTF8.self))
         object["body"] = "{\"as\":\"written\"}"
         let entry = try JSONDecoder().decode(OutputStore.Entry.self, from: JSONSerialization.data(withJSONObject: object))
         #expect(entry.body == "{\"as\":\"written\"}")

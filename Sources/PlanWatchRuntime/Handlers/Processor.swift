@@ -205,6 +205,9 @@ final class Processor {
         return names
     }
 
+    /// A firing alert as the desk last published it.
+    func deskAlert(_ fingerprint: String) -> Alert? { desk.state.tracked[fingerprint]?.alert }
+
     /// The checkpoint key of the alert desk's state (not a handler's name).
     static let deskKey = "_desk"
 

@@ -29,6 +29,8 @@ public final class OutputStore: Sendable {
         public var indicator: IndicatorUpdate? { if case .indicator(let u)? = typed { u } else { nil } }
         /// The processor's typed output (boxed), shared with the message it came in.
         private var typed: OutboundMessage.Meta?
+        /// A firing alert read from a checkpoint without its value, until the desk's is taken.
+        var waitsForItsAlert: Bool { typed == nil && text == nil }
 
         /// An entry of its body alone (a dead letter, or one read from an old checkpoint); with
         /// `body` nil, its typed value is set next.
@@ -57,19 +59,25 @@ public final class OutputStore: Sendable {
             text = body
         }
 
-        enum CodingKeys: String, CodingKey { case topic, body, seq, level, domain, region, alert, indicator }
+        enum CodingKeys: String, CodingKey { case topic, body, seq, level, domain, region, alert, indicator, desk }
 
-        /// A checkpoint keeps an alert or indicator as its typed value only: the body is its
-        /// encoding (``Alert/body(seq:)``, ``IndicatorUpdate/body(seq:)``), made when asked
-        /// for, and the alert's level, domain and region are its own. That is half of what
-        /// each firing alert took. An entry written with its body (before) is read as written.
+        /// A checkpoint keeps an indicator as its typed value only: the body is its encoding
+        /// (``IndicatorUpdate/body(seq:)``), made when asked for. It keeps a firing alert as
+        /// its topic and `seq` alone (`"desk": true`): the alert desk's row of the same
+        /// checkpoint holds the alert as last published, and a restart takes it from there
+        /// (``OutputStore/takeAlerts(fromDesk:)``) — written here too, each open alert was a
+        /// third of an alert-heavy checkpoint. Entries written with their body or their alert
+        /// (before) are read as written.
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(topic, forKey: .topic)
             try c.encode(seq, forKey: .seq)
-            try c.encodeIfPresent(alert, forKey: .alert)
+            if alert != nil {
+                try c.encode(true, forKey: .desk)
+                return
+            }
             try c.encodeIfPresent(indicator, forKey: .indicator)
-            if alert == nil && indicator == nil {
+            if indicator == nil {
                 try c.encode(body, forKey: .body)
                 try c.encodeIfPresent(level, forKey: .level)
                 try c.encodeIfPresent(domain, forKey: .domain)
@@ -81,7 +89,9 @@ public final class OutputStore: Sendable {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             let (topic, seq) = (try c.decode(String.self, forKey: .topic), try c.decode(Int64.self, forKey: .seq))
             let written = try c.decodeIfPresent(String.self, forKey: .body)
-            if let alert = try c.decodeIfPresent(Alert.self, forKey: .alert) {
+            if try c.decodeIfPresent(Bool.self, forKey: .desk) == true {
+                self.init(topic: topic, body: nil, seq: seq)  // its alert comes from the desk
+            } else if let alert = try c.decodeIfPresent(Alert.self, forKey: .alert) {
                 self.init(topic: topic, body: written, seq: seq, alert: alert)
             } else if let indicator = try c.decodeIfPresent(IndicatorUpdate.self, forKey: .indicator) {
                 self.init(OutboundMessage(topic: topic, seq: seq, meta: .indicator(indicator)))
@@ -93,7 +103,8 @@ public final class OutputStore: Sendable {
                      try c.decodeIfPresent(String.self, forKey: .region))
             } else {
                 throw DecodingError.dataCorruptedError(
-                    forKey: .body, in: c, debugDescription: "an output entry needs its body, or the alert or indicator it encodes")
+                    forKey: .body, in: c,
+                    debugDescription: "an output entry needs its body, the alert or indicator it encodes, or to be an alert at the desk")
             }
         }
     }
@@ -223,7 +234,8 @@ public final class OutputStore: Sendable {
     /// The subjects taken for a checkpoint were not saved: the next one writes every one.
     func checkpointFailed() { state.withLock { $0.coding.checkpointFailed() } }
 
-    /// Restores the store from a checkpoint; one that does not read back leaves it empty.
+    /// Restores the store from a checkpoint; one that does not read back leaves it empty. Its
+    /// firing alerts wait for ``takeAlerts(fromDesk:)``.
     func restore(_ data: Data?, subjects: HandlerSubjects?) {
         var coding = SubjectCoding()
         guard var decoded = try? coding.restore(State.self, from: data, subjects: subjects) else { return }
@@ -238,6 +250,28 @@ public final class OutputStore: Sendable {
             decoded.count(entry, 1)
         }
         state.withLock { $0 = decoded }
+    }
+
+    /// Gives each firing alert restored without its value (a checkpoint keeps it once, at the
+    /// alert desk: see ``Entry/encode(to:)``) the desk's alert, as restored from the same
+    /// checkpoint — the same value, sharing its text. Returns the fingerprints of those the
+    /// desk did not have, which are dropped: the desk and the store change together, at the same
+    /// journal position, so none is expected.
+    func takeAlerts(fromDesk deskAlert: (String) -> Alert?) -> [String] {
+        state.withLock { s in
+            var missing: [String] = []
+            for (fingerprint, entry) in s.alerts where entry.waitsForItsAlert {
+                if let alert = deskAlert(fingerprint) {
+                    let complete = Entry(topic: entry.topic, seq: entry.seq, alert: alert)
+                    s.alerts[fingerprint] = complete
+                    s.count(complete, 1)
+                } else {
+                    s.alerts[fingerprint] = nil
+                    missing.append(fingerprint)
+                }
+            }
+            return missing
+        }
     }
 
     private static func alertFields(_ body: String) -> (String, String, String)? {

@@ -6,14 +6,16 @@ import Logging
 /// quarantine, restore the checkpoint, process each entry in order.
 enum Recovery {
     /// Restores `checkpoint` into `processor` (and runs `alongside` meanwhile, see
-    /// ``Processor/restore(_:alongside:)``) and processes every entry after it (up to
-    /// `through`, if given), handing each entry and what it produced to `each`.
+    /// ``Processor/restore(_:alongside:)``), then `restored` (what joins the parts restored),
+    /// and processes every entry after it (up to `through`, if given), handing each entry and
+    /// what it produced to `each`.
     static func replay(
         _ processor: Processor, journal: any Journal, from checkpoint: JournalCheckpoint, through: Int64? = nil,
-        alongside: [RestoreJob] = [], _ each: (JournalEntry, Processed) throws -> Void = { _, _ in }
+        alongside: [RestoreJob] = [], restored: () -> Void = {}, _ each: (JournalEntry, Processed) throws -> Void
     ) throws {
         try processor.loadQuarantine()
         try processor.restore(checkpoint, alongside: alongside)
+        restored()
         let before = through.map { $0 == .max ? $0 : $0 + 1 } ?? .max
         try journal.forEachEntry(after: checkpoint.position, before: before) { entry in
             try each(entry, processor.process(entry))
