@@ -88,6 +88,10 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
         return (result, changed, slot != nil)
     }
 
+    /// Sets `key` to a value its stored row already stands for — a row read back and completed
+    /// from elsewhere —: not a change, so the next checkpoint does not write it again.
+    package mutating func setStored(_ value: Value, forKey key: String) { subjects[key] = value }
+
     @discardableResult @inlinable
     public mutating func removeValue(forKey key: String) -> Value? {
         let old = subjects.removeValue(forKey: key)

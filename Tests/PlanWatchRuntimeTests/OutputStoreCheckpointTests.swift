@@ -64,6 +64,8 @@ import Testing
 
         let again = OutputStore()
         again.restore(state, subjects: subjects)
+        // Nothing is visible before its alerts are taken from the desk (no entry without a body).
+        #expect(again.firingAlerts.isEmpty && again.indicators.isEmpty)
         let desk = [alert.fingerprint: alert]
         let missing = again.takeAlerts(fromDesk: { desk[$0] })
         #expect(missing == [])
@@ -74,6 +76,12 @@ import Testing
         #expect(again.firingAlert(alert.fingerprint)?.level == "orange")
         #expect(again.firingCounts.map(\.count) == store.firingCounts.map(\.count))
         #expect(again.snapshot(prefix: "").seq == 10)
+
+        // The alerts completed from the desk are as their rows stored them: the next checkpoint
+        // does not write them again.
+        let (_, next) = try again.checkpointState()
+        let rewritten = try #require(try next?.encoded()).rows.filter { $0.path == "alerts" }
+        #expect(rewritten.isEmpty, "\(rewritten.map(\.key))")
     }
 
     /// Should the desk not have a firing alert of the store's (it cannot, short of a bug: they

@@ -141,6 +141,9 @@ public final class OutputStore: Sendable {
     }
 
     private let state = Mutex(State())
+    /// The state read from a checkpoint, until its firing alerts are taken from the desk: none
+    /// is visible without its alert.
+    private let restored = Mutex<State?>(nil)
     private let followers = Mutex<[UUID: AsyncStream<Entry>.Continuation]>([:])
     static let historyLength = 60
 
@@ -234,8 +237,9 @@ public final class OutputStore: Sendable {
     /// The subjects taken for a checkpoint were not saved: the next one writes every one.
     func checkpointFailed() { state.withLock { $0.coding.checkpointFailed() } }
 
-    /// Restores the store from a checkpoint; one that does not read back leaves it empty. Its
-    /// firing alerts wait for ``takeAlerts(fromDesk:)``.
+    /// Reads the store from a checkpoint, to be put in place by ``takeAlerts(fromDesk:)`` once
+    /// its firing alerts can be taken from the desk; one that does not read back leaves the
+    /// store empty.
     func restore(_ data: Data?, subjects: HandlerSubjects?) {
         var coding = SubjectCoding()
         guard var decoded = try? coding.restore(State.self, from: data, subjects: subjects) else { return }
@@ -249,29 +253,31 @@ public final class OutputStore: Sendable {
             }
             decoded.count(entry, 1)
         }
-        state.withLock { $0 = decoded }
+        restored.withLock { $0 = decoded }
     }
 
-    /// Gives each firing alert restored without its value (a checkpoint keeps it once, at the
-    /// alert desk: see ``Entry/encode(to:)``) the desk's alert, as restored from the same
-    /// checkpoint — the same value, sharing its text. Returns the fingerprints of those the
-    /// desk did not have, which are dropped: the desk and the store change together, at the same
-    /// journal position, so none is expected.
+    /// Puts the store read by ``restore(_:subjects:)`` in place, each firing alert read without
+    /// its value (a checkpoint keeps it once, at the alert desk: see ``Entry/encode(to:)``)
+    /// given the desk's alert, as restored from the same checkpoint — the same value, sharing
+    /// its text, and not a change for the next checkpoint to write. Returns the fingerprints of
+    /// those the desk did not have, which are dropped: the desk and the store change together,
+    /// at the same journal position, so none is expected — short of a desk that could not be
+    /// read back (docs/reliability.md).
     func takeAlerts(fromDesk deskAlert: (String) -> Alert?) -> [String] {
-        state.withLock { s in
-            var missing: [String] = []
-            for (fingerprint, entry) in s.alerts where entry.waitsForItsAlert {
-                if let alert = deskAlert(fingerprint) {
-                    let complete = Entry(topic: entry.topic, seq: entry.seq, alert: alert)
-                    s.alerts[fingerprint] = complete
-                    s.count(complete, 1)
-                } else {
-                    s.alerts[fingerprint] = nil
-                    missing.append(fingerprint)
-                }
+        guard var s = restored.withLock({ r in defer { r = nil }; return r }) else { return [] }
+        var missing: [String] = []
+        for (fingerprint, entry) in s.alerts where entry.waitsForItsAlert {
+            if let alert = deskAlert(fingerprint) {
+                let complete = Entry(topic: entry.topic, seq: entry.seq, alert: alert)
+                s.alerts.setStored(complete, forKey: fingerprint)
+                s.count(complete, 1)
+            } else {
+                s.alerts[fingerprint] = nil
+                missing.append(fingerprint)
             }
-            return missing
         }
+        state.withLock { $0 = s }
+        return missing
     }
 
     private static func alertFields(_ body: String) -> (String, String, String)? {
