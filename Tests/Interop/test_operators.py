@@ -673,3 +673,42 @@ def test_a_checkpoint_that_cannot_be_written_is_tried_again_each_interval_not_ea
         wait_for(lambda: metric(daemon, "planwatch_checkpoints_saved_total") > saved, what="a checkpoint saved again")
         log = log_once_it_says(daemon, "checkpoint succeeded again")
         assert log.count("checkpoint failed; will retry") == 1, log[-3000:]
+
+
+def _instant(text):
+    """An RFC 3339 time from Alertmanager, comparable: (seconds, nanoseconds) since 1970."""
+    import datetime
+    import re
+    m = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)", text)
+    assert m, f"not an RFC 3339 time: {text}"
+    zone = "+00:00" if m.group(3) == "Z" else m.group(3)
+    seconds = datetime.datetime.fromisoformat(m.group(1) + zone).timestamp()
+    return (int(seconds), int((m.group(2) or "0").ljust(9, "0")[:9]))
+
+
+def test_a_restarted_daemon_keeps_renewing_the_alerts_its_checkpoint_restored(ctx, alertmanager):
+    """A firing alert's lease in Alertmanager runs four resend intervals: the daemon renews it
+    while the alert fires, and a daemon restarted on the same journal must renew the alerts
+    its checkpoint gave back too — not only those that change after its start — or
+    Alertmanager ends them while they still fire."""
+    with tempfile.TemporaryDirectory() as directory:
+        config = am_config(directory, [alertmanager])
+
+        def ours():
+            alerts = json.loads(get(alertmanager + "/api/v2/alerts")[1])
+            return [a for a in alerts if a["labels"].get("fingerprint") == "safety.incident/INC-RESTART"]
+
+        daemon = Daemon(directory, extra=("--config", config))
+        try:
+            send_incident(ctx, daemon, incidentId="INC-RESTART", deaths=3)
+            wait_for(ours, what="the alert in Alertmanager")
+        finally:
+            assert daemon.stop() == 0
+        lease = _instant(wait_for(ours, what="the alert still in Alertmanager")[0]["endsAt"])
+        again = Daemon(directory, extra=("--config", config))
+        try:
+            renewed = wait_for(lambda: [a for a in ours() if _instant(a["endsAt"]) > lease],
+                               what="the restarted daemon renewing the alert's lease")
+            assert renewed[0]["status"]["state"] == "active" and renewed[0]["labels"]["level"] == "red"
+        finally:
+            assert again.stop() == 0

@@ -144,6 +144,9 @@ public final class OutputStore: Sendable {
     /// The state read from a checkpoint, until its firing alerts are taken from the desk: none
     /// is visible without its alert.
     private let restored = Mutex<State?>(nil)
+    /// Whether the store holds what the runtime restored (or the runtime stopped first), and
+    /// who waits for that.
+    private let settled = Mutex<(done: Bool, waiters: [UUID: CheckedContinuation<Void, Never>])>((false, [:]))
     private let followers = Mutex<[UUID: AsyncStream<Entry>.Continuation]>([:])
     static let historyLength = 60
 
@@ -221,6 +224,7 @@ public final class OutputStore: Sendable {
             return Array(f.values)
         }
         for continuation in current { continuation.finish() }
+        settle()
     }
 
     /// The store for a checkpoint: the subjects changed since the last one, taken now, without
@@ -264,6 +268,7 @@ public final class OutputStore: Sendable {
     /// at the same journal position, so none is expected — short of a desk that could not be
     /// read back (docs/reliability.md).
     func takeAlerts(fromDesk deskAlert: (String) -> Alert?) -> [String] {
+        defer { settle() }
         guard var s = restored.withLock({ r in defer { r = nil }; return r }) else { return [] }
         var missing: [String] = []
         for (fingerprint, entry) in s.alerts where entry.waitsForItsAlert {
@@ -278,6 +283,35 @@ public final class OutputStore: Sendable {
         }
         state.withLock { $0 = s }
         return missing
+    }
+
+    /// Returns once the store holds what the runtime's start restored — the firing alerts of
+    /// its checkpoint, which no follower is told of —, or once the runtime stopped (or the
+    /// task is cancelled) before that. What reads the store once and then follows it (the
+    /// Alertmanager bridge) reads it after this, or it misses what a restart gave back.
+    public func restoredOrStopped() async {
+        let id = UUID()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+                let now = settled.withLock { s in
+                    if s.done || Task.isCancelled { return true }
+                    s.waiters[id] = waiter
+                    return false
+                }
+                if now { waiter.resume() }
+            }
+        } onCancel: {
+            settled.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+        }
+    }
+
+    private func settle() {
+        let waiters = settled.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.done = true
+            defer { s.waiters = [:] }
+            return Array(s.waiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
     }
 
     private static func alertFields(_ body: String) -> (String, String, String)? {

@@ -36,7 +36,10 @@ struct AlertmanagerBridge: Service {
         let settings = settings
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                // What fires now, then every change as it is published.
+                // What fires once the runtime's start has restored the store (a restart's firing
+                // alerts come from its checkpoint, published before it), then every change as
+                // it is published.
+                await store.restoredOrStopped()
                 for entry in store.firingAlerts {
                     if let a = entry.alert.map(Parsed.init) { metrics.dropped.increment(by: await book.apply(a, now: Date())) }
                 }
