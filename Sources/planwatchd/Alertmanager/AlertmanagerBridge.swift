@@ -40,15 +40,7 @@ struct AlertmanagerBridge: Service {
                 // alerts come from its checkpoint, published before it), then every change as
                 // it is published.
                 await store.restoredOrStopped()
-                for entry in store.firingAlerts {
-                    if let a = entry.alert.map(Parsed.init) { metrics.dropped.increment(by: await book.apply(a, now: Date())) }
-                }
-                waker.yield()
-                for await entry in stream {
-                    guard let a = entry.alert.map(Parsed.init) else { continue }
-                    metrics.dropped.increment(by: await book.apply(a, now: Date()))
-                    waker.yield()
-                }
+                await Self.follow(stream, of: store, into: book, metrics: metrics, wake: { waker.yield() })
             }
             group.addTask {
                 while !Task.isCancelled {
@@ -72,6 +64,39 @@ struct AlertmanagerBridge: Service {
         }
         // The runtime stops first; this service ends when the group asks it to.
         try? await gracefulShutdown()
+    }
+
+    /// Takes what fires in `store` now (unless the book matches it already, as of `synced`),
+    /// then each change `stream` (the store's follower) brings.
+    /// Outputs are numbered without gaps, so a `seq` skipped means the follower's buffer dropped
+    /// changes (a burst of more than it holds: a thousand alerts escalated or resolved in one
+    /// batch): a lost resolve would leave its alert active in Alertmanager, renewed for ever.
+    /// Then the store is read again and the book made to match it; changes the stream still
+    /// brings from before that reading are skipped.
+    static func follow(
+        _ stream: AsyncStream<OutputStore.Entry>, of store: OutputStore, into book: Book, metrics: BridgeMetrics,
+        synced: Int64? = nil, wake: @Sendable () -> Void
+    ) async {
+        func resync() async -> Int64 {
+            let (entries, through) = store.snapshot(prefix: "alert.")
+            metrics.dropped.increment(by: await book.match(entries.compactMap { $0.alert.map(Parsed.init) }, now: Date()))
+            wake()
+            return through
+        }
+        var through: Int64
+        if let synced { through = synced } else { through = await resync() }
+        for await entry in stream {
+            if entry.seq <= through { continue }
+            if entry.seq > through + 1 {
+                metrics.resyncs.increment()
+                through = await resync()
+                if entry.seq <= through { continue }
+            }
+            through = entry.seq
+            guard let a = entry.alert.map(Parsed.init) else { continue }
+            metrics.dropped.increment(by: await book.apply(a, now: Date()))
+            wake()
+        }
     }
 
     /// Posts one batch to every Alertmanager at once.
@@ -206,6 +231,31 @@ actor Book {
         return dropped
     }
 
+    /// Makes the active alerts those of `firing` (what the store holds): each that is new or
+    /// changed is applied, each active one no longer there ends now. Returns how many queued
+    /// alerts were dropped.
+    func match(_ firing: [AlertmanagerBridge.Parsed], now: Date) -> Int {
+        var dropped = 0
+        var still = Set<String>()
+        for a in firing where a.firing {
+            still.insert(a.fingerprint)
+            var made = make(a)
+            made.endsAt = active[a.fingerprint]?.endsAt ?? ""
+            if active[a.fingerprint] != made { dropped += apply(a, now: now) }
+        }
+        for (fingerprint, previous) in active where !still.contains(fingerprint) {
+            var end = previous
+            end.endsAt = AlertmanagerBridge.utc(now)
+            active[fingerprint] = nil
+            ended[end.identity] = (end, now.addingTimeInterval(settings.resolvedRetentionSeconds))
+            dropped += enqueue(end)
+        }
+        return dropped
+    }
+
+    /// How many alerts are active (sent as firing, not ended since).
+    var activeCount: Int { active.count }
+
     /// Every interval: the firing alerts again with a new lease, and the recently ended ones.
     func renew(now: Date) -> Int {
         var dropped = 0
@@ -266,12 +316,14 @@ struct BridgeMetrics: Sendable {
     let sent: [Counter]
     let errors: [Counter]
     let dropped = Counter(label: "planwatch_alertmanager_alerts_dropped_total")
+    /// Times the bridge read the store again because its follower had dropped changes.
+    let resyncs = Counter(label: "planwatch_alertmanager_resyncs_total")
     let queueLength = Gauge(label: "planwatch_alertmanager_queue_length")
 
     init(urls: [URL]) {
         sent = urls.map { Counter(label: "planwatch_alertmanager_alerts_sent_total", dimensions: [("alertmanager", $0.absoluteString)]) }
         errors = urls.map { Counter(label: "planwatch_alertmanager_errors_total", dimensions: [("alertmanager", $0.absoluteString)]) }
-        for c in sent + errors + [dropped] { c.increment(by: 0) }
+        for c in sent + errors + [dropped, resyncs] { c.increment(by: 0) }
         queueLength.record(0)
     }
 }

@@ -41,6 +41,7 @@ enum MetricsExposition {
         "planwatch_alertmanager_errors_total": "Requests to Alertmanager that failed (refused, timed out, unreachable).",
         "planwatch_alertmanager_alerts_dropped_total": "Alerts dropped because the bridge's queue was full.",
         "planwatch_alertmanager_queue_length": "Alerts waiting to be sent to Alertmanager.",
+        "planwatch_alertmanager_resyncs_total": "Times the bridge read the firing alerts again because a burst of changes overran what it follows.",
         "planwatch_indicator_value": "A plan indicator's value (a share as a fraction, a count as a number).",
         "planwatch_indicator_target": "The value the plan sets for the indicator.",
         "planwatch_indicator_status": "1 for the indicator's verdict against its plan (met, onTrack, atRisk, offTrack), 0 for the others.",
