@@ -57,8 +57,16 @@ public final class Runtime: Sendable {
     /// The endpoints bound, once started.
     public var endpoints: BoundEndpoints? { state.withLock { $0 } }
 
-    /// Recovers the journal and binds all sockets; throws on a bad endpoint or journal.
+    /// Recovers the journal and binds all sockets; throws on a bad endpoint or journal (and
+    /// then ends the output store's followers: nothing will be published).
     public func start() throws {
+        do { try startParts() } catch {
+            outputs.finishFollowers()
+            throw error
+        }
+    }
+
+    private func startParts() throws {
         try config.validate()
         let exposed = config.exposedEndpoints
         if config.curve == nil && !exposed.isEmpty {

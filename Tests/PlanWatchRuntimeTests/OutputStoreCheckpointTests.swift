@@ -3,6 +3,7 @@ import HandlerKit
 import PlanWatchModel
 @testable import PlanWatchRuntime
 import PlanWatchWire
+import Synchronization
 import Testing
 
 /// The output store's checkpoint keeps each indicator as its typed value, not its body as well,
@@ -99,6 +100,34 @@ import Testing
         #expect(missing == [other.fingerprint])
         #expect(again.firingAlerts.map(\.seq) == [7])
         #expect(again.firingCounts.map(\.count) == [1])
+    }
+
+    /// What reads the store once and then follows it (the Alertmanager bridge) waits until the
+    /// start has put the restored store in place — or until the runtime ended, or the reader
+    /// was cancelled; a follower asked for after the end ends at once (it would wait for ever).
+    @Test(.timeLimit(.minutes(1)), arguments: ["restored", "stopped", "cancelled"])
+    func aReaderOfTheStoreWaitsForTheRestoreOrTheEnd(end: String) async throws {
+        let store = OutputStore()
+        let released = Mutex(false)
+        let reader = Task {
+            await store.restoredOrStopped()
+            released.withLock { $0 = true }
+        }
+        #expect(!released.withLock { $0 })
+        switch end {
+        case "restored": _ = store.takeAlerts(fromDesk: { _ in nil })
+        case "stopped": store.finishFollowers()
+        default: reader.cancel()
+        }
+        await reader.value
+        #expect(released.withLock { $0 })
+        if end == "stopped" {
+            var late = 0
+            for await _ in store.follow() { late += 1 }
+            #expect(late == 0)
+        }
+        // Once released, later readers do not wait.
+        if end != "cancelled" { await store.restoredOrStopped() }
     }
 
     @Test func anEntryWrittenWithItsBodyIsReadAsWritten() throws {

@@ -147,7 +147,8 @@ public final class OutputStore: Sendable {
     /// Whether the store holds what the runtime restored (or the runtime stopped first), and
     /// who waits for that.
     private let settled = Mutex<(done: Bool, waiters: [UUID: CheckedContinuation<Void, Never>])>((false, [:]))
-    private let followers = Mutex<[UUID: AsyncStream<Entry>.Continuation]>([:])
+    /// The live followers; nil once ``finishFollowers()`` ended them (a follower then ends at once).
+    private let followers = Mutex<[UUID: AsyncStream<Entry>.Continuation]?>([:])
     static let historyLength = 60
 
     public init() {}
@@ -176,7 +177,7 @@ public final class OutputStore: Sendable {
                 }
             }
         }
-        let current = followers.withLock { Array($0.values) }
+        let current = followers.withLock { Array(($0 ?? [:]).values) }
         for continuation in current { for entry in published { continuation.yield(entry) } }
     }
 
@@ -207,21 +208,32 @@ public final class OutputStore: Sendable {
     /// The recent values of an indicator topic, oldest first.
     public func history(_ topic: String) -> [Point] { state.withLock { $0.history[topic] ?? [] } }
 
-    /// Every message published from now on, until the stream is dropped. A follower that
-    /// falls 1,000 messages behind loses the oldest (it can tell from `seq`).
+    /// Every message published from now on, until the stream is dropped or the store's
+    /// followers are ended (a stream asked for after that ends at once). A follower that falls
+    /// 1,000 messages behind loses the oldest (it can tell from `seq`: outputs are numbered
+    /// without gaps).
     public func follow() -> AsyncStream<Entry> {
         let (stream, continuation) = AsyncStream<Entry>.makeStream(bufferingPolicy: .bufferingNewest(1000))
         let id = UUID()
-        followers.withLock { $0[id] = continuation }
-        continuation.onTermination = { [weak self] _ in _ = self?.followers.withLock { $0.removeValue(forKey: id) } }
+        let live = followers.withLock { f -> Bool in
+            guard f != nil else { return false }
+            f?[id] = continuation
+            return true
+        }
+        guard live else {
+            continuation.finish()
+            return stream
+        }
+        continuation.onTermination = { [weak self] _ in _ = self?.followers.withLock { $0?.removeValue(forKey: id) } }
         return stream
     }
 
-    /// Ends every follower's stream (at shutdown, so that open HTTP streams close).
+    /// Ends every follower's stream, and any asked for later (at shutdown, so that open HTTP
+    /// streams close, or after a start that failed); releases ``restoredOrStopped()``.
     public func finishFollowers() {
         let current = followers.withLock { f -> [AsyncStream<Entry>.Continuation] in
-            defer { f.removeAll() }
-            return Array(f.values)
+            defer { f = nil }
+            return Array((f ?? [:]).values)
         }
         for continuation in current { continuation.finish() }
         settle()
