@@ -1,4 +1,7 @@
 import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
 import PlanWatchConfig
 import PlanWatchModel
 import Testing
@@ -49,5 +52,40 @@ import Testing
         await AlertmanagerBridge.follow(stream, of: store, into: book, metrics: metrics, synced: 10, wake: {})
         #expect(await book.activeCount == 0, "the resolves the follower dropped were not made up for")
         #expect(store.firingAlerts.isEmpty)
+    }
+}
+
+/// The console's live stream, overrun the same way, tells the browser to read the current
+/// alerts and indicators again (the console does on `resync`), after the last output it sent.
+@Suite struct LiveStreamGapTests {
+    @Test(.timeLimit(.minutes(1))) func aLiveStreamThatSkippedOutputsTellsTheBrowserToResync() async throws {
+        let runtime = Runtime(config: RuntimeConfig(), handlers: [], logger: Logger(label: "live-stream-tests"))
+        let store = runtime.outputs
+        let router = Router(context: OperatorContext.self)
+        LiveController(outputs: store).register(on: router)
+        let at = Timestamp(rfc3339: "2026-03-11T12:30:00+08:00")!
+        @Sendable func updates(_ seqs: ClosedRange<Int64>) -> [OutboundMessage] {
+            seqs.map { seq in
+                let update = IndicatorUpdate(
+                    indicator: "safety.open_incidents", scope: .district, region: RegionCode("370303")!, value: Double(seq),
+                    numerator: seq, denominator: nil, asOf: at)
+                return OutboundMessage(topic: update.topic, seq: seq, meta: .indicator(update))
+            }
+        }
+        try await Application(router: router).test(.router) { client in
+            async let response = client.execute(uri: "/events", method: .get) { String(buffer: $0.body) }
+            let deadline = ContinuousClock.now + .seconds(30)
+            while store.followerCount == 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(store.followerCount == 1, "the stream did not start following")
+            store.apply(updates(1...1))
+            // A burst far larger than the follower's buffer of 1,000, in one batch.
+            store.apply(updates(2...20_000))
+            store.finishFollowers()
+            let body = try await response
+            let ids = body.split(separator: "\n").filter { $0.hasPrefix("id: ") }.compactMap { Int64($0.dropFirst(4)) }
+            #expect(ids.count < 20_000, "nothing was dropped: the test did not overrun the stream")
+            #expect(body.contains("event: resync\ndata: {\"after\":\""), "\(body.prefix(300))")
+            #expect(ids.last == 20_000)
+        }
     }
 }

@@ -228,6 +228,9 @@ public final class OutputStore: Sendable {
         return stream
     }
 
+    /// How many follow the store now.
+    var followerCount: Int { followers.withLock { $0?.count ?? 0 } }
+
     /// Ends every follower's stream, and any asked for later (at shutdown, so that open HTTP
     /// streams close, or after a start that failed); releases ``restoredOrStopped()``.
     public func finishFollowers() {

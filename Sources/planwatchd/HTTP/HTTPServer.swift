@@ -143,6 +143,9 @@ struct IndicatorsController {
 /// `/events`: the live stream the console follows. Each event has its output's seq as id; a
 /// browser that reconnects sends Last-Event-ID and is told to resync (the outputs it missed,
 /// resolves included, are in /api/alerts and /api/indicators), since the stream keeps no history.
+/// So is one whose stream skipped outputs: a burst larger than the store's follower holds (a
+/// thousand alerts resolved in one batch) drops the oldest, and outputs are numbered without
+/// gaps — a console that missed a resolve would show the alert firing until reloaded.
 struct LiveController {
     let outputs: OutputStore
 
@@ -155,11 +158,15 @@ struct LiveController {
                 headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                 body: .init { writer in
                     try await writer.write(ByteBuffer(string: ": planwatch live stream\nretry: 2000\n\n"))
-                    if let resume {
-                        let after = JSONWriter.string(.object(["after": .string(resume.filter(\.isNumber))]))
+                    func resync(after: String) async throws {
+                        let after = JSONWriter.string(.object(["after": .string(after)]))
                         try await writer.write(ByteBuffer(string: "event: resync\ndata: \(after)\n\n"))
                     }
+                    if let resume { try await resync(after: resume.filter(\.isNumber)) }
+                    var last: Int64?
                     for await entry in stream {
+                        if let last, entry.seq > last + 1 { try await resync(after: String(last)) }
+                        last = entry.seq
                         try await writer.write(
                             ByteBuffer(string: "id: \(entry.seq)\nevent: message\ndata: {\"topic\":\(JSONWriter.string(.string(entry.topic))),\"body\":\(entry.body)}\n\n"))
                     }
