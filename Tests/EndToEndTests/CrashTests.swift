@@ -154,6 +154,9 @@ import ZeroMQ
         let lost = expected.reduce(Int64(0)) { sum, e in sum + max(0, e.value - (counted[e.key] ?? 0)) }
         let doubled = expected.reduce(Int64(0)) { sum, e in sum + max(0, (counted[e.key] ?? 0) - e.value) }
         #expect(counted == expected, "lost \(lost), counted twice \(doubled)")
+        let firing = { (d: DaemonProcess) in try HTTPGet.json(d.http + "/api/alerts").map { JSONWriter.string(.object($0)) }.sorted() }
+        let firingAtTheEnd = try firing(daemon)
+        #expect(!firingAtTheEnd.isEmpty)
         #expect(try daemon.terminate() == 0)
         stop.store(true, ordering: .releasing)
         // What is still in the journal is there once.
@@ -164,6 +167,12 @@ import ZeroMQ
         // The state rebuilt from the journal alone equals the daemon's checkpoint.
         let verify = try run(Products.path("planwatch"), ["replay", "--verify", "--journal", journal, "--config", config, "--plugin-dir", plugins])
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+
+        // Started again from that checkpoint (its output store keeps firing alerts as topic
+        // and seq, the alert from the desk's row), it serves the same firing alerts, byte for byte.
+        let again = try DaemonProcess(journal: journal, extraArguments: arguments, logPath: dir.path + "/again.log", endpoints: endpoints)
+        #expect(try firing(again) == firingAtTheEnd)
+        #expect(try again.terminate() == 0)
 
         // seq never goes backwards: a number seen again is the same message re-sent after a
         // crash, with its original body.
