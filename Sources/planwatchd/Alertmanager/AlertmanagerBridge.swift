@@ -209,11 +209,8 @@ actor Book {
         let previous = active[a.fingerprint]
         if let previous, !a.firing || previous.labels["level"] != a.level {
             // Resolved, or a new level (a new label set): the old one ends now.
-            var end = previous
-            end.endsAt = a.firing ? AlertmanagerBridge.utc(now) : (a.endsAt ?? AlertmanagerBridge.utc(now))
             active[a.fingerprint] = nil
-            ended[end.identity] = (end, now.addingTimeInterval(settings.resolvedRetentionSeconds))
-            dropped += enqueue(end)
+            dropped += end(previous, at: a.firing ? AlertmanagerBridge.utc(now) : (a.endsAt ?? AlertmanagerBridge.utc(now)), now: now)
         }
         if a.firing {
             var alert = make(a)
@@ -223,12 +220,18 @@ actor Book {
             dropped += enqueue(alert)
         } else if previous == nil {
             // Resolved without a firing seen here (fired and resolved at once, or before start).
-            var end = make(a)
-            end.endsAt = a.endsAt ?? AlertmanagerBridge.utc(now)
-            ended[end.identity] = (end, now.addingTimeInterval(settings.resolvedRetentionSeconds))
-            dropped += enqueue(end)
+            dropped += end(make(a), at: a.endsAt ?? AlertmanagerBridge.utc(now), now: now)
         }
         return dropped
+    }
+
+    /// Ends `alert`'s label set at `endsAt`: queued now, and sent again every interval for
+    /// `resolvedRetention`. Returns how many queued alerts were dropped.
+    private func end(_ alert: AMAlert, at endsAt: String, now: Date) -> Int {
+        var end = alert
+        end.endsAt = endsAt
+        ended[end.identity] = (end, now.addingTimeInterval(settings.resolvedRetentionSeconds))
+        return enqueue(end)
     }
 
     /// Makes the active alerts those of `firing` (what the store holds): each that is new or
@@ -244,11 +247,8 @@ actor Book {
             if active[a.fingerprint] != made { dropped += apply(a, now: now) }
         }
         for (fingerprint, previous) in active where !still.contains(fingerprint) {
-            var end = previous
-            end.endsAt = AlertmanagerBridge.utc(now)
             active[fingerprint] = nil
-            ended[end.identity] = (end, now.addingTimeInterval(settings.resolvedRetentionSeconds))
-            dropped += enqueue(end)
+            dropped += end(previous, at: AlertmanagerBridge.utc(now), now: now)
         }
         return dropped
     }
