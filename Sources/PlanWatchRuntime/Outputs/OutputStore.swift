@@ -208,11 +208,60 @@ public final class OutputStore: Sendable {
     /// The recent values of an indicator topic, oldest first.
     public func history(_ topic: String) -> [Point] { state.withLock { $0.history[topic] ?? [] } }
 
-    /// Every message published from now on, until the stream is dropped or the store's
-    /// followers are ended (a stream asked for after that ends at once). A follower that falls
-    /// 1,000 messages behind loses the oldest (it can tell from `seq`: outputs are numbered
-    /// without gaps).
-    public func follow() -> AsyncStream<Entry> {
+    /// What a follower reads next: an output published, or that the outputs after `after`
+    /// were missed — it fell more than its buffer behind (a burst: a thousand alerts resolved
+    /// in one batch) and the oldest were dropped —, told before the next output it gets.
+    public enum Followed: Sendable {
+        case output(Entry)
+        case missed(after: Int64)
+    }
+
+    /// Every message published from now on, until the follower is dropped or the store's
+    /// followers are ended (one asked for after that ends at once). Its buffer holds 1,000;
+    /// outputs are numbered without gaps, so one it lost is told as ``Followed/missed(after:)``.
+    public func follow() -> Follower { Follower(entries: entries()) }
+
+    /// The outputs published from now on, with a gap in `seq` told as missed; a reader that has
+    /// read the store as of a `seq` skips what it already has (``Iterator/skip(through:)``).
+    public struct Follower: AsyncSequence, Sendable {
+        let entries: AsyncStream<Entry>
+
+        public func makeAsyncIterator() -> Iterator { Iterator(entries: entries.makeAsyncIterator()) }
+
+        public struct Iterator: AsyncIteratorProtocol {
+            var entries: AsyncStream<Entry>.Iterator
+            /// The last `seq` the reader has (read, or skipped through); nil before the first.
+            var last: Int64?
+            /// The output that came after a gap, given after the gap is told.
+            var pending: Entry?
+
+            /// Outputs up to `seq` are not given: the reader has them (it read the store).
+            public mutating func skip(through seq: Int64) { last = Swift.max(last ?? seq, seq) }
+
+            public mutating func next() async -> Followed? {
+                while true {
+                    let entry: Entry
+                    if let held = pending {
+                        pending = nil
+                        entry = held
+                    } else {
+                        guard let e = await entries.next() else { return nil }
+                        entry = e
+                    }
+                    if let last, entry.seq <= last { continue }
+                    if let last, entry.seq > last + 1 {
+                        pending = entry
+                        self.last = entry.seq - 1  // told once: the entry comes next, unless skipped
+                        return .missed(after: last)
+                    }
+                    last = entry.seq
+                    return .output(entry)
+                }
+            }
+        }
+    }
+
+    private func entries() -> AsyncStream<Entry> {
         let (stream, continuation) = AsyncStream<Entry>.makeStream(bufferingPolicy: .bufferingNewest(1000))
         let id = UUID()
         let live = followers.withLock { f -> Bool in

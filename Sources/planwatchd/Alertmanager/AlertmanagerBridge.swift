@@ -67,14 +67,12 @@ struct AlertmanagerBridge: Service {
     }
 
     /// Takes what fires in `store` now (unless the book matches it already, as of `synced`),
-    /// then each change `stream` (the store's follower) brings.
-    /// Outputs are numbered without gaps, so a `seq` skipped means the follower's buffer dropped
-    /// changes (a burst of more than it holds: a thousand alerts escalated or resolved in one
-    /// batch): a lost resolve would leave its alert active in Alertmanager, renewed for ever.
-    /// Then the store is read again and the book made to match it; changes the stream still
-    /// brings from before that reading are skipped.
+    /// then each change `follower` brings. When the follower missed changes (a lost resolve
+    /// would leave its alert active in Alertmanager, renewed for ever), the store is read again
+    /// and the book made to match it; what the follower still brings from before that reading
+    /// is skipped.
     static func follow(
-        _ stream: AsyncStream<OutputStore.Entry>, of store: OutputStore, into book: Book, metrics: BridgeMetrics,
+        _ follower: OutputStore.Follower, of store: OutputStore, into book: Book, metrics: BridgeMetrics,
         synced: Int64? = nil, wake: @Sendable () -> Void
     ) async {
         func resync() async -> Int64 {
@@ -83,19 +81,18 @@ struct AlertmanagerBridge: Service {
             wake()
             return through
         }
-        var through: Int64
-        if let synced { through = synced } else { through = await resync() }
-        for await entry in stream {
-            if entry.seq <= through { continue }
-            if entry.seq > through + 1 {
+        var changes = follower.makeAsyncIterator()
+        if let synced { changes.skip(through: synced) } else { changes.skip(through: await resync()) }
+        while let next = await changes.next() {
+            switch next {
+            case .missed:
                 metrics.resyncs.increment()
-                through = await resync()
-                if entry.seq <= through { continue }
+                changes.skip(through: await resync())
+            case .output(let entry):
+                guard let a = entry.alert.map(Parsed.init) else { continue }
+                metrics.dropped.increment(by: await book.apply(a, now: Date()))
+                wake()
             }
-            through = entry.seq
-            guard let a = entry.alert.map(Parsed.init) else { continue }
-            metrics.dropped.increment(by: await book.apply(a, now: Date()))
-            wake()
         }
     }
 

@@ -143,9 +143,8 @@ struct IndicatorsController {
 /// `/events`: the live stream the console follows. Each event has its output's seq as id; a
 /// browser that reconnects sends Last-Event-ID and is told to resync (the outputs it missed,
 /// resolves included, are in /api/alerts and /api/indicators), since the stream keeps no history.
-/// So is one whose stream skipped outputs: a burst larger than the store's follower holds (a
-/// thousand alerts resolved in one batch) drops the oldest, and outputs are numbered without
-/// gaps — a console that missed a resolve would show the alert firing until reloaded.
+/// So is one whose stream missed outputs (``OutputStore/Followed/missed(after:)``): a console
+/// that missed a resolve would show the alert firing until reloaded.
 struct LiveController {
     let outputs: OutputStore
 
@@ -163,10 +162,11 @@ struct LiveController {
                         try await writer.write(ByteBuffer(string: "event: resync\ndata: \(after)\n\n"))
                     }
                     if let resume { try await resync(after: resume.filter(\.isNumber)) }
-                    var last: Int64?
-                    for await entry in stream {
-                        if let last, entry.seq > last + 1 { try await resync(after: String(last)) }
-                        last = entry.seq
+                    for await followed in stream {
+                        guard case .output(let entry) = followed else {
+                            if case .missed(let after) = followed { try await resync(after: String(after)) }
+                            continue
+                        }
                         try await writer.write(
                             ByteBuffer(string: "id: \(entry.seq)\nevent: message\ndata: {\"topic\":\(JSONWriter.string(.string(entry.topic))),\"body\":\(entry.body)}\n\n"))
                     }
