@@ -27,7 +27,7 @@ public final class Runtime: Sendable {
     private let state = Mutex<BoundEndpoints?>(nil)
     private let zap = Mutex<ZAPAuthenticator?>(nil)
     /// How the runtime ended, once it has, and who waits for it.
-    private let outcome = Mutex<(result: (any Error)??, waiters: [CheckedContinuation<(any Error)?, Never>])>((nil, []))
+    private let outcome = OneShot<(any Error)?>()
     /// Where operators' acknowledgements enter the pipeline, while it runs.
     private let acks = Mutex<(BoundedQueue<IngestItem>, EventDecoder)?>(nil)
     /// A reader of the journal, opened on first use, for the alerts' audit trail.
@@ -196,35 +196,16 @@ public final class Runtime: Sendable {
 
     /// Waits until the runtime fails for good (a part stopped on an error it cannot recover
     /// from, e.g. another daemon took over its journal) and returns the error; returns nil
-    /// once ``stop()`` was called instead.
-    public func failure() async -> (any Error)? {
-        await withCheckedContinuation { (waiter: CheckedContinuation<(any Error)?, Never>) in
-            let now: (any Error)?? = outcome.withLock { o in
-                if let result = o.result { return .some(result) }
-                o.waiters.append(waiter)
-                return .none
-            }
-            if let now { waiter.resume(returning: now) }
-        }
-    }
+    /// once ``stop()`` was called instead (or the waiting task was cancelled).
+    public func failure() async -> (any Error)? { await outcome.wait() ?? nil }
 
     /// A part failed for good: record it, stop the others, wake whoever waits in ``failure()``.
     private func failed(_ error: any Error) {
         logger.critical("planwatch runtime failed", metadata: ["error": "\(error)"])
-        finish(with: error)
+        outcome.set(error)
         acks.withLock { $0 = nil }
         stopFlag.set()
         context.shutdown()
-    }
-
-    private func finish(with result: (any Error)?) {
-        let waiters = outcome.withLock { o -> [CheckedContinuation<(any Error)?, Never>] in
-            guard o.result == nil else { return [] }
-            o.result = .some(result)
-            defer { o.waiters = [] }
-            return o.waiters
-        }
-        for waiter in waiters { waiter.resume(returning: result) }
     }
 
     /// Stops reading, drains what was accepted, checkpoints, closes. Blocks until done.
@@ -243,7 +224,7 @@ public final class Runtime: Sendable {
             reader?.close()
             reader = nil
         }
-        finish(with: nil)
+        outcome.set(nil)
         logger.info("planwatch runtime stopped")
     }
 }

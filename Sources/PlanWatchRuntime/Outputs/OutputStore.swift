@@ -146,7 +146,7 @@ public final class OutputStore: Sendable {
     private let restored = Mutex<State?>(nil)
     /// Whether the store holds what the runtime restored (or the runtime stopped first), and
     /// who waits for that.
-    private let settled = Mutex<(done: Bool, waiters: [UUID: CheckedContinuation<Void, Never>])>((false, [:]))
+    private let settled = OneShot<Void>()
     /// The live followers; nil once ``finishFollowers()`` ended them (a follower then ends at once).
     private let followers = Mutex<[UUID: AsyncStream<Entry>.Continuation]?>([:])
     static let historyLength = 60
@@ -353,30 +353,9 @@ public final class OutputStore: Sendable {
     /// its checkpoint, which no follower is told of —, or once the runtime stopped (or the
     /// task is cancelled) before that. What reads the store once and then follows it (the
     /// Alertmanager bridge) reads it after this, or it misses what a restart gave back.
-    public func restoredOrStopped() async {
-        let id = UUID()
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
-                let now = settled.withLock { s in
-                    if s.done || Task.isCancelled { return true }
-                    s.waiters[id] = waiter
-                    return false
-                }
-                if now { waiter.resume() }
-            }
-        } onCancel: {
-            settled.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
-        }
-    }
+    public func restoredOrStopped() async { _ = await settled.wait() }
 
-    private func settle() {
-        let waiters = settled.withLock { s -> [CheckedContinuation<Void, Never>] in
-            s.done = true
-            defer { s.waiters = [:] }
-            return Array(s.waiters.values)
-        }
-        for waiter in waiters { waiter.resume() }
-    }
+    private func settle() { settled.set(()) }
 
     private static func alertFields(_ body: String) -> (String, String, String)? {
         guard case .object(let o)? = try? JSONParser.parse(Array(body.utf8)), case .string(let level)? = o["level"],
