@@ -14,10 +14,13 @@ public struct DeadlineQueue: Codable, Sendable, Equatable {
         public var due: Int64
         /// What is due, in the handler's own words.
         public var key: String
+
+        package init(due: Int64, key: String) { (self.due, self.key) = (due, key) }
+
         static func < (a: Entry, b: Entry) -> Bool { (a.due, a.key) < (b.due, b.key) }
     }
 
-    private var heap: [Entry] = []
+    private var heap = DeadlineHeap()
     /// The same entries by key, each key's due times in ascending order: what is encoded (a
     /// checkpoint writes the keys that changed). The heap is built from it when read back.
     private var pending = SubjectMap<[Int64]>()
@@ -38,8 +41,7 @@ public struct DeadlineQueue: Codable, Sendable, Equatable {
             return
         }
         pending = try container.decode(SubjectMap<[Int64]>.self, forKey: .pending)
-        // Entries in ascending order are a heap already.
-        heap = pending.flatMap { key, dues in dues.map { Entry(due: $0, key: key) } }.sorted(by: <)
+        heap = DeadlineHeap(pending.flatMap { key, dues in dues.map { Entry(due: $0, key: key) } })
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -61,7 +63,42 @@ public struct DeadlineQueue: Codable, Sendable, Equatable {
         var dues = pending[key] ?? []
         dues.insert(due, at: dues.firstIndex { $0 > due } ?? dues.endIndex)
         pending[key] = dues
-        heap.append(Entry(due: due, key: key))
+        heap.insert(Entry(due: due, key: key))
+    }
+
+    /// Removes and returns every entry due at or before `now`, earliest first.
+    public mutating func popDue(now: Timestamp) -> [Entry] {
+        let due = heap.popDue(now: now.epochMilliseconds)
+        for entry in due {
+            if var dues = pending[entry.key], let i = dues.firstIndex(of: entry.due) {
+                dues.remove(at: i)
+                pending[entry.key] = dues.isEmpty ? nil : dues
+            }
+        }
+        return due
+    }
+}
+
+/// Deadlines by time in a binary heap, and nothing else: ``DeadlineQueue``'s order, for a
+/// state that rebuilds its deadlines from its own subjects rather than checkpoint them (the
+/// alert desk: each unacknowledged alert's limit is in the alert's own row).
+package struct DeadlineHeap: Sendable {
+    package typealias Entry = DeadlineQueue.Entry
+    private var heap: [Entry] = []
+
+    package init() {}
+
+    /// A heap of `entries`, in any order.
+    package init(_ entries: [Entry]) {
+        // Entries in ascending order are a heap already.
+        heap = entries.sorted(by: <)
+    }
+
+    /// How many entries it holds.
+    package var count: Int { heap.count }
+
+    package mutating func insert(_ entry: Entry) {
+        heap.append(entry)
         var i = heap.count - 1
         while i > 0 {
             let parent = (i - 1) / 2
@@ -71,15 +108,11 @@ public struct DeadlineQueue: Codable, Sendable, Equatable {
         }
     }
 
-    /// Removes and returns every entry due at or before `now`, earliest first.
-    public mutating func popDue(now: Timestamp) -> [Entry] {
+    /// Removes and returns every entry due at or before `now` (ms), earliest first.
+    package mutating func popDue(now: Int64) -> [Entry] {
         var due: [Entry] = []
-        while let first = heap.first, first.due <= now.epochMilliseconds {
+        while let first = heap.first, first.due <= now {
             due.append(first)
-            if var dues = pending[first.key], let i = dues.firstIndex(of: first.due) {
-                dues.remove(at: i)
-                pending[first.key] = dues.isEmpty ? nil : dues
-            }
             let last = heap.removeLast()
             if heap.isEmpty { break }
             heap[0] = last

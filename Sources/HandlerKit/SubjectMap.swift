@@ -173,7 +173,7 @@ public struct SubjectMap<Value: Codable & Sendable & Equatable>: Sendable, Equat
             self.init(try container.decode([String: Value].self))
             // Read from the state's own JSON (written before subjects were rows, or when the
             // map was not yet in the state): the stored rows are not this map's.
-            (decoder.userInfo[.planwatchSubjects] as? SubjectSource)?.readInline = true
+            (decoder.userInfo[.planwatchSubjects] as? SubjectSource)?.rewriteAll()
         }
     }
 }
@@ -353,7 +353,7 @@ package final class SubjectSource: @unchecked Sendable {
     private var byPath: [String: [(key: String, value: Data)]] = [:]
     /// True when a map was read from the state's JSON instead of rows: the next checkpoint
     /// must write every subject (and drop the rows stored before).
-    package internal(set) var readInline = false
+    package private(set) var readInline = false
     private let decoder = JSONDecoder()
     /// Parses a row's JSON for ``JSONValue/decode(_:)`` (the host's parser: HandlerKit has
     /// none); where that does not read a value, `JSONDecoder` reads the row.
@@ -368,6 +368,11 @@ package final class SubjectSource: @unchecked Sendable {
             byPath[row.path, default: []].append((row.key, value))
         }
     }
+
+    /// Tells the host that the rows stored are not all this state's (a state that dropped a
+    /// map, read from an older checkpoint): the next checkpoint writes every subject and
+    /// replaces them, as for a map read inline.
+    package func rewriteAll() { readInline = true }
 
     /// Decodes each subject stored for the map at `path`.
     func forEach<Value: Decodable>(at path: String, as type: Value.Type, _ body: (String, Value) -> Void) throws {

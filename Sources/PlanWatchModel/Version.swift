@@ -1,4 +1,4 @@
 /// PlanWatch's version, as `--version` and `planwatch_build_info` report it.
 public enum PlanWatchVersion {
-    public static let current = "0.18.0"
+    public static let current = "0.19.0"
 }

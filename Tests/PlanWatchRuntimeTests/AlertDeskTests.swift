@@ -110,6 +110,34 @@ import Testing
         #expect(changes.map(\.owner) == ["school:370303-0042", "district:370303", "city:370300"])
     }
 
+    /// The time to acknowledge runs on across a restart: the deadline comes back from the
+    /// checkpoint's alert row (the journal after the checkpoint is empty: nothing is replayed).
+    @Test func anEscalationTimerSurvivesARestartFromTheCheckpoint() throws {
+        let directory = TemporaryDirectory()
+        let fingerprint = "safety.incident/INC-T1"
+        func daemon() throws -> Harness {
+            try Harness(directory: directory, clock: .event) {
+                $0.alertPolicy = AlertPolicy(overrides: ["safety.incident": .init(owner: .school, ackWithin: RuleDuration(2, .hours))])
+            }
+        }
+        do {
+            let h = try daemon()
+            let sub = try h.subscriber(["alert.safety"])
+            #expect(
+                try h.peer.ack(try h.dealer(), Fixtures.incident(id: "t-1", incidentId: "INC-T1", reportedAt: "2026-03-11T08:00:00+08:00"))[0]
+                    == "ok")
+            _ = try #require(try sub.receive(within: 30) { Published($0)?.string("fingerprint") == fingerprint })
+            h.stop()
+        }
+        let h = try daemon()
+        defer { h.stop() }
+        let sub = try h.subscriber(["alert.safety"])
+        #expect(try h.peer.ack(try h.dealer(), Self.census("370303-0001", at: "2026-03-11T10:30:00+08:00", id: "c-1"))[0] == "ok")
+        let escalated = try #require(try sub.receive(within: 30) { Published($0)?.string("escalatedTo") == "district:370303" })
+        #expect(Published(escalated)?.string("fingerprint") == fingerprint)
+        #expect(Published(escalated)?.string("updatedAt") == "2026-03-11T10:00:00+08:00")
+    }
+
     @Test func anAcknowledgedAlertStopsEscalatingUntilItsLevelRises() async throws {
         let h = try Self.schoolsHaveTwoHours()
         defer { h.stop() }

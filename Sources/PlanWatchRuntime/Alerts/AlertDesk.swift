@@ -20,7 +20,37 @@ struct AlertDesk {
 
     struct State: Codable, Sendable, Equatable {
         var tracked = SubjectMap<Tracked>()
-        var deadlines = DeadlineQueue()
+        /// When each alert's time to acknowledge ends, by time: every `dueAt` of `tracked`, and
+        /// the limits since replaced (a level risen, an acknowledgement), which ``escalations``
+        /// skips. Not checkpointed — it is rebuilt from `tracked` — and not compared: what it
+        /// holds beyond the alerts' own `dueAt` changes nothing. Checkpointed, it was a row per
+        /// open alert more (a tenth of the rows in the alert workload, BENCHMARKS.md).
+        var deadlines = DeadlineHeap()
+
+        init() {}
+
+        private enum CodingKeys: String, CodingKey {
+            case tracked
+            /// Where checkpoints before 0.19 kept the deadlines.
+            case deadlines
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            tracked = try container.decode(SubjectMap<Tracked>.self, forKey: .tracked)
+            deadlines = DeadlineHeap(tracked.compactMap { key, t in t.dueAt.map { DeadlineHeap.Entry(due: $0, key: key) } })
+            if container.contains(.deadlines) {
+                // Its rows are not read: the next checkpoint writes the desk whole, without them.
+                (decoder.userInfo[.planwatchSubjects] as? SubjectSource)?.rewriteAll()
+            }
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(tracked, forKey: .tracked)
+        }
+
+        static func == (a: State, b: State) -> Bool { a.tracked == b.tracked }
     }
 
     var state = State()
@@ -73,7 +103,7 @@ struct AlertDesk {
     /// Alerts whose owner's time ran out by `context.now`, each escalated one level up.
     mutating func escalations(context: HandlerContext) -> [Alert] {
         var out: [Alert] = []
-        for entry in state.deadlines.popDue(now: context.now) {
+        for entry in state.deadlines.popDue(now: context.now.epochMilliseconds) {
             guard var t = state.tracked[entry.key], t.dueAt == entry.due, t.alert.ackedBy == nil,
                 let next = t.ownerLevel.next
             else { continue }
@@ -98,7 +128,7 @@ struct AlertDesk {
         }
         let due = context.calendar.end(of: policy.rule(t.alert.rule).ackWithin, from: start)
         t.dueAt = due.epochMilliseconds
-        state.deadlines.schedule(t.alert.fingerprint, at: due)
+        state.deadlines.insert(DeadlineHeap.Entry(due: due.epochMilliseconds, key: t.alert.fingerprint))
     }
 
     private func decorate(_ alert: inout Alert, from last: Alert?) {
