@@ -1,6 +1,7 @@
 /// Deadlines by time, for rules that fire when a date passes with no event at all.
 /// A binary heap: scheduling and expiring cost O(log n), whatever else is tracked. A
-/// checkpoint writes the keys whose deadlines changed since the last one, not the whole queue.
+/// checkpoint writes the subjects whose deadlines changed since the last one, not the whole
+/// queue.
 ///
 /// Entries are not removed when they become moot; check, when one is due, whether it still
 /// applies (its subject may have been resolved or rescheduled).
@@ -21,14 +22,19 @@ public struct DeadlineQueue: Codable, Sendable, Equatable {
     }
 
     private var heap = DeadlineHeap()
-    /// The same entries by key, each key's due times in ascending order: what is encoded (a
-    /// checkpoint writes the keys that changed). The heap is built from it when read back.
-    private var pending = SubjectMap<[Int64]>()
+    /// The same entries by subject — the last part of a ``key(_:_:_:)`` key, or a key of
+    /// another shape whole — then by key, each key's due times in ascending order: what is
+    /// encoded (a checkpoint writes the subjects whose deadlines changed). A subject's stages
+    /// are one row: an incident's overdue and 30-day deadlines were two. The heap is built
+    /// from it when read back.
+    private var pending = SubjectMap<[String: [Int64]]>()
 
     /// An empty queue.
     public init() {}
 
     private enum CodingKeys: String, CodingKey {
+        case bySubject
+        /// How a queue was encoded before 0.19: a row per key.
         case pending
         /// How a queue was encoded before 2026-12: the heap's entries.
         case heap
@@ -40,13 +46,19 @@ public struct DeadlineQueue: Codable, Sendable, Equatable {
             for entry in entries { schedule(entry.key, atMilliseconds: entry.due) }
             return
         }
-        pending = try container.decode(SubjectMap<[Int64]>.self, forKey: .pending)
-        heap = DeadlineHeap(pending.flatMap { key, dues in dues.map { Entry(due: $0, key: key) } })
+        if let byKey = try container.decodeIfPresent(SubjectMap<[Int64]>.self, forKey: .pending) {
+            for (key, dues) in byKey { for due in dues { schedule(key, atMilliseconds: due) } }
+            // Its rows are by key: the next checkpoint writes the queue whole, by subject.
+            (decoder.userInfo[.planwatchSubjects] as? SubjectSource)?.rewriteAll()
+            return
+        }
+        pending = try container.decode(SubjectMap<[String: [Int64]]>.self, forKey: .bySubject)
+        heap = DeadlineHeap(pending.flatMap { _, keys in keys.flatMap { key, dues in dues.map { Entry(due: $0, key: key) } } })
     }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(pending, forKey: .pending)
+        try container.encode(pending, forKey: .bySubject)
     }
 
     public static func == (a: DeadlineQueue, b: DeadlineQueue) -> Bool { a.pending == b.pending }
@@ -60,20 +72,31 @@ public struct DeadlineQueue: Codable, Sendable, Equatable {
     }
 
     private mutating func schedule(_ key: String, atMilliseconds due: Int64) {
-        var dues = pending[key] ?? []
-        dues.insert(due, at: dues.firstIndex { $0 > due } ?? dues.endIndex)
-        pending[key] = dues
+        Self.change(&pending[Self.subject(of: key), default: [:]][key, default: []]) { dues in
+            dues.insert(due, at: dues.firstIndex { $0 > due } ?? dues.endIndex)
+        }
         heap.insert(Entry(due: due, key: key))
     }
+
+    /// The subject a key's deadlines are stored under: the third part of a three-part key
+    /// (which may itself hold `|`), else the key.
+    static func subject(of key: String) -> String {
+        guard let first = key.firstIndex(of: "|"), let second = key[key.index(after: first)...].firstIndex(of: "|") else { return key }
+        return String(key[key.index(after: second)...])
+    }
+
+    /// Changes a value in place, so that the arrays inside are not copied.
+    private static func change<T>(_ value: inout T, _ body: (inout T) -> Void) { body(&value) }
 
     /// Removes and returns every entry due at or before `now`, earliest first.
     public mutating func popDue(now: Timestamp) -> [Entry] {
         let due = heap.popDue(now: now.epochMilliseconds)
         for entry in due {
-            if var dues = pending[entry.key], let i = dues.firstIndex(of: entry.due) {
-                dues.remove(at: i)
-                pending[entry.key] = dues.isEmpty ? nil : dues
-            }
+            let subject = Self.subject(of: entry.key)
+            guard var keys = pending[subject], var dues = keys[entry.key], let i = dues.firstIndex(of: entry.due) else { continue }
+            dues.remove(at: i)
+            keys[entry.key] = dues.isEmpty ? nil : dues
+            pending[subject] = keys.isEmpty ? nil : keys
         }
         return due
     }

@@ -317,6 +317,47 @@ func restored<S: Decodable>(_ type: S.Type, _ json: Data, _ rows: [SubjectRow]) 
         #expect(fromOriginal.filter { $0.key == "case-7" }.map(\.due) == [1_043, 1_043, 5_000])
     }
 
+    /// An incident's stages (overdue, its 30 days in the count) are one row: its subject's.
+    @Test func aSubjectsDeadlinesAreOneRowAndPopOneByOne() throws {
+        var state = State()
+        for i in 0..<10 {
+            state.deadlines.schedule(DeadlineQueue.key("overdue", "blue", "INC|\(i)"), at: at(1_000 + Int64(i)))
+            state.deadlines.schedule(DeadlineQueue.key("window", "370303", "INC|\(i)"), at: at(5_000))
+        }
+        state.deadlines.schedule("food|370303", at: at(3_000))
+        let first = try checkpoint(state)
+        #expect(first.rows.count == 11)
+        #expect(Set(first.rows.map(\.key)) == Set((0..<10).map { "INC|\($0)" } + ["food|370303"]))
+        var stored = Dictionary(uniqueKeysWithValues: first.rows.map { ($0.key, $0) })
+
+        #expect(state.deadlines.popDue(now: at(1_004)).map(\.key) == (0...4).map { "overdue|blue|INC|\($0)" })
+        let next = try checkpoint(state)
+        #expect(Set(next.rows.map(\.key)) == Set((0...4).map { "INC|\($0)" }))
+        #expect(next.rows.allSatisfy { $0.value != nil }, "each still has its 30 days")
+        for row in next.rows { stored[row.key] = row }
+
+        var back = try restore(next.json, Array(stored.values))
+        #expect(back == state && back.deadlines.count == 16)
+        #expect(back.deadlines.popDue(now: at(10_000)) == state.deadlines.popDue(now: at(10_000)))
+        #expect(try checkpoint(state).rows.filter { $0.value == nil }.count == 11, "every subject's row removed once all popped")
+    }
+
+    /// Before 0.19 a row per key: read back as it was, and written whole, by subject, next.
+    @Test func aQueueCheckpointedAsARowPerKeyReadsAndIsRewrittenWhole() throws {
+        let json = Data(#"{"deadlines":{"pending":"subjects in rows"}}"#.utf8)
+        let rows = [
+            SubjectRow(path: "deadlines.pending", key: "overdue|blue|INC-1", value: Data("[20]".utf8)),
+            SubjectRow(path: "deadlines.pending", key: "window|370303|INC-1", value: Data("[30,40]".utf8)),
+        ]
+        var coding = SubjectCoding()
+        var state = try #require(try coding.restore(State.self, from: json, subjects: HandlerSubjects(full: true, rows: rows)))
+        #expect(state.deadlines.count == 3)
+        let next = try #require(try coding.encode(state).subjects?.encoded())
+        #expect(next.full)
+        #expect(next.rows.map { "\($0.path) \($0.key)" } == ["deadlines.bySubject INC-1"])
+        #expect(state.deadlines.popDue(now: at(100)).map { "\($0.key)@\($0.due)" } == ["overdue|blue|INC-1@20", "window|370303|INC-1@30", "window|370303|INC-1@40"])
+    }
+
     @Test func aQueueCheckpointedBeforeDeadlinesWereRowsStillReads() throws {
         let json = Data(#"{"deadlines":{"heap":[{"due":30,"key":"b"},{"due":20,"key":"a"},{"due":20,"key":"a"}]}}"#.utf8)
         var state = try restore(json, [])
