@@ -99,16 +99,28 @@ public struct IndicatorBook: Codable, Sendable, Equatable {
     private var finals: [String: TargetStatus] = [:]
     /// Topics (`series|region`) to publish at the next flush.
     private var dirty: Set<String> = []
-    /// Each subject's share, by indicator, then the region it was added at, then subject: a
-    /// checkpoint writes the shares that changed. (A region's map stays once made, empty or
-    /// not: a map dropped from the state would leave its stored rows behind.)
-    private var parts: [String: [String: SubjectMap<IndicatorContribution>]] = [:]
+    /// A subject's share of an indicator at the region it was added at.
+    struct Share: Codable, Sendable, Equatable {
+        var numerator: Int64 = 0
+        var denominator: Int64 = 0
+        /// The events that last changed it, oldest first (at most ``IndicatorContribution/eventsKept``).
+        var events: [String] = []
+    }
+
+    /// Each subject's shares, by subject, then `indicator|region`: a checkpoint writes the
+    /// subjects whose shares changed, each subject's shares in one row (an incident counted in
+    /// three indicators was three rows).
+    private var shares = SubjectMap<[String: Share]>()
     static let causesKept = 20
 
     /// An empty book.
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case entries, published, counted, baselines, finals, dirty, parts }
+    enum CodingKeys: String, CodingKey {
+        case entries, published, counted, baselines, finals, dirty, shares
+        /// Where the shares were before 0.19: by indicator, then region, then subject.
+        case parts
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -119,7 +131,31 @@ public struct IndicatorBook: Codable, Sendable, Equatable {
         baselines = try c.decodeIfPresent([String: Baseline].self, forKey: .baselines) ?? [:]
         finals = try c.decodeIfPresent([String: TargetStatus].self, forKey: .finals) ?? [:]
         dirty = try c.decode(Set<String>.self, forKey: .dirty)
-        parts = try c.decodeIfPresent([String: [String: SubjectMap<IndicatorContribution>]].self, forKey: .parts) ?? [:]
+        if let parts = try c.decodeIfPresent([String: [String: SubjectMap<IndicatorContribution>]].self, forKey: .parts) {
+            for (indicator, regions) in parts {
+                for (code, subjects) in regions {
+                    for (subject, part) in subjects {
+                        shares[subject, default: [:]][indicator + "|" + code] = Share(
+                            numerator: part.numerator, denominator: part.denominator, events: part.events)
+                    }
+                }
+            }
+            // Its rows are by indicator and region: the next checkpoint writes the book whole.
+            (decoder.userInfo[.planwatchSubjects] as? SubjectSource)?.rewriteAll()
+        } else {
+            shares = try c.decodeIfPresent(SubjectMap<[String: Share]>.self, forKey: .shares) ?? SubjectMap()
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(entries, forKey: .entries)
+        try c.encode(published, forKey: .published)
+        try c.encode(counted, forKey: .counted)
+        try c.encode(baselines, forKey: .baselines)
+        try c.encode(finals, forKey: .finals)
+        try c.encode(dirty, forKey: .dirty)
+        try c.encode(shares, forKey: .shares)
     }
 
     private static func key(_ indicator: String, _ region: RegionCode) -> String { "\(indicator)|\(region.code)" }
@@ -191,18 +227,18 @@ public struct IndicatorBook: Codable, Sendable, Equatable {
     }
 
     private mutating func attribute(_ indicator: String, region: RegionCode, subject: String, numerator: Int64, denominator: Int64, cause: String?) {
-        let empty = IndicatorContribution(subject: subject, region: region, numerator: 0, denominator: 0, events: [])
-        var gone = false
-        Self.change(&parts[indicator, default: [:]][region.code, default: SubjectMap()][subject, default: empty]) { part in
-            part.numerator = SafeInteger.add(part.numerator, numerator)
-            part.denominator = SafeInteger.add(part.denominator, denominator)
-            if let cause, part.events.last != cause {
-                part.events.append(cause)
-                if part.events.count > IndicatorContribution.eventsKept { part.events.removeFirst() }
+        let key = Self.key(indicator, region)
+        var mine = shares[subject] ?? [:]
+        Self.change(&mine[key, default: Share()]) { share in
+            share.numerator = SafeInteger.add(share.numerator, numerator)
+            share.denominator = SafeInteger.add(share.denominator, denominator)
+            if let cause, share.events.last != cause {
+                share.events.append(cause)
+                if share.events.count > IndicatorContribution.eventsKept { share.events.removeFirst() }
             }
-            gone = part.numerator == 0 && part.denominator == 0
         }
-        if gone { parts[indicator]?[region.code]?[subject] = nil }
+        if let share = mine[key], share.numerator == 0 && share.denominator == 0 { mine[key] = nil }
+        shares[subject] = mine.isEmpty ? nil : mine
     }
 
     /// Changes a value in place (through the dictionary's modify accessor), so that no array
@@ -216,10 +252,17 @@ public struct IndicatorBook: Codable, Sendable, Equatable {
     /// its districts (and any added at the city itself). Nil when the book has no such value.
     public func explain(_ indicator: String, region: RegionCode) -> IndicatorExplanation? {
         guard let entry = entries[Self.key(indicator, region)] else { return nil }
+        // Every subject's shares are looked through (`planwatch explain` replays the journal
+        // anyway, which costs far more).
         var contributions: [IndicatorContribution] = []
-        for (code, subjects) in parts[indicator] ?? [:] {
-            guard let r = RegionCode(code), r == region || (region.isCity && r.isDistrict && r.city == region) else { continue }
-            contributions += subjects.values
+        for (subject, mine) in shares {
+            for (key, share) in mine {
+                guard let bar = key.lastIndex(of: "|"), key[..<bar] == indicator, let r = RegionCode(String(key[key.index(after: bar)...])),
+                    r == region || (region.isCity && r.isDistrict && r.city == region)
+                else { continue }
+                contributions.append(
+                    IndicatorContribution(subject: subject, region: r, numerator: share.numerator, denominator: share.denominator, events: share.events))
+            }
         }
         contributions.sort { ($0.region, $0.subject) < ($1.region, $1.subject) }
         return IndicatorExplanation(

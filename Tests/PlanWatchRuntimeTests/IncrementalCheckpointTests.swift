@@ -401,6 +401,52 @@ func restored<S: Decodable>(_ type: S.Type, _ json: Data, _ rows: [SubjectRow]) 
     }
 }
 
+extension IndicatorSharesCheckpointTests {
+    /// An incident counted in three indicators is one row, and `explain` still lists it under each.
+    @Test func aSubjectsSharesOfSeveralIndicatorsAreOneRow() throws {
+        let district = try #require(RegionCode("370303"))
+        var state = State()
+        for i in 0..<10 {
+            for indicator in ["safety.open_incidents", "safety.open_incidents.blue", "safety.incidents_30d"] {
+                state.indicators.add(indicator, kind: .count, district: district, numerator: 1, subject: "INC-\(i)", cause: "e-\(i)")
+            }
+        }
+        let first = try checkpointed(state)
+        #expect(first.rows.map(\.key).sorted() == (0..<10).map { "INC-\($0)" }.sorted())
+        // Resolved: out of the open counts, still in the 30 days: its row is written again, not removed.
+        for indicator in ["safety.open_incidents", "safety.open_incidents.blue"] {
+            state.indicators.add(indicator, kind: .count, district: district, numerator: -1, subject: "INC-2", cause: "e-done")
+        }
+        let next = try checkpointed(state)
+        #expect(next.rows.map(\.key) == ["INC-2"] && next.rows[0].value != nil)
+        var stored = Dictionary(uniqueKeysWithValues: first.rows.map { ($0.key, $0) })
+        stored["INC-2"] = next.rows[0]
+        let back = try restored(State.self, next.json, Array(stored.values))
+        #expect(back == state)
+        #expect(back.indicators.explain("safety.open_incidents", region: district)?.contributions.count == 9)
+        #expect(back.indicators.explain("safety.incidents_30d", region: district.city)?.contributions.map(\.subject).contains("INC-2") == true)
+    }
+
+    /// Before 0.19 the shares were rows by indicator and region: read back as they were, and
+    /// written whole, by subject, at the next checkpoint.
+    @Test func sharesCheckpointedByIndicatorAndRegionReadAndAreRewrittenWhole() throws {
+        let district = try #require(RegionCode("370303"))
+        let json = Data(
+            #"{"indicators":{"entries":{"safety.open_incidents|370303":{"indicator":"safety.open_incidents","region":"370303","kind":"count","numerator":1,"denominator":0,"changedOn":0,"changed":false}},"dirty":[],"parts":{"safety.open_incidents":{"370303":"subjects in rows"}}}}"#
+                .utf8)
+        let part = IndicatorContribution(subject: "INC-1", region: district, numerator: 1, denominator: 0, events: ["e-1"])
+        let rows = [SubjectRow(path: "indicators.parts.safety.open_incidents.370303", key: "INC-1", value: Data(try JSONWriter.encode(part)))]
+        var coding = SubjectCoding()
+        let state = try #require(try coding.restore(State.self, from: json, subjects: HandlerSubjects(full: true, rows: rows)))
+        #expect(state.indicators.explain("safety.open_incidents", region: district)?.contributions == [part])
+        let next = try #require(try coding.encode(state).subjects?.encoded())
+        #expect(next.full)
+        #expect(next.rows.map { "\($0.path) \($0.key)" } == ["indicators.shares INC-1"])
+        let back = try restored(State.self, try coding.encode(state).state, next.rows)
+        #expect(back == state)
+    }
+}
+
 /// A log handler that keeps what the checkpoint writer says, and every line at notice or
 /// above (level, message, metadata as text).
 final class CheckpointLog: Sendable {
