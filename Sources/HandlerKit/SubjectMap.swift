@@ -351,8 +351,10 @@ extension SubjectRow {
 /// The stored subjects of a handler, by map, while the host decodes its checkpointed state.
 package final class SubjectSource: @unchecked Sendable {
     private var byPath: [String: [(key: String, value: Data)]] = [:]
-    /// True when a map was read from the state's JSON instead of rows: the next checkpoint
-    /// must write every subject (and drop the rows stored before).
+    /// True when the rows stored are not all this state's — a map was read from the state's
+    /// JSON instead of rows, or the state left an older layout's rows unread
+    /// (``rewriteAll()``): the next checkpoint must write every subject (and drop the rows
+    /// stored before).
     package private(set) var readInline = false
     private let decoder = JSONDecoder()
     /// Parses a row's JSON for ``JSONValue/decode(_:)`` (the host's parser: HandlerKit has
