@@ -48,8 +48,9 @@ public struct DeadlineQueue: Codable, Sendable, Equatable {
         }
         if let byKey = try container.decodeIfPresent(SubjectMap<[Int64]>.self, forKey: .pending) {
             for (key, dues) in byKey { for due in dues { schedule(key, atMilliseconds: due) } }
-            // Its rows are by key: the next checkpoint writes the queue whole, by subject.
-            (decoder.userInfo[.planwatchSubjects] as? SubjectSource)?.rewriteAll()
+            // Its rows are by key: the next checkpoint writes the queue whole, by subject (when
+            // there were any: an older queue always wrote `pending`).
+            if !byKey.isEmpty { (decoder.userInfo[.planwatchSubjects] as? SubjectSource)?.rewriteAll() }
             return
         }
         pending = try container.decode(SubjectMap<[String: [Int64]]>.self, forKey: .bySubject)

@@ -140,8 +140,9 @@ public struct IndicatorBook: Codable, Sendable, Equatable {
                     }
                 }
             }
-            // Its rows are by indicator and region: the next checkpoint writes the book whole.
-            (decoder.userInfo[.planwatchSubjects] as? SubjectSource)?.rewriteAll()
+            // Its rows are by indicator and region: the next checkpoint writes the book whole
+            // (when there were any: an older book always wrote `parts`, `{}` when empty).
+            if !shares.isEmpty { (decoder.userInfo[.planwatchSubjects] as? SubjectSource)?.rewriteAll() }
         } else {
             shares = try c.decodeIfPresent(SubjectMap<[String: Share]>.self, forKey: .shares) ?? SubjectMap()
         }
