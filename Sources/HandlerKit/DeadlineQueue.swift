@@ -73,7 +73,7 @@ public struct DeadlineQueue: Codable, Sendable, Equatable {
     }
 
     private mutating func schedule(_ key: String, atMilliseconds due: Int64) {
-        Self.change(&pending[Self.subject(of: key), default: [:]][key, default: []]) { dues in
+        changeInPlace(&pending[Self.subject(of: key), default: [:]][key, default: []]) { dues in
             dues.insert(due, at: dues.firstIndex { $0 > due } ?? dues.endIndex)
         }
         heap.insert(Entry(due: due, key: key))
@@ -85,9 +85,6 @@ public struct DeadlineQueue: Codable, Sendable, Equatable {
         guard let first = key.firstIndex(of: "|"), let second = key[key.index(after: first)...].firstIndex(of: "|") else { return key }
         return String(key[key.index(after: second)...])
     }
-
-    /// Changes a value in place, so that the arrays inside are not copied.
-    private static func change<T>(_ value: inout T, _ body: (inout T) -> Void) { body(&value) }
 
     /// Removes and returns every entry due at or before `now`, earliest first.
     public mutating func popDue(now: Timestamp) -> [Entry] {

@@ -207,7 +207,7 @@ public struct IndicatorBook: Codable, Sendable, Equatable {
     private mutating func move(
         _ indicator: String, kind: Kind, region: RegionCode, numerator: Int64, denominator: Int64, cause: String?, late: Bool
     ) {
-        Self.change(&entries[Self.key(indicator, region), default: Entry(indicator: indicator, region: region, kind: kind)]) { entry in
+        changeInPlace(&entries[Self.key(indicator, region), default: Entry(indicator: indicator, region: region, kind: kind)]) { entry in
             entry.numerator = SafeInteger.add(entry.numerator, numerator)
             entry.denominator = SafeInteger.add(entry.denominator, denominator)
             entry.changed = true
@@ -217,7 +217,7 @@ public struct IndicatorBook: Codable, Sendable, Equatable {
 
     private mutating func touch(_ series: String, _ region: RegionCode, cause: String?, late: Bool) {
         let key = Self.key(series, region)
-        Self.change(&published[key, default: Published()]) { p in
+        changeInPlace(&published[key, default: Published()]) { p in
             if let cause, !p.causes.contains(cause) {
                 p.causes.append(cause)
                 if p.causes.count > Self.causesKept { p.causes.removeFirst(p.causes.count - Self.causesKept) }
@@ -229,22 +229,21 @@ public struct IndicatorBook: Codable, Sendable, Equatable {
 
     private mutating func attribute(_ indicator: String, region: RegionCode, subject: String, numerator: Int64, denominator: Int64, cause: String?) {
         let key = Self.key(indicator, region)
-        var mine = shares[subject] ?? [:]
-        Self.change(&mine[key, default: Share()]) { share in
+        var gone = false
+        changeInPlace(&shares[subject, default: [:]][key, default: Share()]) { share in
             share.numerator = SafeInteger.add(share.numerator, numerator)
             share.denominator = SafeInteger.add(share.denominator, denominator)
             if let cause, share.events.last != cause {
                 share.events.append(cause)
                 if share.events.count > IndicatorContribution.eventsKept { share.events.removeFirst() }
             }
+            gone = share.numerator == 0 && share.denominator == 0
         }
-        if let share = mine[key], share.numerator == 0 && share.denominator == 0 { mine[key] = nil }
-        shares[subject] = mine.isEmpty ? nil : mine
+        if gone {
+            shares[subject]?[key] = nil
+            if shares[subject]?.isEmpty == true { shares[subject] = nil }
+        }
     }
-
-    /// Changes a value in place (through the dictionary's modify accessor), so that no array
-    /// inside it is copied.
-    private static func change<T>(_ value: inout T, _ body: (inout T) -> Void) { body(&value) }
 
     // MARK: Reading
 

@@ -341,12 +341,12 @@ extension SubjectRow {
     /// and then the same as the stores' byte order; close to it for others): comparing UTF-8
     /// views byte by byte took as long as encoding the rows. The order only makes the writes
     /// local; what is stored does not depend on it.
-    package static func storedOrder(_ a: SubjectRow, _ b: SubjectRow) -> Bool { storedOrder(path: a.path, key: a.key, before: b.path, b.key) }
-
-    static func storedOrder(path: String, key: String, before otherPath: String, _ otherKey: String) -> Bool {
-        path != otherPath ? path < otherPath : key < otherKey
-    }
+    package static func storedOrder(_ a: SubjectRow, _ b: SubjectRow) -> Bool { a.path != b.path ? a.path < b.path : a.key < b.key }
 }
+
+/// Changes a value where it is stored — through a dictionary's or a map's modify accessor —,
+/// so that no array or dictionary inside it is copied to be changed.
+func changeInPlace<T>(_ value: inout T, _ body: (inout T) -> Void) { body(&value) }
 
 /// The stored subjects of a handler, by map, while the host decodes its checkpointed state.
 package final class SubjectSource: @unchecked Sendable {
