@@ -355,7 +355,7 @@ package final class SubjectSource: @unchecked Sendable {
     /// JSON instead of rows, or the state left an older layout's rows unread
     /// (``rewriteAll()``): the next checkpoint must write every subject (and drop the rows
     /// stored before).
-    package private(set) var readInline = false
+    package private(set) var rewriteNeeded = false
     private let decoder = JSONDecoder()
     /// Parses a row's JSON for ``JSONValue/decode(_:)`` (the host's parser: HandlerKit has
     /// none); where that does not read a value, `JSONDecoder` reads the row.
@@ -374,7 +374,7 @@ package final class SubjectSource: @unchecked Sendable {
     /// Tells the host that the rows stored are not all this state's (a state that dropped a
     /// map, read from an older checkpoint): the next checkpoint writes every subject and
     /// replaces them, as for a map read inline.
-    package func rewriteAll() { readInline = true }
+    package func rewriteAll() { rewriteNeeded = true }
 
     /// Decodes each subject stored for the map at `path`.
     func forEach<Value: Decodable>(at path: String, as type: Value.Type, _ body: (String, Value) -> Void) throws {

@@ -41,9 +41,9 @@ struct SubjectCoding {
         try read(type, from: data, subjects: subjects).state
     }
 
-    /// Reads a state back as a restart does, with the source of its rows: whether every map
-    /// came from the rows (not ``SubjectSource/readInline``), and how many rows the fast reader
-    /// left to `JSONDecoder`.
+    /// Reads a state back as a restart does, with the source of its rows: whether the rows stored
+    /// are all the state's (not ``SubjectSource/rewriteNeeded``), and how many rows the fast
+    /// reader left to `JSONDecoder`.
     static func read<State: Decodable>(_ type: State.Type, from data: Data, subjects: HandlerSubjects?) throws
         -> (state: State, source: SubjectSource)
     {
@@ -61,7 +61,7 @@ struct SubjectCoding {
         rewrite = true
         guard let data else { return nil }
         let (state, source) = try Self.read(type, from: data, subjects: subjects)
-        rewrite = source.readInline
+        rewrite = source.rewriteNeeded
         return state
     }
 }
