@@ -163,12 +163,12 @@ struct LiveController {
                     }
                     if let resume { try await resync(after: resume.filter(\.isNumber)) }
                     for await followed in stream {
-                        guard case .output(let entry) = followed else {
-                            if case .missed(let after) = followed { try await resync(after: String(after)) }
-                            continue
+                        switch followed {
+                        case .missed(let after): try await resync(after: String(after))
+                        case .output(let entry):
+                            try await writer.write(
+                                ByteBuffer(string: "id: \(entry.seq)\nevent: message\ndata: {\"topic\":\(JSONWriter.string(.string(entry.topic))),\"body\":\(entry.body)}\n\n"))
                         }
-                        try await writer.write(
-                            ByteBuffer(string: "id: \(entry.seq)\nevent: message\ndata: {\"topic\":\(JSONWriter.string(.string(entry.topic))),\"body\":\(entry.body)}\n\n"))
                     }
                     try await writer.finish(nil)
                 })
