@@ -113,6 +113,9 @@ import Testing
             await store.restoredOrStopped()
             released.withLock { $0 = true }
         }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while store.waitingForTheRestore == 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(store.waitingForTheRestore == 1, "the reader did not wait")
         #expect(!released.withLock { $0 })
         switch end {
         case "restored": _ = store.takeAlerts(fromDesk: { _ in nil })

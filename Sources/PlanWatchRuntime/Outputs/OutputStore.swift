@@ -357,6 +357,9 @@ public final class OutputStore: Sendable {
 
     private func settle() { settled.set(()) }
 
+    /// How many wait in ``restoredOrStopped()`` now.
+    var waitingForTheRestore: Int { settled.waiting }
+
     private static func alertFields(_ body: String) -> (String, String, String)? {
         guard case .object(let o)? = try? JSONParser.parse(Array(body.utf8)), case .string(let level)? = o["level"],
             case .string(let rule)? = o["rule"], case .string(let region)? = o["region"]

@@ -19,6 +19,9 @@ final class OneShot<Value: Sendable>: Sendable {
         for waiter in waiters { waiter.resume(returning: value) }
     }
 
+    /// How many wait now.
+    var waiting: Int { state.withLock { $0.waiters.count } }
+
     /// The value, once set; nil if the task was cancelled before.
     func wait() async -> Value? {
         let id = UUID()
