@@ -476,6 +476,16 @@ final class CheckpointLog: Sendable {
 
     var handler: LogHandler { Handler(log: self) }
 
+    /// Waits until the line of the checkpoint stored in `journal` has been logged: a checkpoint
+    /// is committed before its line is, so what a test reads from the store may be ahead of
+    /// the log (it was, on a loaded CI, twice).
+    func waitForTheStoredCheckpointsLine(journal: String) -> Bool {
+        Wait.until(seconds: 60) {
+            let p = (try? JournalInspection.checkpointPosition(journalPath: journal)) ?? -1
+            return p > 0 && self.saved.withLock { $0.contains { $0.position >= p } }
+        }
+    }
+
     /// A logger at info whose checkpoint lines this log keeps.
     var logger: Logger {
         var logger = Logger(label: "test", factory: { _ in self.handler })
@@ -625,13 +635,8 @@ final class CheckpointLog: Sendable {
         #expect(try harness.peer.ack(dealer, census("370303-0042", classes: 200))[0] == "ok")
         let classes = { (try? JournalInspection.checkpointSubjects(journalPath: journal))?.keys.filter { $0.hasPrefix("Enrolment/classes/") }.count }
         #expect(Wait.until(seconds: 60) { classes() == 200 }, "classes stored: \(String(describing: classes()))")
-        // The checkpoint that stored them is committed before its line is logged: wait for the
-        // line, so that it is not counted among those that follow (it was, once, on a loaded CI).
-        #expect(
-            Wait.until(seconds: 60) {
-                let p = (try? JournalInspection.checkpointPosition(journalPath: journal)) ?? -1
-                return p > 0 && log.saved.withLock { $0.contains { $0.position >= p } }
-            })
+        // Its line too, so that it is not counted among those that follow.
+        #expect(log.waitForTheStoredCheckpointsLine(journal: journal))
 
         // The same census again, then one with 50 classes closed: the checkpoints that follow
         // write those 50 (and the school), never the 200 again.
@@ -639,6 +644,7 @@ final class CheckpointLog: Sendable {
         #expect(try harness.peer.ack(dealer, census("370303-0042", classes: 200))[0] == "ok")
         #expect(try harness.peer.ack(dealer, census("370303-0042", classes: 150))[0] == "ok")
         #expect(Wait.until(seconds: 60) { classes() == 150 }, "classes stored: \(String(describing: classes()))")
+        #expect(log.waitForTheStoredCheckpointsLine(journal: journal))
         let written = log.saved.withLock { $0.dropFirst(before).map(\.written) }
         #expect(written.contains { $0 >= 50 } && written.allSatisfy { $0 <= 53 }, "subjects written per checkpoint: \(written)")
         harness.stop()
@@ -675,19 +681,16 @@ final class CheckpointLog: Sendable {
         // The desk's acknowledgement deadlines are its alerts' own `dueAt`: no rows of their own.
         #expect(!((try? JournalInspection.checkpointSubjects(journalPath: journal)) ?? [:]).keys.contains { $0.hasPrefix("_desk/deadlines") })
 
-        // The checkpoint that stored the last of them is committed before its line is logged:
-        // wait for the line, so that it is not counted among those that follow.
-        #expect(
-            Wait.until(seconds: 60) {
-                let p = (try? JournalInspection.checkpointPosition(journalPath: journal)) ?? -1
-                return p > 0 && log.saved.withLock { $0.contains { $0.position >= p } }
-            })
+        // And the line of the checkpoint that stored the last of them, so that it is not
+        // counted among those that follow.
+        #expect(log.waitForTheStoredCheckpointsLine(journal: journal))
 
         // One more incident: the checkpoints that follow write its rows (and the school's and
         // region's alerts, indicators, deadlines), not the 60 open alerts again.
         let before = log.saved.withLock { $0.count }
         #expect(try harness.peer.ack(dealer, Fixtures.incident(incidentId: "INC-\(open + 1)"))[0] == "ok")
         #expect(Wait.until(seconds: 60) { parts.allSatisfy { stored($0) == open + 1 } }, "stored: \(parts.map { ($0, stored($0)) })")
+        #expect(log.waitForTheStoredCheckpointsLine(journal: journal))
         let written = log.saved.withLock { $0.dropFirst(before).map(\.written) }
         #expect(!written.isEmpty && written.allSatisfy { $0 < open / 2 }, "subjects written per checkpoint: \(written)")
         harness.stop()
