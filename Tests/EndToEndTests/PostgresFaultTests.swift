@@ -235,6 +235,40 @@ struct PostgresFaultTests {
         #expect(try daemon.terminate() == 0)
     }
 
+    /// SIGTERM while the writer waits for its lock back (an old session lingers; the wait may
+    /// be set to an hour): the daemon stops at once instead of at the end of the wait, the
+    /// batch that waited is refused, and its producer's resend is journaled by the next daemon.
+    @Test func aWriterWaitingForItsLockBackStopsAtOnceWhenTold() throws {
+        let dir = TemporaryDirectory()
+        let direct = try journal(in: dir)
+        let proxy = try CutProxy(upstream: direct, control: dir.path + "/control")
+        let config = dir.path + "/planwatchd.yaml"
+        try "storage:\n  lockWaitSeconds: 600\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let daemon = try DaemonProcess(journal: proxy.url(direct), extraArguments: ["--config", config], logPath: dir.path + "/d.log")
+        let peer = Peer()
+        let dealer = try peer.dealer(to: daemon.ack)
+        #expect(try peer.ack(dealer, Fixtures.incident(id: "w-0", incidentId: "INC-W0"))[0] == "ok")
+        let before = proxy.accepted
+        proxy.touch("hold-upstream")
+        proxy.touch("sever")
+        #expect(Wait.until(seconds: 30) { proxy.happened("severed") })
+        let waiting = Fixtures.incident(id: "w-1", incidentId: "INC-W1")
+        try dealer.send([waiting.topic, waiting.body])
+        #expect(Wait.until(seconds: 30) { proxy.accepted > before }, "the daemon did not reconnect")
+        #expect(try dealer.receive(within: 1) == nil, "acknowledged while the old session held the lock")
+        // Far less than the 600 s of the wait.
+        #expect(try daemon.terminate(timeout: 30) == 0, "\(daemon.logEnd(3000))")
+        #expect(daemon.log.contains("stopped while waiting for its lock back"), "\(daemon.logEnd(3000))")
+        let refused = try dealer.receive(within: 30)?.map { String(decoding: $0, as: UTF8.self) }
+        #expect(refused?.first == "busy", "\(refused ?? [])")
+        proxy.touch("release-upstream")
+        let next = try DaemonProcess(journal: direct.string!, logPath: dir.path + "/d2.log")
+        #expect(try peer.ack(try peer.dealer(to: next.ack), waiting)[0] == "ok", "\(next.logEnd(3000))")
+        #expect(try next.terminate() == 0)
+        let counts = try JournalInspection.eventCounts(journalPath: direct.string!)
+        #expect(counts.count == 2 && counts.values.allSatisfy { $0 == 1 }, "\(counts)")
+    }
+
     @Test func aWriterThatCannotGetItsLockBackStopsNonZeroForItsSupervisor() throws {
         let dir = TemporaryDirectory()
         let direct = try journal(in: dir)

@@ -128,11 +128,26 @@ final class PostgresJournal: Journal, Sendable {
         return (config, shown.string ?? "postgres://\(host)")
     }
 
+    /// A new connection. The wait for it (up to postgres-nio's connect timeout, 10 s, on a
+    /// network that drops packets) ends early when the daemon stops; a connection made after
+    /// that is closed.
     private func connect() throws -> PostgresConnection {
+        let future = PostgresConnection.connect(
+            on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: 1, logger: nioLogger)
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<PostgresConnection, any Error>?>(nil)
+        future.whenComplete { result in
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        while done.wait(timeout: .now() + 0.25) == .timedOut {
+            if shouldStop() {
+                future.whenSuccess { c in c.close().whenComplete { _ in withExtendedLifetime(c) {} } }
+                throw Self.stoppedError(location, while: "connecting")
+            }
+        }
         do {
-            return try PostgresConnection.connect(
-                on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: 1, logger: nioLogger
-            ).wait()
+            return try outcome.withLock { $0! }.get()
         } catch {
             throw JournalError(description: "cannot connect to PostgreSQL at \(location): \(String(reflecting: error))")
         }
@@ -175,6 +190,9 @@ final class PostgresJournal: Journal, Sendable {
                         state.withLock { $0.fenced = true }
                         throw Self.fencedError(location)
                     }
+                    // The wait may be long (`storage.lockWaitSeconds`, up to an hour): a SIGTERM
+                    // meanwhile ends it, and the batch waiting is refused (its producer resends).
+                    if shouldStop() { throw Self.stoppedError(location, while: "waiting for its lock back") }
                     Thread.sleep(forTimeInterval: 0.25)
                 }
                 last = try lastPosition(c)
@@ -188,6 +206,10 @@ final class PostgresJournal: Journal, Sendable {
             if let last { s.lastPosition = last }
         }
         return c
+    }
+
+    private static func stoppedError(_ location: String, while waiting: String) -> JournalError {
+        JournalError(description: "PostgreSQL at \(location): stopped while \(waiting)", stopped: true)
     }
 
     private static func fencedError(_ location: String) -> JournalError {
