@@ -49,6 +49,8 @@ final class PostgresJournal: Journal, Sendable {
         /// The daemon stopped waiting for a batch in doubt: it journals nothing more (a resend
         /// of that batch, drained after it, could otherwise be journaled a second time).
         var leftInDoubt = false
+        /// When the daemon was first seen stopping by a wait for a connection or the lock.
+        var stoppingSince: ContinuousClock.Instant?
     }
     private let state = Mutex(State())
     /// One operation at a time: the pipeline and the checkpoint writer share the connection,
@@ -128,9 +130,26 @@ final class PostgresJournal: Journal, Sendable {
         return (config, shown.string ?? "postgres://\(host)")
     }
 
+    /// How long a stopping daemon still waits for a new connection or its lock back, so that
+    /// the batches it drains are journaled if PostgreSQL is merely slow to answer (a connect
+    /// on a loaded host); an acknowledged batch refused after it is sent again by its producer.
+    static let stopGrace: Duration = .seconds(5)
+
+    /// Whether the daemon has been stopping for longer than ``stopGrace``, counted from the
+    /// first time a wait here saw it stopping.
+    private func stoppingPastGrace() -> Bool {
+        guard shouldStop() else { return false }
+        let now = ContinuousClock.now
+        let since = state.withLock { s in
+            if s.stoppingSince == nil { s.stoppingSince = now }
+            return s.stoppingSince ?? now
+        }
+        return now - since >= Self.stopGrace
+    }
+
     /// A new connection. The wait for it (up to postgres-nio's connect timeout, 10 s, on a
-    /// network that drops packets) ends early when the daemon stops; a connection made after
-    /// that is closed.
+    /// network that drops packets) ends early when the daemon has been stopping longer than
+    /// ``stopGrace``; a connection made after that is closed.
     private func connect() throws -> PostgresConnection {
         let future = PostgresConnection.connect(
             on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: 1, logger: nioLogger)
@@ -141,7 +160,7 @@ final class PostgresJournal: Journal, Sendable {
             done.signal()
         }
         while done.wait(timeout: .now() + 0.25) == .timedOut {
-            if shouldStop() {
+            if stoppingPastGrace() {
                 future.whenSuccess { c in c.close().whenComplete { _ in withExtendedLifetime(c) {} } }
                 throw Self.stoppedError(location, while: "connecting")
             }
@@ -191,8 +210,8 @@ final class PostgresJournal: Journal, Sendable {
                         throw Self.fencedError(location)
                     }
                     // The wait may be long (`storage.lockWaitSeconds`, up to an hour): a SIGTERM
-                    // meanwhile ends it, and the batch waiting is refused (its producer resends).
-                    if shouldStop() { throw Self.stoppedError(location, while: "waiting for its lock back") }
+                    // meanwhile ends it (after ``stopGrace``), and the batch waiting is refused.
+                    if stoppingPastGrace() { throw Self.stoppedError(location, while: "waiting for its lock back") }
                     Thread.sleep(forTimeInterval: 0.25)
                 }
                 last = try lastPosition(c)
