@@ -164,6 +164,8 @@ public final class Runtime: Sendable {
             finished.wait()
             journal.close()
             stopZAP()
+            // Told to stop while its recovery waited for PostgreSQL: a stop, not a failure.
+            if let error = error as? JournalError, error.stopped { throw RuntimeError(description: "stopped before it started", stopped: true) }
             throw error
         }
 
