@@ -161,7 +161,7 @@ import ZeroMQ
             ],
             timeout: 600)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
-        for measure in ["(a) raw libzmq", "(b) pyzmq", "(c) planwatchd, fire-and-forget", "(c) planwatchd, acknowledged", "p99.9",
+        for measure in ["(a) raw libzmq", "(b) pyzmq", "(c) planwatchd, fire-and-forget", "(c) planwatchd, acknowledged", "acknowledged / fire-and-forget, 3 alternated pairs", "p99.9",
             "peak RSS", "every event a new alert", "flat cost ratio", "with 5000 classes", "recovery after SIGKILL with 5000 classes",
             "restart after SIGTERM with 5000 classes"]
         {
@@ -178,6 +178,8 @@ import ZeroMQ
             #expect(result.status == 64, "\(rate): \(result.status) \(result.stderr)")
             #expect(result.stderr.contains("--latency-rate must be between 1 and 10,000,000"), "\(rate): \(result.stderr)")
         }
+        let pairs = try run(Products.path("planwatch"), ["bench", "--pairs", "0", "--python", "none"], timeout: 60)
+        #expect(pairs.status == 64 && pairs.stderr.contains("--pairs must be between 1 and 100, not 0"), "\(pairs.status) \(pairs.stderr)")
     }
 
     /// The microbenchmarks run, each a few iterations (as CI runs them): every stage the
