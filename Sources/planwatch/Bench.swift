@@ -24,7 +24,7 @@ struct Bench: ParsableCommand {
             Build with -c release for figures worth writing down.
             """)
 
-    @Option(help: "Events per throughput run.")
+    @Option(help: "Fire-and-forget events per throughput measure (a quarter of them acknowledged), shared by its --pairs runs.")
     var events = 200_000
 
     @Option(help: "Fire-and-forget and acknowledged runs, alternated, this many times each, sharing --events: their figures are the medians (one pair swung 0.56–0.87 between runs of one binary on a VM).")

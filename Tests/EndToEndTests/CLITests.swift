@@ -171,7 +171,8 @@ import ZeroMQ
     }
 
     /// A latency rate the bench cannot pace or print is refused before anything starts, with
-    /// the option named, instead of trapping when it turns it into a number of events/s.
+    /// the option named, instead of trapping when it turns it into a number of events/s; so is
+    /// a number of pairs it cannot alternate.
     @Test func benchRefusesALatencyRateItCannotUse() throws {
         for rate in ["inf", "nan", "0", "-5", "1e300"] {
             let result = try run(Products.path("planwatch"), ["bench", "--latency-rate=\(rate)", "--python", "none"], timeout: 60)
