@@ -153,22 +153,31 @@ final class PostgresJournal: Journal, Sendable {
     private func connect() throws -> PostgresConnection {
         let future = PostgresConnection.connect(
             on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: 1, logger: nioLogger)
+        do {
+            return try Self.result(of: future, checkingEvery: 0.25) {
+                guard stoppingPastGrace() else { return }
+                future.whenSuccess { c in c.close().whenComplete { _ in withExtendedLifetime(c) {} } }
+                throw Self.stoppedError(location, while: "connecting")
+            }
+        } catch let error as JournalError {
+            throw error
+        } catch {
+            throw JournalError(description: "cannot connect to PostgreSQL at \(location): \(String(reflecting: error))")
+        }
+    }
+
+    /// Waits for `future`'s result, calling `check` after each `seconds` without it; `check`
+    /// gives up the wait by throwing. The one way this journal waits for postgres-nio.
+    private static func result<T: Sendable>(of future: EventLoopFuture<T>, checkingEvery seconds: Double, _ check: () throws -> Void) throws -> T {
         let done = DispatchSemaphore(value: 0)
-        let outcome = Mutex<Result<PostgresConnection, any Error>?>(nil)
+        let outcome = Mutex<Result<T, any Error>?>(nil)
         future.whenComplete { result in
             outcome.withLock { $0 = result }
             done.signal()
         }
-        while done.wait(timeout: .now() + 0.25) == .timedOut {
-            if stoppingPastGrace() {
-                future.whenSuccess { c in c.close().whenComplete { _ in withExtendedLifetime(c) {} } }
-                throw Self.stoppedError(location, while: "connecting")
-            }
-        }
-        do {
-            return try outcome.withLock { $0! }.get()
-        } catch {
-            throw JournalError(description: "cannot connect to PostgreSQL at \(location): \(String(reflecting: error))")
+        while true {
+            if done.wait(timeout: .now() + seconds) == .success, let result = outcome.withLock({ $0 }) { return try result.get() }
+            try check()
         }
     }
 
@@ -257,21 +266,14 @@ final class PostgresJournal: Journal, Sendable {
     /// connection every second: closed, and still no answer a second later, is a broken
     /// connection — never a slow statement, however long a checkpoint takes.
     private func answer<T: Sendable>(_ future: EventLoopFuture<T>, on connection: PostgresConnection) throws -> T {
-        let done = DispatchSemaphore(value: 0)
-        let outcome = Mutex<Result<T, any Error>?>(nil)
-        future.whenComplete { result in
-            outcome.withLock { $0 = result }
-            done.signal()
-        }
         var closedChecks = 0
-        while done.wait(timeout: .now() + 1) == .timedOut {
+        return try Self.result(of: future, checkingEvery: 1) {
             closedChecks = connection.isClosed ? closedChecks + 1 : 0
             if closedChecks >= 2 {
                 logger.warning("a PostgreSQL connection closed without answering a statement; reconnecting", metadata: ["journal": "\(location)"])
                 throw JournalError(description: "PostgreSQL at \(location): the connection closed without answering the statement")
             }
         }
-        return try outcome.withLock { $0! }.get()
     }
 
     @discardableResult
