@@ -83,13 +83,13 @@ public final class Runtime: Sendable {
                 onWait: { [logger] message in logger.notice("\(message)") }, shouldStop: { stopFlag.isSet },
                 inDoubt: { [stats] in RuntimeMetrics.journalWriteFailed(stats) })
         } catch let error as JournalError where error.stopped {
-            throw RuntimeError(description: "stopped before it started", stopped: true)
+            throw RuntimeError.stoppedBeforeStart
         }
         starting.lock()
         defer { starting.unlock() }
         if stopFlag.isSet {
             journal.close()
-            throw RuntimeError(description: "stopped before it started", stopped: true)
+            throw RuntimeError.stoppedBeforeStart
         }
         if let curve = config.curve {
             let (logger, stats) = (self.logger, self.stats)
@@ -165,7 +165,7 @@ public final class Runtime: Sendable {
             journal.close()
             stopZAP()
             // Told to stop while its recovery waited for PostgreSQL: a stop, not a failure.
-            if let error = error as? JournalError, error.stopped { throw RuntimeError(description: "stopped before it started", stopped: true) }
+            if let error = error as? JournalError, error.stopped { throw RuntimeError.stoppedBeforeStart }
             throw error
         }
 
@@ -248,4 +248,7 @@ public struct RuntimeError: Error, CustomStringConvertible {
     public let description: String
     /// It was asked to stop before it had started (a standby told to stop): not a failure.
     public var stopped = false
+
+    /// Told to stop before it had started (while waiting for its journal, or recovering).
+    static let stoppedBeforeStart = RuntimeError(description: "stopped before it started", stopped: true)
 }
