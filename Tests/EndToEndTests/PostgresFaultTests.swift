@@ -207,28 +207,40 @@ struct PostgresFaultTests {
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
     }
 
-    @Test func aWriterWhoseOldSessionLingersWaitsForItThenGoesOn() throws {
-        let dir = TemporaryDirectory()
+    /// A daemon with `storage.lockWaitSeconds` set whose journal is reached through a cut
+    /// proxy, once it has acknowledged `first`, and the dealer that sent it.
+    func writerBehindProxy(in dir: TemporaryDirectory, lockWaitSeconds: Int, first: (topic: [UInt8], body: [UInt8])) throws
+        -> (direct: URLComponents, proxy: CutProxy, daemon: DaemonProcess, peer: Peer, dealer: ZMQSocket)
+    {
         let direct = try journal(in: dir)
         let proxy = try CutProxy(upstream: direct, control: dir.path + "/control")
         let config = dir.path + "/planwatchd.yaml"
-        try "storage:\n  lockWaitSeconds: 20\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try "storage:\n  lockWaitSeconds: \(lockWaitSeconds)\n".write(toFile: config, atomically: true, encoding: .utf8)
         let daemon = try DaemonProcess(journal: proxy.url(direct), extraArguments: ["--config", config], logPath: dir.path + "/d.log")
         let peer = Peer()
         let dealer = try peer.dealer(to: daemon.ack)
-        #expect(try peer.ack(dealer, Fixtures.incident(id: "l-0", incidentId: "INC-L0"))[0] == "ok")
-        // The network drops the connection; the server keeps the old session (and its lock).
+        #expect(try peer.ack(dealer, first)[0] == "ok")
+        return (direct, proxy, daemon, peer, dealer)
+    }
+
+    /// The network drops the daemon's connection; the server keeps the old session (and its
+    /// lock). The next tick's batch finds the connection broken: the daemon reconnects and
+    /// waits for its lock, so `event`, sent then, is not answered while the old session holds it.
+    func severKeepingTheLock(_ proxy: CutProxy, then event: (topic: [UInt8], body: [UInt8]), on dealer: ZMQSocket) throws {
         let before = proxy.accepted
         proxy.touch("hold-upstream")
         proxy.touch("sever")
         #expect(Wait.until(seconds: 30) { proxy.happened("severed") })
-        // The next tick's batch finds the connection broken: the daemon reconnects and waits for
-        // its lock, which the old session still holds, so an event sent now is not answered yet.
         #expect(Wait.until(seconds: 30) { proxy.accepted > before }, "the daemon did not reconnect")
-        let next = Fixtures.incident(id: "l-1", incidentId: "INC-L1")
-        try dealer.send([next.topic, next.body])
+        try dealer.send([event.topic, event.body])
         let early = try dealer.receive(within: 1)?.map { String(decoding: $0, as: UTF8.self) }
         #expect(early == nil, "answered \(early ?? []) while the old session held the lock")
+    }
+
+    @Test func aWriterWhoseOldSessionLingersWaitsForItThenGoesOn() throws {
+        let dir = TemporaryDirectory()
+        let (_, proxy, daemon, _, dealer) = try writerBehindProxy(in: dir, lockWaitSeconds: 20, first: Fixtures.incident(id: "l-0", incidentId: "INC-L0"))
+        try severKeepingTheLock(proxy, then: Fixtures.incident(id: "l-1", incidentId: "INC-L1"), on: dealer)
         proxy.touch("release-upstream")  // the server notices the old session is gone
         let reply = try #require(try dealer.receive(within: 30), "no acknowledgement once the old session ended")
         #expect(String(decoding: reply[0], as: UTF8.self) == "ok", "\(reply.map { String(decoding: $0, as: UTF8.self) })")
@@ -242,25 +254,9 @@ struct PostgresFaultTests {
     /// is journaled by the next daemon.
     @Test func aWriterWaitingForItsLockBackStopsWhenToldNotAtTheEndOfItsWait() throws {
         let dir = TemporaryDirectory()
-        let direct = try journal(in: dir)
-        let proxy = try CutProxy(upstream: direct, control: dir.path + "/control")
-        let config = dir.path + "/planwatchd.yaml"
-        try "storage:\n  lockWaitSeconds: 600\n".write(toFile: config, atomically: true, encoding: .utf8)
-        let daemon = try DaemonProcess(journal: proxy.url(direct), extraArguments: ["--config", config], logPath: dir.path + "/d.log")
-        let peer = Peer()
-        let dealer = try peer.dealer(to: daemon.ack)
-        #expect(try peer.ack(dealer, Fixtures.incident(id: "w-0", incidentId: "INC-W0"))[0] == "ok")
-        let before = proxy.accepted
-        proxy.touch("hold-upstream")
-        proxy.touch("sever")
-        #expect(Wait.until(seconds: 30) { proxy.happened("severed") })
-        // The next tick's batch finds the connection broken: the daemon reconnects and waits
-        // for its lock, which the old session still holds; an event sent now waits behind it.
-        #expect(Wait.until(seconds: 30) { proxy.accepted > before }, "the daemon did not reconnect")
+        let (direct, proxy, daemon, peer, dealer) = try writerBehindProxy(in: dir, lockWaitSeconds: 600, first: Fixtures.incident(id: "w-0", incidentId: "INC-W0"))
         let waiting = Fixtures.incident(id: "w-1", incidentId: "INC-W1")
-        try dealer.send([waiting.topic, waiting.body])
-        let early = try dealer.receive(within: 1)?.map { String(decoding: $0, as: UTF8.self) }
-        #expect(early == nil, "answered \(early ?? []) while the old session held the lock")
+        try severKeepingTheLock(proxy, then: waiting, on: dealer)
         // The wait ends once the daemon has been stopping for 5 s: far less than its 600 s.
         #expect(try daemon.terminate(timeout: 30) == 0, "\(daemon.logEnd(3000))")
         #expect(daemon.log.contains("stopped while waiting for its lock back"), "\(daemon.logEnd(3000))")
@@ -276,14 +272,7 @@ struct PostgresFaultTests {
 
     @Test func aWriterThatCannotGetItsLockBackStopsNonZeroForItsSupervisor() throws {
         let dir = TemporaryDirectory()
-        let direct = try journal(in: dir)
-        let proxy = try CutProxy(upstream: direct, control: dir.path + "/control")
-        let config = dir.path + "/planwatchd.yaml"
-        try "storage:\n  lockWaitSeconds: 2\n".write(toFile: config, atomically: true, encoding: .utf8)
-        let daemon = try DaemonProcess(journal: proxy.url(direct), extraArguments: ["--config", config], logPath: dir.path + "/d.log")
-        let peer = Peer()
-        let dealer = try peer.dealer(to: daemon.ack)
-        #expect(try peer.ack(dealer, Fixtures.incident(id: "f-0", incidentId: "INC-F0"))[0] == "ok")
+        let (direct, proxy, daemon, peer, _) = try writerBehindProxy(in: dir, lockWaitSeconds: 2, first: Fixtures.incident(id: "f-0", incidentId: "INC-F0"))
         proxy.touch("hold-upstream")
         proxy.touch("sever")
         // The old session never ends: after its wait the daemon stops, non-zero, instead of
