@@ -137,13 +137,11 @@ struct Bench: ParsableCommand {
 
     static func rate(_ r: Double) -> String { "\(Int(r)) events/s" }
 
-    /// The middle value (the mean of the two middle ones for an even count); 0 for none.
-    static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        guard !sorted.isEmpty else { return 0 }
-        let mid = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
-    }
+    /// The nearest-rank quantile `q` (0–1) of `sorted`, ascending and not empty.
+    static func quantile(_ sorted: [Double], _ q: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] }
+
+    /// The middle value (the upper of the two middle ones for an even count) of `values`, not empty.
+    static func median(_ values: [Double]) -> Double { quantile(values.sorted(), 0.5) }
 
     /// Events/s of enrolment changes to random classes, with `classes` classes (50 per
     /// school, Zhangdian's code) and `cases` open drop-out cases tracked: per-event cost must
@@ -194,9 +192,7 @@ struct Bench: ParsableCommand {
     static func percentiles(_ values: [Double]) -> String {
         guard !values.isEmpty else { return "no alerts received" }
         let sorted = values.sorted()
-        func p(_ q: Double) -> String {
-            String(format: "%.2f ms", sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] * 1000)
-        }
+        func p(_ q: Double) -> String { String(format: "%.2f ms", quantile(sorted, q) * 1000) }
         return "p50 \(p(0.5)), p99 \(p(0.99)), p99.9 \(p(0.999)) (\(sorted.count) alerts)"
     }
 
