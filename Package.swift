@@ -197,6 +197,7 @@ let package = Package(
             name: "HTTPTests",
             dependencies: [
                 "planwatchd", "PlanWatchRuntime", "PlanWatchConfig", "HandlerCatalog", "PlanWatchModel", "PlanWatchWire",
+                "PlanWatchTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import Logging
 import PlanWatchConfig
 import PlanWatchModel
+import PlanWatchTestSupport
 import Testing
 
 @testable import PlanWatchRuntime
@@ -74,8 +75,7 @@ import Testing
         }
         try await Application(router: router).test(.router) { client in
             async let response = client.execute(uri: "/events", method: .get) { String(buffer: $0.body) }
-            let deadline = ContinuousClock.now + .seconds(30)
-            while store.followerCount == 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+            _ = try await Wait.suspendingUntil(seconds: 30) { store.followerCount > 0 }
             #expect(store.followerCount == 1, "the stream did not start following")
             store.apply(updates(1...1))
             // A burst far larger than the follower's buffer of 1,000, in one batch.

@@ -1,6 +1,7 @@
 import Foundation
 import HandlerKit
 import PlanWatchModel
+import PlanWatchTestSupport
 @testable import PlanWatchRuntime
 import PlanWatchWire
 import Synchronization
@@ -113,8 +114,7 @@ import Testing
             await store.restoredOrStopped()
             released.withLock { $0 = true }
         }
-        let deadline = ContinuousClock.now + .seconds(30)
-        while store.waitingForTheRestore == 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        _ = try await Wait.suspendingUntil(seconds: 30) { store.waitingForTheRestore > 0 }
         #expect(store.waitingForTheRestore == 1, "the reader did not wait")
         #expect(!released.withLock { $0 })
         switch end {

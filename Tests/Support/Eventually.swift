@@ -13,6 +13,17 @@ public enum Wait {
         }
         return try condition()
     }
+
+    /// The same for async tests: suspends between polls instead of blocking a thread of the
+    /// cooperative pool, which the task being waited for may need.
+    public static func suspendingUntil(seconds: Double = 20, _ condition: () throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        while ContinuousClock.now < deadline {
+            if try condition() { return true }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return try condition()
+    }
 }
 
 extension ZMQSocket {
